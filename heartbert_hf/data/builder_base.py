@@ -1,0 +1,112 @@
+"""What the PhysioNet builders in ``dataset_scripts/`` share: the config base class, the common
+window features, and locating records (``data_dir`` or download)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
+import numpy as np
+
+from .wfdb_io import base_url, download_records, list_local_records
+
+DEFAULT_WINDOW_SECONDS = 4000 / 360
+"""One HeartBert window (4000 samples at 360 Hz, ~11.1 s), in seconds at any rate."""
+
+
+def signal_features() -> dict:
+    """The columns every builder yields (``signal`` is ``(leads, samples)`` float32, physical units)."""
+    return {
+        "signal": datasets.List(datasets.List(datasets.Value("float32"))),
+        "sampling_rate": datasets.Value("float32"),
+        "lead_names": datasets.List(datasets.Value("string")),
+        "record_id": datasets.Value("string"),
+        "patient_id": datasets.Value("string"),
+        "start": datasets.Value("int64"),
+    }
+
+
+@dataclass
+class PhysioNetConfig(datasets.BuilderConfig):
+    """Options shared by all PhysioNet builders.
+
+    Args:
+        records: restrict to these record names (default: all records present / listed upstream).
+        leads: lead names to keep, in order (default: all).
+        base_url: PhysioNet files root for downloads (default ``$HEARTBERT_PHYSIONET_BASE_URL`` or
+            ``https://physionet.org/files``); the database and version are appended.
+        window_seconds: length of a continuous window (windows configs).
+        seed: seed of the record/subject splits.
+    """
+
+    records: list[str] | None = None
+    leads: list[str] | None = None
+    base_url: str | None = None
+    window_seconds: float = DEFAULT_WINDOW_SECONDS
+    seed: int = 42
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.records is not None:
+            if isinstance(self.records, str):
+                raise TypeError(f"records must be a list of record names, got the string {self.records!r}.")
+            self.records = [str(r) for r in self.records]
+        if self.leads is not None and isinstance(self.leads, str):
+            raise TypeError(f"leads must be a list of lead names, got the string {self.leads!r}.")
+        if not self.window_seconds > 0:
+            raise ValueError(f"window_seconds must be positive, got {self.window_seconds}.")
+
+
+class PhysioNetBuilder(datasets.GeneratorBasedBuilder):
+    """Base of the builders: resolves record files from ``data_dir`` or downloads them."""
+
+    DB_NAME = ""
+    DB_VERSION = ""
+    EXTENSIONS = ("hea", "dat")
+
+    def url_root(self) -> str:
+        """``<base_url>/<db>/<version>``."""
+        return f"{base_url(self.config.base_url)}/{self.DB_NAME}/{self.DB_VERSION}"
+
+    def _stage_dir(self) -> Path:
+        return Path(self._cache_downloaded_dir) / "heartbert_wfdb" / self.DB_NAME / self.DB_VERSION
+
+    def resolve_records(self, dl_manager, records: list[str] | None = None, extensions=None) -> tuple[Path, list[str]]:
+        """Find (local) or download the records; return ``(root, record_names)``.
+
+        Args:
+            dl_manager: the builder's download manager.
+            records: record paths to fetch (default: ``config.records`` or the upstream ``RECORDS``).
+            extensions: file extensions per record (default: ``EXTENSIONS``).
+        """
+        extensions = list(extensions or self.EXTENSIONS)
+        wanted = records if records is not None else self.config.records
+        if self.config.data_dir:
+            root = Path(self.config.data_dir).expanduser()
+            if wanted is None:
+                wanted = list_local_records(root)
+                if not wanted:
+                    raise FileNotFoundError(f"no WFDB records (*.hea) found in data_dir {root} for {self.DB_NAME}.")
+            return root, list(wanted)
+        if wanted is None:
+            listing = dl_manager.download(f"{self.url_root()}/RECORDS")
+            wanted = [line.strip() for line in Path(listing).read_text().splitlines() if line.strip()]
+        root = download_records(dl_manager, self.url_root(), list(wanted), extensions, self._stage_dir())
+        return root, list(wanted)
+
+
+def window_starts(n_samples: int, size: int, min_size: int) -> list[tuple[int, int]]:
+    """Consecutive ``[start, stop)`` windows of ``size``; a tail of at least ``min_size`` is kept."""
+    bounds = [(s, s + size) for s in range(0, n_samples - size + 1, size)]
+    tail = bounds[-1][1] if bounds else 0
+    if n_samples - tail >= min_size:
+        bounds.append((tail, n_samples))
+    return bounds
+
+
+def iter_signal_windows(signal: np.ndarray, sampling_rate: float, window_seconds: float):
+    """Yield ``(start, window)`` over a ``(leads, samples)`` signal; the tail under 1 s is dropped."""
+    size = max(1, int(round(window_seconds * sampling_rate)))
+    for start, stop in window_starts(signal.shape[1], size, min(size, int(round(sampling_rate)))):
+        yield start, signal[:, start:stop]
