@@ -1,0 +1,168 @@
+"""Figures: an ECG window with its quantized reconstruction and BPE tokens; training curves;
+confusion matrices. matplotlib (Agg backend) is imported lazily.
+
+Command line: ``heartbert plot RECORD --tokenizer PATH --output tokens.png`` draws one window of a
+WFDB record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_tokens(tokenizer, ecg, sampling_rate: float, path: str | Path, window: int = 0, lead: int = 0, max_tokens: int = 60) -> Path:
+    """Draw one window: the scaled signal, its quantized reconstruction and the BPE token boundaries.
+
+    Args:
+        tokenizer: a fitted :class:`~heartbert_hf.HeartBertTokenizer`.
+        ecg: 1-D or ``(leads, samples)`` array.
+        sampling_rate: Hz of ``ecg``.
+        path: the PNG to write.
+        window: which window of the record to draw.
+        lead: which lead.
+        max_tokens: draw the first ``max_tokens`` tokens only, so boundaries stay readable.
+
+    Returns:
+        The path written.
+    """
+    from .ecg_signal import prepare_windows
+
+    windows, index = prepare_windows(
+        ecg, sampling_rate, target_rate=tokenizer.target_rate, window_size=tokenizer.window_size,
+        min_window=tokenizer.min_window, scaling=tokenizer.scaling,
+    )
+    if (lead, window) not in index:
+        raise ValueError(f"the record has no window {window} on lead {lead} ({len(set(n for _, n in index))} windows).")
+    scaled = windows[index.index((lead, window))]
+    text = tokenizer.quantizer.to_text(scaled)
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    offsets = enc["offset_mapping"][:max_tokens]
+    stop = offsets[-1][1] if offsets else len(scaled)
+    t = np.arange(stop) / tokenizer.target_rate
+    recon = tokenizer.quantizer.from_text(text[:stop])
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(12, 4))
+    ax.plot(t, scaled[:stop], lw=1.0, color="0.6", label="scaled signal")
+    ax.step(t, recon, where="post", lw=1.0, color="C0", label=f"{tokenizer.quantizer.n_levels}-level {tokenizer.quantizer.method}")
+    for i, (start, end) in enumerate(offsets):
+        ax.axvline(start / tokenizer.target_rate, color="C3", lw=0.5, alpha=0.6)
+        if end - start >= 3:
+            ax.text((start + end) / 2 / tokenizer.target_rate, 1.02, str(end - start), ha="center", fontsize=6, color="C3")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("scaled amplitude")
+    ax.set_ylim(-0.02, 1.08)
+    ax.set_title(f"window {window}, lead {lead}: {len(offsets)} tokens over {stop} samples ({stop / max(len(offsets), 1):.2f} samples/token)")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_curves(log_history: list[dict], path: str | Path) -> Path:
+    """Plot training loss, validation loss and masked-token accuracy against the step.
+
+    Args:
+        log_history: ``Trainer.state.log_history``.
+        path: the PNG to write.
+    """
+    plt = _pyplot()
+    series: dict[str, tuple[list, list]] = {}
+    for row in log_history:
+        for key in ("loss", "eval_loss", "eval_masked_accuracy"):
+            if key in row and "step" in row:
+                series.setdefault(key, ([], []))
+                series[key][0].append(row["step"])
+                series[key][1].append(row[key])
+    if not series:
+        raise ValueError("log_history holds no loss or eval_loss entries to plot.")
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    for key in ("loss", "eval_loss"):
+        if key in series:
+            ax_loss.plot(*series[key], marker="o" if key == "eval_loss" else None, label=key)
+    ax_loss.set_xlabel("step")
+    ax_loss.set_ylabel("MLM loss")
+    ax_loss.legend()
+    if "eval_masked_accuracy" in series:
+        ax_acc.plot(*series["eval_masked_accuracy"], marker="o", color="C2")
+    ax_acc.set_xlabel("step")
+    ax_acc.set_ylabel("masked-token accuracy (validation)")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_confusion_matrix(matrix, labels: list[str], path: str | Path, title: str | None = None) -> Path:
+    """Draw a confusion matrix (rows: true class, columns: predicted) with counts in the cells.
+
+    Args:
+        matrix: ``(n_classes, n_classes)`` counts.
+        labels: class names, in matrix order.
+        path: the PNG to write.
+        title: optional title.
+    """
+    matrix = np.asarray(matrix)
+    if matrix.shape != (len(labels), len(labels)):
+        raise ValueError(f"matrix shape {matrix.shape} does not match {len(labels)} labels.")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(1.0 + 0.8 * len(labels), 0.8 + 0.8 * len(labels)))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color="white" if matrix[i, j] > threshold else "black", fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+@dataclass
+class PlotArguments:
+    record: str = field(metadata={"help": "WFDB record path without extension, e.g. heartbert_hf/sample_data/208."})
+    tokenizer: str = field(metadata={"help": "A saved HeartBert tokenizer or model folder (or Hub id)."})
+    output: str = field(default="heartbert_tokens.png", metadata={"help": "PNG file to write."})
+    window: int = field(default=0, metadata={"help": "Window number within the record."})
+    lead: int = field(default=0, metadata={"help": "Lead (channel) number."})
+    max_tokens: int = field(default=60, metadata={"help": "Draw the first N tokens of the window."})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``heartbert plot``: draw a window of a WFDB record with its tokens."""
+    import wfdb
+    from transformers import AutoTokenizer, HfArgumentParser
+
+    from . import HeartBertTokenizer  # noqa: F401  (registers the heartbert type)
+
+    (args,) = HfArgumentParser(PlotArguments).parse_args_into_dataclasses(args=argv)
+    record = wfdb.rdrecord(args.record)
+    tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
+    path = plot_tokens(tokenizer, record.p_signal.T, record.fs, args.output, window=args.window, lead=args.lead, max_tokens=args.max_tokens)
+    print(f"wrote {path}")
+    return 0
