@@ -1,0 +1,1 @@
+"""PhysioNet ``datasets`` builders (installed as ``heartbert_hf.dataset_scripts``)."""

@@ -1,0 +1,134 @@
+"""MIT-BIH Arrhythmia Database (``mitdb`` 1.0.0) as a ``datasets`` builder.
+
+Configs:
+    * ``windows``: continuous multi-lead windows (pretraining); one example per window.
+    * ``beats``: one example per annotated beat, with its AAMI EC57 class, R-peak sample and a
+      beat-centred segment of ``±beat_seconds``.
+
+Splits: de Chazal DS1 → ``train``, DS2 → ``test`` (paced 102/104/107/217 excluded); with
+``n_folds=K`` DS1 is split record-wise into ``train`` / ``validation`` (fold ``fold``).
+
+Use: ``heartbert_hf.load_physionet("mitdb", "beats", data_dir=...)`` or
+``MitBihBuilder(config_name="beats", data_dir=...)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import datasets
+
+from heartbert_hf.data.builder_base import PhysioNetBuilder, PhysioNetConfig, iter_signal_windows, signal_features
+from heartbert_hf.data.labels import AAMI_CLASSES, aami_class
+from heartbert_hf.data.splits import mitdb_splits
+from heartbert_hf.data.wfdb_io import read_annotation, read_record
+
+_CITATION = """\
+@article{moody2001impact,
+  title={The impact of the MIT-BIH Arrhythmia Database},
+  author={Moody, George B and Mark, Roger G},
+  journal={IEEE Engineering in Medicine and Biology Magazine},
+  volume={20}, number={3}, pages={45--50}, year={2001}
+}"""
+
+SAME_SUBJECT = {"202": "201"}
+"""Records 201 and 202 come from the same subject (MIT-BIH directory); both get patient_id "201"."""
+
+
+@dataclass
+class MitBihConfig(PhysioNetConfig):
+    """MIT-BIH options (plus those of :class:`PhysioNetConfig`).
+
+    Args:
+        n_folds: K of the record-wise K-fold on DS1 (``None``: no validation split).
+        fold: the DS1 fold held out as ``validation``.
+        include_paced: put the paced records in ``train`` (pretraining windows only; never for beats).
+        beat_seconds: half-width of the beat-centred segment in seconds (``beats``).
+    """
+
+    n_folds: int | None = None
+    fold: int = 0
+    include_paced: bool = False
+    beat_seconds: float = 1.0
+
+
+class MitBihBuilder(PhysioNetBuilder):
+    """MIT-BIH Arrhythmia: 48 half-hour 2-lead records at 360 Hz with beat annotations."""
+
+    DB_NAME = "mitdb"
+    DB_VERSION = "1.0.0"
+    EXTENSIONS = ("hea", "dat", "atr")
+    BUILDER_CONFIG_CLASS = MitBihConfig
+    BUILDER_CONFIGS = [
+        MitBihConfig(name="windows", description="continuous multi-lead windows for pretraining"),
+        MitBihConfig(name="beats", description="beats with AAMI N/S/V/F/Q classes and beat-centred segments"),
+    ]
+    DEFAULT_CONFIG_NAME = "windows"
+
+    def _info(self) -> datasets.DatasetInfo:
+        features = signal_features()
+        if self.config.name == "beats":
+            features.update(
+                {
+                    "r_peak": datasets.Value("int64"),
+                    "r_peak_index": datasets.Value("int64"),
+                    "symbol": datasets.Value("string"),
+                    "label": datasets.ClassLabel(names=AAMI_CLASSES),
+                }
+            )
+        return datasets.DatasetInfo(
+            description=__doc__,
+            features=datasets.Features(features),
+            homepage="https://physionet.org/content/mitdb/1.0.0/",
+            license="odc-by",
+            citation=_CITATION,
+        )
+
+    def _split_generators(self, dl_manager):
+        cfg = self.config
+        include_paced = cfg.include_paced and cfg.name == "windows"
+        if cfg.data_dir:
+            root, available = self.resolve_records(dl_manager)
+        else:
+            from heartbert_hf.data.splits import MITDB_RECORDS
+
+            available = list(cfg.records or MITDB_RECORDS)
+            wanted = [r for recs in mitdb_splits(available, cfg.n_folds, cfg.fold, include_paced, cfg.seed).values() for r in recs]
+            root, available = self.resolve_records(dl_manager, records=wanted)
+        splits = mitdb_splits(available, cfg.n_folds, cfg.fold, include_paced, cfg.seed)
+        if not splits:
+            raise ValueError(f"none of the records {available} belongs to a MIT-BIH split (paced records are excluded from beats).")
+        return [
+            datasets.SplitGenerator(name=name, gen_kwargs={"root": str(root), "records": records})
+            for name, records in splits.items()
+        ]
+
+    def _generate_examples(self, root: str, records: list[str]):
+        cfg = self.config
+        for record_id in records:
+            path = f"{root}/{record_id}"
+            rec = read_record(path, leads=cfg.leads)
+            patient_id = SAME_SUBJECT.get(record_id, record_id)
+            base = {"sampling_rate": rec.sampling_rate, "lead_names": rec.lead_names, "record_id": record_id, "patient_id": patient_id}
+            if cfg.name == "windows":
+                for start, window in iter_signal_windows(rec.signal, rec.sampling_rate, cfg.window_seconds):
+                    yield f"{record_id}_{start}", {**base, "signal": window, "start": start}
+                continue
+            ann = read_annotation(path, "atr")
+            half = int(round(cfg.beat_seconds * rec.sampling_rate))
+            n = rec.signal.shape[1]
+            for i, (sample, symbol) in enumerate(zip(ann.sample, ann.symbol)):
+                label = aami_class(symbol)
+                if label is None:
+                    continue
+                r = int(sample)
+                lo, hi = max(0, r - half), min(n, r + half + 1)
+                yield f"{record_id}_{i}", {
+                    **base,
+                    "signal": rec.signal[:, lo:hi],
+                    "start": lo,
+                    "r_peak": r,
+                    "r_peak_index": r - lo,
+                    "symbol": symbol,
+                    "label": label,
+                }

@@ -1,0 +1,203 @@
+"""HeartBert preprocessing for ``datasets``: the batched ``map`` function (ECG → text → ids), fitting
+the tokenizer on a training split, and the combined pretraining corpus."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import datasets
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+CORPUS_COLUMNS = ["signal", "sampling_rate", "lead_names", "record_id", "patient_id", "start"]
+"""Columns every builder yields; the pretraining corpus keeps these plus ``source``."""
+
+CORPUS_SOURCES = {"mitdb": "windows", "ptbxl": "diagnostic", "edb": "windows"}
+"""Database → the config that feeds the pretraining corpus."""
+
+
+class EcgTokenizeFunction:
+    """Batched ``Dataset.map`` function: each example's ``signal`` → HeartBert token sequences.
+
+    One example becomes several rows: one per (lead, window) of the tokenizer's windowing, and a
+    window longer than ``max_length`` tokens is split into several sequences (no tokens dropped).
+    The other columns are repeated onto every row they produced. Constant (flat, lead-off) windows
+    are skipped. The object pickles (``num_proc``) and hashes deterministically (map cache).
+
+    Args:
+        tokenizer: a fitted ``HeartBertTokenizer``.
+        max_length: tokens per sequence, special tokens included.
+        keep_columns: columns copied to the output (``None``: all but ``signal``).
+    """
+
+    def __init__(self, tokenizer, max_length: int = 512, keep_columns: list[str] | None = None):
+        if max_length < 3:
+            raise ValueError(f"max_length must be at least 3 (two special tokens + one token), got {max_length}.")
+        self.tokenizer = tokenizer
+        self.max_length = int(max_length)
+        self.keep_columns = keep_columns
+
+    def __call__(self, batch: dict[str, list]) -> dict[str, list]:
+        if "signal" not in batch or "sampling_rate" not in batch:
+            raise ValueError(f"the dataset needs 'signal' and 'sampling_rate' columns, found {sorted(batch)}.")
+        keep = [c for c in batch if c != "signal"] if self.keep_columns is None else [c for c in self.keep_columns if c in batch]
+        texts: list[str] = []
+        owner: list[tuple[int, int, int]] = []
+        for i, (signal, fs) in enumerate(zip(batch["signal"], batch["sampling_rate"])):
+            window_texts, index = self.tokenizer.ecg_to_text(np.asarray(signal, dtype=np.float64), float(fs), drop_flat=True)
+            texts += window_texts
+            owner += [(i, lead, number) for lead, number in index]
+        out: dict[str, list] = {c: [] for c in keep}
+        out.update({"input_ids": [], "attention_mask": [], "lead_index": [], "window_index": []})
+        if not texts:
+            return out
+        enc = self.tokenizer(texts, truncation=True, max_length=self.max_length, return_overflowing_tokens=True)
+        for seq, text_no in enumerate(enc["overflow_to_sample_mapping"]):
+            example, lead, number = owner[text_no]
+            out["input_ids"].append(enc["input_ids"][seq])
+            out["attention_mask"].append(enc["attention_mask"][seq])
+            out["lead_index"].append(lead)
+            out["window_index"].append(number)
+            for c in keep:
+                out[c].append(batch[c][example])
+        return out
+
+
+def tokenize_dataset(
+    dataset,
+    tokenizer,
+    max_length: int = 512,
+    keep_columns: list[str] | None = None,
+    num_proc: int | None = None,
+    batch_size: int = 16,
+    load_from_cache_file: bool | None = None,
+    desc: str = "Tokenizing ECG",
+):
+    """Tokenize a ``Dataset``/``DatasetDict`` of signals with :class:`EcgTokenizeFunction`.
+
+    Cached by fingerprint (the tokenizer and arguments are part of it); safe with ``num_proc``.
+    Under ``accelerate``, call it inside ``accelerator.main_process_first()`` so one process
+    builds the cache and the others read it.
+
+    Args:
+        dataset: rows with ``signal`` ``(leads, samples)`` and ``sampling_rate``.
+        tokenizer: a fitted ``HeartBertTokenizer``.
+        max_length: tokens per sequence.
+        keep_columns: columns copied to the output (``None``: all but ``signal``).
+        num_proc: worker processes.
+        batch_size: examples per ``map`` batch.
+        load_from_cache_file: reuse a cached result (default: ``datasets``' setting).
+        desc: progress bar label.
+    """
+    fn = EcgTokenizeFunction(tokenizer, max_length, keep_columns)
+    columns = dataset.column_names
+    remove = columns if isinstance(columns, list) else next(iter(columns.values()))
+    return dataset.map(
+        fn,
+        batched=True,
+        batch_size=batch_size,
+        remove_columns=remove,
+        num_proc=num_proc,
+        load_from_cache_file=load_from_cache_file,
+        desc=desc,
+    )
+
+
+class _Column:
+    """A re-iterable view of one column (read twice by ``train_from_ecg``), as numpy arrays."""
+
+    def __init__(self, dataset, column: str, as_array: bool = True):
+        self.dataset, self.column, self.as_array = dataset, column, as_array
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __iter__(self):
+        for batch in self.dataset.select_columns([self.column]).iter(batch_size=32):
+            for value in batch[self.column]:
+                yield np.asarray(value, dtype=np.float64) if self.as_array else float(value)
+
+
+def train_tokenizer(
+    train_dataset,
+    vocab_size: int = 1000,
+    max_examples: int | None = None,
+    seed: int = 42,
+    show_progress: bool = True,
+    **kwargs: Any,
+):
+    """Fit the quantizer and BPE on a training split only.
+
+    Args:
+        train_dataset: a ``Dataset`` (a training split) with ``signal`` and ``sampling_rate``.
+        vocab_size: BPE vocabulary size.
+        max_examples: fit on at most this many examples (a seeded random subset).
+        seed: seed of that subset and of the quantizer's subsample.
+        show_progress: progress bars.
+        **kwargs: passed to ``HeartBertTokenizer.train_from_ecg``.
+    """
+    from ..tokenization_heartbert import HeartBertTokenizer
+
+    if isinstance(train_dataset, (datasets.DatasetDict, dict)):
+        raise TypeError("train_tokenizer takes one split (e.g. ds['train']), never the whole DatasetDict: fit on training data only.")
+    if max_examples is not None and len(train_dataset) > max_examples:
+        train_dataset = train_dataset.shuffle(seed=seed).select(range(max_examples))
+    return HeartBertTokenizer.train_from_ecg(
+        _Column(train_dataset, "signal"),
+        _Column(train_dataset, "sampling_rate", as_array=False),
+        vocab_size=vocab_size,
+        seed=seed,
+        show_progress=show_progress,
+        **kwargs,
+    )
+
+
+def build_pretraining_corpus(
+    sources: dict[str, dict[str, Any]],
+    seed: int = 42,
+    cache_dir: str | None = None,
+    num_proc: int | None = None,
+) -> datasets.DatasetDict:
+    """One shuffled corpus across databases, with the database in a ``source`` column.
+
+    Args:
+        sources: database → ``load_physionet`` keyword arguments, e.g.
+            ``{"mitdb": {"data_dir": ...}, "ptbxl": {"data_dir": ..., "skip_missing": True}}``;
+            the config defaults to :data:`CORPUS_SOURCES`.
+        seed: shuffle seed.
+        cache_dir: ``datasets`` cache root.
+        num_proc: processes per builder.
+
+    Returns:
+        A ``DatasetDict`` with each split any source has (``train`` always shuffled), columns
+        :data:`CORPUS_COLUMNS` + ``source``.
+    """
+    from . import load_physionet
+
+    if not sources:
+        raise ValueError(f"no sources given; choose among {sorted(CORPUS_SOURCES)}.")
+    unknown = sorted(set(sources) - set(CORPUS_SOURCES))
+    if unknown:
+        raise ValueError(f"unknown corpus source(s) {unknown}; choose among {sorted(CORPUS_SOURCES)}.")
+    features = None
+    parts: dict[str, list] = {}
+    for name, kwargs in sources.items():
+        kwargs = dict(kwargs)
+        kwargs.setdefault("config", CORPUS_SOURCES[name])
+        kwargs.setdefault("cache_dir", cache_dir)
+        kwargs.setdefault("num_proc", num_proc)
+        dsd = load_physionet(name, **kwargs)
+        for split, ds in dsd.items():
+            ds = ds.select_columns(CORPUS_COLUMNS)
+            if features is None:
+                features = ds.features
+            ds = ds.cast(features) if ds.features != features else ds
+            ds = ds.add_column("source", [name] * len(ds))
+            parts.setdefault(split, []).append(ds)
+    out = datasets.DatasetDict()
+    for split, dsets in parts.items():
+        merged = datasets.concatenate_datasets(dsets)
+        out[split] = merged.shuffle(seed=seed) if split == "train" else merged
+    return out
