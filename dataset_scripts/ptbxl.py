@@ -51,8 +51,8 @@ class PtbXlConfig(PhysioNetConfig):
     min_likelihood: float = 0.0
     skip_missing: bool = False
 
-    def __post_init__(self):
-        super().__post_init__()
+    def validate(self) -> None:
+        super().validate()
         if self.sampling_rate not in (100, 500):
             raise ValueError(f"PTB-XL sampling_rate must be 100 or 500, got {self.sampling_rate}.")
 

@@ -113,7 +113,16 @@ def load_physionet(
                 "load it once and use ds['train'].to_iterable_dataset()."
             )
         return builder.as_streaming_dataset()
-    builder.download_and_prepare(num_proc=num_proc, download_mode=download_mode)
+    from datasets.exceptions import DatasetGenerationError
+
+    try:
+        builder.download_and_prepare(num_proc=num_proc, download_mode=download_mode)
+    except DatasetGenerationError as err:
+        # surface the reader's own message (bad file, bad lead name) instead of the generic wrapper
+        cause = err.__cause__ or err.__context__
+        if isinstance(cause, (ValueError, FileNotFoundError, TypeError)):
+            raise cause from err
+        raise
     return builder.as_dataset()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 
-from .wfdb_io import base_url, download_records, list_local_records
+from .wfdb_io import base_url, check_record_files, download_records, list_local_records
 
 DEFAULT_WINDOW_SECONDS = 4000 / 360
 """One HeartBert window (4000 samples at 360 Hz, ~11.1 s), in seconds at any rate."""
@@ -48,6 +48,10 @@ class PhysioNetConfig(datasets.BuilderConfig):
 
     def __post_init__(self):
         super().__post_init__()
+        self.validate()
+
+    def validate(self) -> None:
+        """Check the option values (also run by the builder: ``datasets`` may set fields after init)."""
         if self.records is not None:
             if isinstance(self.records, str):
                 raise TypeError(f"records must be a list of record names, got the string {self.records!r}.")
@@ -64,6 +68,10 @@ class PhysioNetBuilder(datasets.GeneratorBasedBuilder):
     DB_NAME = ""
     DB_VERSION = ""
     EXTENSIONS = ("hea", "dat")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.config.validate()
 
     def url_root(self) -> str:
         """``<base_url>/<db>/<version>``."""
@@ -88,11 +96,15 @@ class PhysioNetBuilder(datasets.GeneratorBasedBuilder):
                 wanted = list_local_records(root)
                 if not wanted:
                     raise FileNotFoundError(f"no WFDB records (*.hea) found in data_dir {root} for {self.DB_NAME}.")
+            for rec in wanted:  # fail before generation starts, with the file named
+                check_record_files(root / rec)
             return root, list(wanted)
         if wanted is None:
             listing = dl_manager.download(f"{self.url_root()}/RECORDS")
             wanted = [line.strip() for line in Path(listing).read_text().splitlines() if line.strip()]
         root = download_records(dl_manager, self.url_root(), list(wanted), extensions, self._stage_dir())
+        for rec in wanted:
+            check_record_files(root / rec)
         return root, list(wanted)
 
 
