@@ -1,0 +1,179 @@
+"""``heartbert evaluate``: score a fine-tuned HeartBert on a task split; JSON + confusion matrix + model card.
+
+    heartbert evaluate --model FINETUNED_DIR --data_dir DIR [--task TASK] [--split test]
+
+* The task, labels, multi-label thresholds (tuned on validation at fine-tuning time), sequence
+  length and validation records come from the fine-tuned model's ``config.json``
+  (``heartbert_finetune``); ``--task`` must match its label space.
+* Writes ``eval_<task>_<split>.json`` and ``confusion_<task>_<split>.png`` to ``--output_dir``
+  (default: the model folder) and adds the metrics to the model card's ``model-index``
+  (``README.md`` front matter in the model folder; nothing is sent to the Hub).
+* The multi-label "confusion matrix" counts, for each true class (row), the examples predicted as
+  each class (column) at the tuned thresholds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+CARD_METRICS = {"accuracy": "accuracy", "macro_f1": "f1", "cohen_kappa": "cohen_kappa", "macro_auroc": "roc_auc", "j_index": "j_index", "jk_index": "jk_index"}
+"""Result key → model-index metric type."""
+
+
+@dataclass
+class EvaluateArguments:
+    """Options of ``heartbert evaluate``."""
+
+    model: str = field(metadata={"help": "a folder written by `heartbert finetune`"})
+    task: str | None = field(default=None, metadata={"help": "task (default: the one the model was fine-tuned on)"})
+    data_dir: str | None = field(default=None, metadata={"help": "local database copy (default: download)"})
+    cache_dir: str | None = field(default=None, metadata={"help": "datasets cache directory"})
+    split: str = field(default="test", metadata={"help": "split to score: test (DS2 / fold 10 / test subjects) or validation"})
+    output_dir: str | None = field(default=None, metadata={"help": "where the JSON and PNG go (default: the model folder)"})
+    max_eval_examples: int = field(default=0, metadata={"help": "uniform random cap on scored examples (0: all)"})
+    batch_size: int = field(default=64, metadata={"help": "sequences per forward pass"})
+    update_card: bool = field(default=True, metadata={"help": "add the results to README.md model-index (--no_update_card to skip)"})
+    seed: int = field(default=42, metadata={"help": "seed of the example subset"})
+
+
+def finetune_info(model_dir: str) -> dict:
+    """The ``heartbert_finetune`` block of a fine-tuned model's config (a clear error if absent)."""
+    from .configuration_heartbert import HeartBertConfig
+
+    config = HeartBertConfig.from_pretrained(model_dir)
+    info = getattr(config, "heartbert_finetune", None)
+    if not isinstance(info, dict):
+        raise ValueError(f"{model_dir} is not a fine-tuned HeartBert (no heartbert_finetune in config.json): run `heartbert finetune` first.")
+    return info
+
+
+def predict_examples(model, tokenized, multi_label: bool, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray, list]:
+    """Per-example ``(example_ids, probs, labels)``: sequence probabilities averaged per example."""
+    import torch
+    from tqdm.auto import tqdm
+
+    from .finetune import aggregate, example_labels, to_probs
+
+    model.eval()
+    logits = []
+    ids, masks = tokenized["input_ids"], tokenized["attention_mask"]
+    with torch.no_grad():
+        for start in tqdm(range(0, len(ids), batch_size), desc="Predicting", leave=False):
+            chunk_ids, chunk_mask = ids[start : start + batch_size], masks[start : start + batch_size]
+            width = max(len(x) for x in chunk_ids)
+            pad = model.config.pad_token_id if model.config.pad_token_id is not None else 1
+            input_ids = torch.tensor([x + [pad] * (width - len(x)) for x in chunk_ids])
+            mask = torch.tensor([m + [0] * (width - len(m)) for m in chunk_mask])
+            logits.append(model(input_ids=input_ids, attention_mask=mask).logits.float().numpy())
+    uniq, probs = aggregate(tokenized["example_id"], to_probs(np.concatenate(logits), multi_label))
+    return uniq, probs, example_labels(tokenized, uniq)
+
+
+def label_confusion(y_true, probs: np.ndarray, multi_label: bool, thresholds=None) -> np.ndarray:
+    """``(classes, classes)`` counts: rows true class, columns predicted class."""
+    n = probs.shape[1]
+    if not multi_label:
+        from sklearn.metrics import confusion_matrix
+
+        return confusion_matrix(np.asarray(y_true), probs.argmax(axis=1), labels=list(range(n)))
+    thr = np.full(n, 0.5) if thresholds is None else np.asarray(thresholds)
+    pred = (probs >= thr).astype(np.int64)
+    return np.asarray(y_true, dtype=np.int64).T @ pred
+
+
+def update_model_card(model_dir: str, task: str, split: str, results: dict, dataset_name: str) -> Path:
+    """Add (or replace) this task/split's metrics in the ``model-index`` of ``model_dir/README.md``."""
+    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+    path = Path(model_dir) / "README.md"
+    card = ModelCard.load(path) if path.is_file() else ModelCard(f"# {Path(model_dir).name}\n\nA HeartBert model fine-tuned with `heartbert finetune`.\n")
+    data = card.data if card.data is not None else ModelCardData()
+    keep = [r for r in (data.eval_results or []) if not (r.task_name == task and r.dataset_split == split)]
+    for key, metric_type in CARD_METRICS.items():
+        value = results.get(key)
+        if value is None:
+            continue
+        keep.append(
+            EvalResult(
+                task_type="text-classification",
+                task_name=task,
+                dataset_type=dataset_name,
+                dataset_name=dataset_name,
+                dataset_split=split,
+                metric_type=metric_type,
+                metric_name=key,
+                metric_value=round(float(value), 4),
+            )
+        )
+    data.eval_results = keep
+    data.model_name = data.model_name or Path(model_dir).resolve().name
+    data.library_name = "transformers"
+    data.tags = sorted(set((data.tags or []) + ["heartbert", "ecg"]))
+    card.data = data
+    card.save(str(path))
+    return path
+
+
+def evaluate(args: EvaluateArguments) -> dict:
+    """Run ``heartbert evaluate`` from parsed arguments; returns the results dict written to JSON."""
+    from .finetune import load_heartbert_tokenizer, tokenize_split
+    from .heads import load_finetuned
+    from .plots import plot_confusion_matrix
+    from .tasks import check_label_space, get_task, load_task_data, subsample, task_labels
+
+    info = finetune_info(args.model)
+    task = get_task(args.task or info["task"])
+    labels = task_labels(task, args.data_dir)
+    check_label_space(info.get("labels"), labels, args.model)
+    tokenizer = load_heartbert_tokenizer(args.model)
+    model = load_finetuned(args.model)
+    val_records = (info.get("splits") or {}).get("validation") if task.database == "mitdb" else None
+    data = load_task_data(task, args.data_dir, args.cache_dir, validation_records=val_records, seed=info.get("seed", 42))
+    if args.split not in data:
+        hint = " MIT-BIH DS2 (the test records) is not in this data_dir." if task.database == "mitdb" else ""
+        raise ValueError(f"split {args.split!r} is not in the {task.name} data (have {list(data)}).{hint} Use --split validation to score the selection split.")
+    ds = subsample(data[args.split], args.max_eval_examples, args.seed)
+    tokenized = tokenize_split(ds, tokenizer, int(info.get("max_length") or 0) or model.config.max_position_embeddings - 2, f"Tokenizing {args.split}")
+    _, probs, y = predict_examples(model, tokenized, task.multi_label, args.batch_size)
+    thresholds = [info["thresholds"][c] for c in labels] if task.multi_label and info.get("thresholds") else None
+    from .finetune import score
+
+    results = score(task, labels, y, probs, thresholds)
+    results.update({"task": task.name, "split": args.split, "model": str(args.model), "records": sorted(set(ds["record_id"]))})
+    out_dir = Path(args.output_dir or args.model)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{task.name}_{args.split}"
+    (out_dir / f"eval_{stem}.json").write_text(json.dumps(results, indent=1))
+    matrix = label_confusion(y, probs, task.multi_label, thresholds)
+    plot_confusion_matrix(matrix, labels, out_dir / f"confusion_{stem}.png", title=f"{task.name} — {args.split}")
+    if args.update_card:
+        update_model_card(args.model, task.name, args.split, results, task.database)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``heartbert evaluate``: parse ``argv`` and run (see the module doc).
+
+    Args:
+        argv: command-line arguments (default ``sys.argv[1:]``).
+    """
+    from transformers import HfArgumentParser
+
+    parser = HfArgumentParser(EvaluateArguments, description=__doc__.split("\n\n")[0])
+    (args,) = parser.parse_args_into_dataclasses(args=argv)
+    try:
+        results = evaluate(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"heartbert evaluate: error: {err}", file=sys.stderr)
+        return 2
+    keys = [k for k in ("accuracy", "macro_f1", "cohen_kappa", "macro_auroc", "j_index") if results.get(k) is not None]
+    print(", ".join(f"{k} {results[k]:.4f}" for k in keys))
+    return 0
