@@ -51,6 +51,8 @@ MODES = {
     "hb_bf16_compile_packed_nomask": (0.1, False, True, 64),  # packing: no mask → flash
     "hb_bf16_compile_packed_nodrop": (0.0, False, True, 64),  # the `gpu` preset
     "hb_bf16_compile_packed_nodrop_b128": (0.0, False, True, 128),
+    "hb_bf16_compile_nodrop": (0.0, True, True, 64),  # packed batch with its all-ones mask, dropout 0
+    "hb_bf16_compile_nodrop_b128": (0.0, True, True, 128),
 }
 
 
