@@ -49,6 +49,7 @@ class HeartBertModel(RobertaModel):
 
     config_class = HeartBertConfig
     accepts_loss_kwargs = False
+    _keys_to_ignore_on_load_unexpected = [r"lm_head\.", r"classifier\."]  # heads of MLM / classifier checkpoints
 
     def __init__(self, config: HeartBertConfig, add_pooling_layer: bool = False):
         super().__init__(config, add_pooling_layer=False)

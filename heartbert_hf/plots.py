@@ -22,7 +22,7 @@ def _pyplot():
     return plt
 
 
-def plot_tokens(tokenizer, ecg, sampling_rate: float, path: str | Path, window: int = 0, lead: int = 0, max_tokens: int = 60) -> Path:
+def plot_tokens(tokenizer, ecg, sampling_rate: float, path: str | Path, window: int = 0, lead: int = 0, max_tokens: int = 150) -> Path:
     """Draw one window: the scaled signal, its quantized reconstruction and the BPE token boundaries.
 
     Args:
@@ -47,7 +47,7 @@ def plot_tokens(tokenizer, ecg, sampling_rate: float, path: str | Path, window: 
         raise ValueError(f"the record has no window {window} on lead {lead} ({len(set(n for _, n in index))} windows).")
     scaled = windows[index.index((lead, window))]
     text = tokenizer.quantizer.to_text(scaled)
-    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     offsets = enc["offset_mapping"][:max_tokens]
     stop = offsets[-1][1] if offsets else len(scaled)
     t = np.arange(stop) / tokenizer.target_rate
@@ -150,7 +150,7 @@ class PlotArguments:
     output: str = field(default="heartbert_tokens.png", metadata={"help": "PNG file to write."})
     window: int = field(default=0, metadata={"help": "Window number within the record."})
     lead: int = field(default=0, metadata={"help": "Lead (channel) number."})
-    max_tokens: int = field(default=60, metadata={"help": "Draw the first N tokens of the window."})
+    max_tokens: int = field(default=150, metadata={"help": "Draw the first N tokens of the window."})
 
 
 def main(argv: list[str] | None = None) -> int:

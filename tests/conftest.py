@@ -73,4 +73,4 @@ def run_python(code: str, cwd: Path, env_extra: dict | None = None, timeout: int
     """Run ``code`` in a fresh interpreter; returns the completed process (check returncode yourself)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)

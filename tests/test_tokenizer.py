@@ -1,0 +1,119 @@
+"""HeartBertTokenizer: alphabet round trip, no <unk> on real ECG, text vs raw paths, overflow, errors, save/load."""
+
+import json
+
+import numpy as np
+import pytest
+
+from heartbert_hf import HeartBertTokenizer
+from heartbert_hf.quantization import level_alphabet
+
+
+def test_all_level_characters_round_trip(tiny_tokenizer):
+    alphabet = "".join(level_alphabet(100))
+    for text in (alphabet, alphabet[::-1], "\x85\xa0\x7f" * 5):  # NEL, NBSP and DEL are levels too
+        ids = tiny_tokenizer(text)["input_ids"]
+        assert ids[0] == tiny_tokenizer.cls_token_id and ids[-1] == tiny_tokenizer.sep_token_id
+        assert tiny_tokenizer.unk_token_id not in ids
+        assert tiny_tokenizer.decode(ids, skip_special_tokens=True) == text
+
+
+def test_no_unk_on_held_out_real_ecg(tiny_tokenizer, sample_signals):
+    enc = tiny_tokenizer(ecg=sample_signals[2], sampling_rate=360)  # record 118 was not used to fit
+    flat = [i for seq in enc["input_ids"] for i in seq]
+    assert len(flat) > 1000 and tiny_tokenizer.unk_token_id not in flat
+
+
+def test_text_and_signal_paths_give_the_same_ids(tiny_tokenizer, sample_signals):
+    ecg = sample_signals[2][:, :9000]
+    by_signal = tiny_tokenizer(ecg=ecg, sampling_rate=360, truncation=True, max_length=64)
+    texts, index = tiny_tokenizer.ecg_to_text(ecg, 360)
+    by_text = tiny_tokenizer(texts, truncation=True, max_length=64)
+    assert by_signal["input_ids"] == by_text["input_ids"]
+    assert len(index) == 6  # 2 leads x (2 full windows + a 1000-sample tail)
+
+
+def test_long_windows_overflow_instead_of_truncating(tiny_tokenizer, sample_signals):
+    ecg = [sample_signals[0][0, :4000], sample_signals[1][:, :8000]]
+    enc = tiny_tokenizer(ecg=ecg, sampling_rate=360, truncation=True, max_length=64, padding=True, return_tensors="pt")
+    n = enc["input_ids"].shape[0]
+    assert enc["input_ids"].shape[1] == 64 and n > 6  # more sequences than windows: nothing cut
+    assert set(enc["overflow_to_sample_mapping"].tolist()) == {0, 1}
+    assert set(zip(enc["lead_index"].tolist(), enc["window_index"].tolist())) == {(0, 0), (0, 1), (1, 0), (1, 1)}
+    # every level of every window reaches some sequence
+    texts, _ = tiny_tokenizer.ecg_to_text(ecg[0], 360)
+    chunks = [tiny_tokenizer.decode(ids, skip_special_tokens=True) for ids, m in zip(enc["input_ids"].tolist(), enc["overflow_to_sample_mapping"].tolist()) if m == 0]
+    assert "".join(chunks) == texts[0]
+
+
+def test_decode_signal_reconstructs_the_quantized_window(tiny_tokenizer, sample_signals):
+    texts, _ = tiny_tokenizer.ecg_to_text(sample_signals[0][0, :4000], 360)
+    ids = tiny_tokenizer(texts[0])["input_ids"]
+    values = tiny_tokenizer.decode_signal(ids)
+    assert values.shape == (4000,)
+    np.testing.assert_array_equal(values, tiny_tokenizer.quantizer.from_text(texts[0]))
+
+
+def test_batched_ecg_with_one_rate_per_record(tiny_tokenizer, sample_signals):
+    from scipy.signal import resample_poly
+
+    at_500 = resample_poly(sample_signals[0][0, :3600], 25, 18)  # the same 10 s at 500 Hz
+    enc = tiny_tokenizer(ecg=[sample_signals[0][0, :3600], at_500], sampling_rate=[360, 500])
+    assert enc["overflow_to_sample_mapping"] == [0, 1]
+    a, b = enc["input_ids"]
+    assert abs(len(a) - len(b)) <= 0.1 * len(a)
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda t, x: t(ecg=x), ValueError, "sampling_rate is required"),
+        (lambda t, x: t(ecg=x, sampling_rate=-1), ValueError, "sampling_rate"),
+        (lambda t, x: t(ecg=[x, "ABC"], sampling_rate=360), TypeError, "mix arrays and strings"),
+        (lambda t, x: t(["ABC", x]), TypeError, "mix arrays and strings"),
+        (lambda t, x: t(x), TypeError, "ecg="),
+        (lambda t, x: t(ecg=np.stack([x, x, x])[None], sampling_rate=360), ValueError, "3-D"),
+        (lambda t, x: t(ecg=np.stack([x, x]).T, sampling_rate=360), ValueError, "leads"),
+        (lambda t, x: t(ecg=np.full(2000, 0.3), sampling_rate=360), ValueError, "flat"),
+        (lambda t, x: t(ecg=x[:100], sampling_rate=360), ValueError, "too short"),
+        (lambda t, x: t(ecg=np.where(np.arange(2000) == 7, np.nan, x[:2000]), sampling_rate=360), ValueError, "NaN"),
+        (lambda t, x: t("AB~~~\u00ff"), ValueError, "outside"),
+    ],
+)
+def test_bad_input_gives_clear_errors(tiny_tokenizer, sample_signals, call, error, match):
+    with pytest.raises(error, match=match):
+        call(tiny_tokenizer, sample_signals[0][0, :4000])
+
+
+def test_unfitted_quantizer_refuses_ecg():
+    tok = HeartBertTokenizer()  # character-level, no quantizer: text only
+    assert len(tok("ABC")["input_ids"]) == 5
+    with pytest.raises(ValueError, match="not fitted"):
+        tok(ecg=np.sin(np.arange(2000)), sampling_rate=360)
+
+
+def test_save_load_restores_signal_parameters(tiny_tokenizer, tmp_path, sample_signals):
+    from transformers import AutoTokenizer
+
+    tiny_tokenizer.save_pretrained(tmp_path)
+    again = AutoTokenizer.from_pretrained(tmp_path)
+    assert isinstance(again, HeartBertTokenizer)
+    assert again.quantizer.to_dict() == tiny_tokenizer.quantizer.to_dict()
+    assert (again.target_rate, again.window_size, again.scaling) == (360, 4000, tiny_tokenizer.scaling)
+    x = sample_signals[2][:, :5000]
+    assert again(ecg=x, sampling_rate=360)["input_ids"] == tiny_tokenizer(ecg=x, sampling_rate=360)["input_ids"]
+
+
+@pytest.mark.parametrize(
+    "damage, match",
+    [
+        (lambda p: (p / "quantizer.json").unlink(), "has no quantizer.json"),
+        (lambda p: (p / "quantizer.json").write_text("{not json"), "corrupt"),
+        (lambda p: (p / "quantizer.json").write_text(json.dumps({"method": "lloyd-max", "n_levels": 100, "thresholds": [0.5], "levels": [0.1, 0.9]})), "corrupt"),
+    ],
+)
+def test_missing_or_corrupt_quantizer_is_an_error(tiny_tokenizer, tmp_path, damage, match):
+    tiny_tokenizer.save_pretrained(tmp_path)
+    damage(tmp_path)
+    with pytest.raises(ValueError, match=match):
+        HeartBertTokenizer.from_pretrained(tmp_path)
