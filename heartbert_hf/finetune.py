@@ -123,6 +123,8 @@ def build_model(model: str, head: str, labels: list[str], problem_type: str, ran
         net = cls(config)
     else:
         net = cls.from_pretrained(model, config=config)
+    if hasattr(net, "apply_freezing"):
+        net.apply_freezing()
     return net.to(torch.float32)
 
 
@@ -300,7 +302,8 @@ def save_finetuned(model, tokenizer, output_dir: str, args: FinetuneArguments, t
         "splits": getattr(args, "_splits", None),
     }
     model.save_pretrained(output_dir)
-    tokenizer.save_pretrained(output_dir)
+    # reload: tokenizing set truncation on the backend, and save_pretrained would write that state
+    load_heartbert_tokenizer(args.model).save_pretrained(output_dir)
     for leftover in Path(output_dir).glob("checkpoint-*"):
         import shutil
 

@@ -61,6 +61,10 @@ class HeartBertLinearProbe(_EncoderHead):
         self.roberta = RobertaModel(config, add_pooling_layer=False)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
+        self.apply_freezing()
+
+    def apply_freezing(self) -> None:
+        """Freeze the whole encoder (call again after ``from_pretrained``, which may rebuild parameters)."""
         freeze_module(self.roberta)
 
     def train(self, mode: bool = True):
@@ -92,6 +96,10 @@ class HeartBertBiLSTMForSequenceClassification(_EncoderHead):
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.classifier = nn.Linear(2 * hidden, config.num_labels)
         self.post_init()
+        self.apply_freezing()
+
+    def apply_freezing(self) -> None:
+        """Freeze the lower half of the encoder (call again after ``from_pretrained``)."""
         freeze_lower_half(self.roberta)
 
     def forward(self, input_ids=None, attention_mask=None, labels=None, return_dict=None, **kwargs) -> SequenceClassifierOutput:

@@ -1,0 +1,165 @@
+"""heartbert finetune / evaluate / embed end to end on real records with a tiny model (CPU)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+COMMON = ["--epochs", "1", "--batch_size", "16", "--torch_threads", "1", "--max_eval_examples", "60"]
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> str:
+    return str(tmp_path_factory.mktemp("hf-datasets"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, tiny_tokenizer, tiny_config) -> Path:
+    """A tiny 'pretrained' HeartBert (random MLM weights) saved with its tokenizer (fitted on 101 + 208)."""
+    from heartbert_hf import HeartBertForMaskedLM
+
+    folder = tmp_path_factory.mktemp("tiny-pretrained")
+    torch.manual_seed(0)
+    HeartBertForMaskedLM(tiny_config).save_pretrained(folder)
+    tiny_tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mitdb_finetuned(tmp_path_factory, tiny_model_dir, sample_dir, cache_dir) -> Path:
+    """`heartbert finetune --task mitdb-aami` on the shipped sample: train 101+208, validate on 118."""
+    from heartbert_hf.finetune import main
+
+    out = tmp_path_factory.mktemp("ft-mitdb")
+    argv = ["--task", "mitdb-aami", "--model", str(tiny_model_dir), "--data_dir", str(sample_dir), "--output_dir", str(out),
+            "--cache_dir", cache_dir, "--validation_records", "118", "--max_train_per_class", "40", *COMMON]
+    assert main(argv) == 0
+    return out
+
+
+def test_mitdb_aami_end_to_end(mitdb_finetuned, tiny_model_dir):
+    report = json.loads((mitdb_finetuned / "results.json").read_text())
+    assert report["splits"] == {"train": ["101", "208"], "validation": ["118"]}  # record-wise, disjoint
+    assert report["labels"] == ["N", "S", "V", "F"]
+    for arm in ("pretrained", "random_init"):  # the baseline runs with the same splits
+        val = report[arm]["validation"]
+        assert 0.0 <= val["macro_f1"] <= 1.0 and np.isfinite(val["cohen_kappa"]) and np.isfinite(val["j_index"])
+        assert set(val["per_class"]) == {"N", "S", "V", "F"}
+        assert sum(map(sum, val["confusion_matrix"])) == val["n"] == 60
+        assert "test" not in report[arm]  # DS2 is absent: no test numbers are claimed
+    assert report["random_init"]["init"] == "random" and report["pretrained"]["init"] == "pretrained"
+    assert "macro_f1" in report["pretraining_gain"]
+    # the tokenizer travels unchanged: never refitted on task data
+    assert (mitdb_finetuned / "quantizer.json").read_bytes() == (tiny_model_dir / "quantizer.json").read_bytes()
+    saved, original = (json.loads((d / "tokenizer.json").read_text()) for d in (mitdb_finetuned, tiny_model_dir))
+    assert saved["model"] == original["model"] and saved["truncation"] is None
+    config = json.loads((mitdb_finetuned / "config.json").read_text())
+    assert config["heartbert_finetune"]["task"] == "mitdb-aami"
+    assert config["id2label"] == {"0": "N", "1": "S", "2": "V", "3": "F"}
+
+
+def test_evaluate_writes_json_png_and_card(mitdb_finetuned, sample_dir, cache_dir, tmp_path, capsys):
+    from heartbert_hf.evaluate import main
+
+    assert main(["--model", str(mitdb_finetuned), "--data_dir", str(sample_dir), "--cache_dir", cache_dir,
+                 "--split", "validation", "--max_eval_examples", "50", "--output_dir", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "eval_mitdb-aami_validation.json").read_text())
+    assert results["records"] == ["118"] and results["n"] == 50 and np.isfinite(results["macro_f1"])
+    assert (tmp_path / "confusion_mitdb-aami_validation.png").stat().st_size > 1000
+    card = (mitdb_finetuned / "README.md").read_text()
+    assert "model-index" in card and "mitdb-aami" in card and "macro_f1" in card
+    # DS2 (test) is absent from the sample: a clear error, not a silent fallback
+    assert main(["--model", str(mitdb_finetuned), "--data_dir", str(sample_dir), "--cache_dir", cache_dir]) == 2
+    assert "DS2" in capsys.readouterr().err
+
+
+def test_embed_one_vector_per_window(tiny_model_dir, sample_dir, tmp_path, tiny_tokenizer):
+    import pandas as pd
+
+    from heartbert_hf.embed import main
+
+    out = tmp_path / "emb.parquet"
+    assert main(["--model", str(tiny_model_dir), "--input", str(sample_dir / "118"), "--output", str(out), "--leads", "MLII"]) == 0
+    frame = pd.read_parquet(out)
+    import wfdb
+
+    n_samples = wfdb.rdheader(str(sample_dir / "118")).sig_len  # 360 Hz: no resampling
+    full, tail = divmod(n_samples, tiny_tokenizer.window_size)
+    n_windows = full + (tail >= tiny_tokenizer.min_window)
+    assert len(frame) == n_windows and set(frame["record_id"]) == {"118"} and set(frame["lead_name"]) == {"MLII"}
+    assert list(frame["window"]) == list(range(n_windows))
+    assert (frame["n_sequences"] > 1).all()  # windows overflowed 128 tokens and were averaged
+    emb = np.stack(frame["embedding"].to_numpy())
+    assert emb.shape == (n_windows, 32) and np.isfinite(emb).all()
+
+
+def test_linear_probe_leaves_encoder_unchanged(tiny_model_dir, sample_dir, cache_dir, tmp_path):
+    from safetensors.torch import load_file
+
+    from heartbert_hf.finetune import main
+
+    out = tmp_path / "probe"
+    assert main(["--task", "mitdb-aami", "--model", str(tiny_model_dir), "--data_dir", str(sample_dir), "--output_dir", str(out),
+                 "--cache_dir", cache_dir, "--validation_records", "118", "--max_train_per_class", "30", "--linear_probe",
+                 "--no_baseline", "--learning_rate", "1e-2", *COMMON]) == 0
+    before, after = load_file(tiny_model_dir / "model.safetensors"), load_file(out / "model.safetensors")
+    encoder = [k for k in after if k.startswith("roberta.")]
+    assert len(encoder) > 10
+    for key in encoder:
+        assert torch.equal(before[key], after[key]), key
+    report = json.loads((out / "results.json").read_text())
+    assert report["pretrained"]["trainable_parameters"] == 32 * 4 + 4  # the linear head only
+    assert "random_init" not in report
+
+
+def test_bilstm_head_freezes_lower_half(tiny_model_dir, sample_dir, cache_dir, tmp_path):
+    from safetensors.torch import load_file
+
+    from heartbert_hf.finetune import main
+    from heartbert_hf.heads import load_finetuned
+
+    out = tmp_path / "bilstm"
+    assert main(["--task", "mitdb-aami", "--model", str(tiny_model_dir), "--data_dir", str(sample_dir), "--output_dir", str(out),
+                 "--cache_dir", cache_dir, "--validation_records", "118", "--max_train_per_class", "30", "--head", "bilstm",
+                 "--lstm_hidden_size", "16", "--no_baseline", "--learning_rate", "1e-3", *COMMON]) == 0
+    before, after = load_file(tiny_model_dir / "model.safetensors"), load_file(out / "model.safetensors")
+    lower = [k for k in after if k.startswith(("roberta.embeddings.", "roberta.encoder.layer.0."))]
+    upper = [k for k in after if k.startswith("roberta.encoder.layer.1.") and k.endswith("weight")]
+    assert lower and upper
+    assert all(torch.equal(before[k], after[k]) for k in lower)
+    assert any(not torch.equal(before[k], after[k]) for k in upper)
+    model = load_finetuned(str(out))
+    assert type(model).__name__ == "HeartBertBiLSTMForSequenceClassification" and model.lstm.hidden_size == 16
+
+
+def test_bad_task_name_is_clear(tiny_model_dir, capsys):
+    from heartbert_hf.finetune import FinetuneArguments, finetune, main
+
+    with pytest.raises(ValueError, match="unknown task 'mitdb-beats'.*mitdb-aami"):
+        finetune(FinetuneArguments(task="mitdb-beats", model=str(tiny_model_dir)))
+    assert main(["--task", "nope", "--model", str(tiny_model_dir)]) == 2
+    assert "unknown task 'nope'" in capsys.readouterr().err
+
+
+def test_model_without_heartbert_tokenizer_is_clear(tiny_config, tmp_path):
+    from heartbert_hf import HeartBertForMaskedLM
+    from heartbert_hf.finetune import FinetuneArguments, finetune
+
+    HeartBertForMaskedLM(tiny_config).save_pretrained(tmp_path)  # weights, no tokenizer
+    with pytest.raises(ValueError, match="has no HeartBert tokenizer"):
+        finetune(FinetuneArguments(task="mitdb-aami", model=str(tmp_path)))
+
+
+def test_mismatched_label_space_is_clear(mitdb_finetuned, tmp_path):
+    from heartbert_hf.evaluate import EvaluateArguments, evaluate
+    from heartbert_hf.finetune import FinetuneArguments, finetune
+
+    with pytest.raises(ValueError, match=r"mismatched label space.*\['N', 'S', 'V', 'F'\].*\['W', 'NREM', 'R'\]"):
+        evaluate(EvaluateArguments(model=str(mitdb_finetuned), task="slpdb-3", data_dir=str(tmp_path)))
+    with pytest.raises(ValueError, match="mismatched label space"):
+        finetune(FinetuneArguments(task="slpdb-5", model=str(mitdb_finetuned), data_dir=str(tmp_path)))
