@@ -28,7 +28,7 @@ from .quantization import Quantizer, ids_to_text, level_alphabet, text_to_ids
 
 QUANTIZER_FILE = "quantizer.json"
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # RoBERTa layout: ids 0..4
-DEFAULT_VOCAB_SIZE = 8000
+DEFAULT_VOCAB_SIZE = 16000  # measured: see README "Defaults, and the measurements behind them"
 DEFAULT_SCALING = "minmax"
 
 
