@@ -64,6 +64,7 @@ class FinetuneArguments:
     lstm_hidden_size: int = field(default=128, metadata={"help": "BiLSTM width per direction (--head bilstm)"})
     class_weighting: bool = field(default=True, metadata={"help": "class-weighted loss (--no_class_weighting to turn off)"})
     seed: int = field(default=42, metadata={"help": "seed of splits, subsets, initialisation and shuffling"})
+    skip_missing_records: bool = field(default=False, metadata={"help": "ptbxl: skip metadata rows whose record files are absent (a partial copy)"})
     torch_threads: int = field(default=0, metadata={"help": "torch CPU threads (0: torch's default; 1 is often fastest on a shared, loaded machine)"})
 
 
@@ -248,7 +249,11 @@ def make_trainer(model, args: FinetuneArguments, output_dir: str, train, eval_ds
 
 def predict(trainer, tokenized, task) -> tuple[np.ndarray, np.ndarray, list]:
     """Per-example ``(example_ids, probs, labels)`` for a tokenized split."""
-    out = trainer.predict(tokenized.select_columns(["input_ids", "attention_mask", "labels"]))
+    saved, trainer.compute_metrics = trainer.compute_metrics, None  # it knows the validation split only
+    try:
+        out = trainer.predict(tokenized.select_columns(["input_ids", "attention_mask", "labels"]))
+    finally:
+        trainer.compute_metrics = saved
     uniq, probs = aggregate(tokenized["example_id"], to_probs(out.predictions, task.multi_label))
     return uniq, probs, example_labels(tokenized, uniq)
 
@@ -300,6 +305,7 @@ def save_finetuned(model, tokenizer, output_dir: str, args: FinetuneArguments, t
         "thresholds": results.get("thresholds"),
         "seed": args.seed,
         "splits": getattr(args, "_splits", None),
+        "skip_missing_records": args.skip_missing_records,
     }
     model.save_pretrained(output_dir)
     # reload: tokenizing set truncation on the backend, and save_pretrained would write that state
@@ -384,7 +390,8 @@ def finetune(args: FinetuneArguments) -> dict:
     done = getattr(config, "heartbert_finetune", None)
     check_label_space(done.get("labels") if isinstance(done, dict) else None, labels, args.model)
     args.max_length = resolve_max_length(args.max_length, config)
-    data = load_task_data(task, args.data_dir, args.cache_dir, args.validation_records, args.val_folds, args.seed)
+    extra = {"skip_missing": True} if args.skip_missing_records and task.database == "ptbxl" else {}
+    data = load_task_data(task, args.data_dir, args.cache_dir, args.validation_records, args.val_folds, args.seed, **extra)
     if "train" not in data:
         raise ValueError(f"{task.name}: the data at {args.data_dir} has no training split ({list(data)}).")
     splits = {name: sorted(set(ds[task.group_column])) for name, ds in data.items()}

@@ -182,6 +182,7 @@ def load_task_data(
     validation_records: list[str] | None = None,
     val_folds: int = 5,
     seed: int = 42,
+    **builder_overrides,
 ):
     """Load a task as a ``DatasetDict`` with ``signal``, ``sampling_rate``, ``record_id``,
     ``patient_id``, ``labels`` and ``example_id``; splits disjoint by ``task.group_column``.
@@ -194,13 +195,14 @@ def load_task_data(
             of a seeded record-wise ``val_folds``-fold split of the DS1 records present).
         val_folds: K of that split.
         seed: its seed.
+        **builder_overrides: extra builder config fields (e.g. ``skip_missing=True`` for a partial PTB-XL).
     """
     import datasets
 
     from .data import load_physionet
     from .data.splits import kfold_records
 
-    raw = load_physionet(task.database, task.config, data_dir=data_dir, cache_dir=cache_dir, **task.builder_kwargs)
+    raw = load_physionet(task.database, task.config, data_dir=data_dir, cache_dir=cache_dir, **{**task.builder_kwargs, **builder_overrides})
     labels = task_labels(task, data_dir)
     if task.database == "mitdb" and "validation" not in raw and "train" in raw:
         records = sorted(set(raw["train"]["record_id"]))

@@ -1,0 +1,187 @@
+"""Task registry, splits (disjoint by record / patient), metrics, and PTB-XL / slpdb end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest_data import excerpt, write_record
+
+COMMON = ["--epochs", "1", "--batch_size", "16", "--torch_threads", "1"]
+
+
+# ------------------------------------------------------------------ metrics
+def test_classification_metrics_known_values():
+    from heartbert_hf.metrics import classification_metrics
+
+    labels = ["N", "S", "V", "F"]
+    y_true = [0, 0, 0, 0, 1, 1, 2, 2, 3]
+    y_pred = [0, 0, 0, 1, 1, 0, 2, 2, 0]
+    m = classification_metrics(y_true, y_pred, labels)
+    assert m["accuracy"] == pytest.approx(6 / 9)
+    assert m["per_class"]["N"]["sensitivity"] == pytest.approx(3 / 4) and m["per_class"]["N"]["ppv"] == pytest.approx(3 / 5)
+    assert m["per_class"]["S"]["sensitivity"] == pytest.approx(1 / 2) and m["per_class"]["S"]["ppv"] == pytest.approx(1 / 2)
+    assert m["per_class"]["F"]["sensitivity"] == 0.0 and m["per_class"]["F"]["support"] == 1
+    assert m["j_index"] == pytest.approx(0.5 + 1 + 0.5 + 1)
+    assert m["jk_index"] == pytest.approx(m["cohen_kappa"] / 2 + m["j_index"] / 8)
+    assert m["confusion_matrix"][3] == [1, 0, 0, 0]
+    with pytest.raises(ValueError, match="not in the label space"):
+        classification_metrics(y_true, y_pred, labels, report_classes=["N", "Q"])
+
+
+def test_multilabel_metrics_and_tuned_thresholds():
+    from heartbert_hf.metrics import multilabel_metrics, tune_thresholds
+
+    rng = np.random.default_rng(0)
+    y = np.zeros((40, 3), dtype=int)
+    y[:20, 0] = 1
+    y[::4, 1] = 1  # class 2 never occurs: its AUROC is undefined, not averaged in
+    probs = np.clip(0.25 * y + rng.uniform(0, 0.3, y.shape), 0, 1)  # positives score 0.25-0.55, below 0.5 often
+    thr = tune_thresholds(y, probs)
+    assert thr[2] == 0.5 and 0.2 <= thr[0] <= 0.35
+    at_half = multilabel_metrics(y, probs, ["A", "B", "C"])
+    tuned = multilabel_metrics(y, probs, ["A", "B", "C"], thr)
+    assert tuned["macro_f1"] > at_half["macro_f1"]
+    assert tuned["auroc_undefined"] == ["C"] and tuned["auroc_classes"] == ["A", "B"]
+    assert tuned["macro_auroc"] == pytest.approx(np.mean([tuned["per_class"]["A"]["auroc"], tuned["per_class"]["B"]["auroc"]]))
+    with pytest.raises(ValueError, match=r"\(n, classes\)"):
+        multilabel_metrics(y[:, :2], probs, ["A", "B"])
+
+
+# ------------------------------------------------------------------ registry and splits
+def test_task_registry():
+    from heartbert_hf.tasks import TASKS, get_task, task_labels
+
+    assert set(TASKS) == {"mitdb-aami", "ptbxl-superdiagnostic", "ptbxl-diagnostic", "slpdb-5", "slpdb-3"}
+    assert task_labels(get_task("slpdb-5")) == ["W", "S1", "S2", "S3+S4", "R"]
+    assert task_labels(get_task("slpdb-3")) == ["W", "NREM", "R"]
+    assert get_task("ptbxl-superdiagnostic").multi_label and not get_task("mitdb-aami").multi_label
+    with pytest.raises(ValueError, match="unknown task 'ptbxl'"):
+        get_task("ptbxl")
+    with pytest.raises(ValueError, match="scp_statements.csv"):
+        task_labels(get_task("ptbxl-diagnostic"))
+
+
+def test_check_disjoint_catches_leak():
+    import datasets
+
+    from heartbert_hf.tasks import check_disjoint
+
+    a = datasets.Dataset.from_dict({"patient_id": ["1", "2"]})
+    b = datasets.Dataset.from_dict({"patient_id": ["2", "3"]})
+    with pytest.raises(ValueError, match="share patient_id \\['2'\\]"):
+        check_disjoint({"train": a, "test": b})
+
+
+def test_cv_folds_are_record_wise_and_cover_ds1():
+    from heartbert_hf.data.splits import MITDB_DS1
+    from heartbert_hf.tasks import cv_folds
+
+    folds = cv_folds(MITDB_DS1, 5)
+    held = [r for _, test in folds for r in test]
+    assert sorted(held) == sorted(MITDB_DS1)  # each record held out exactly once
+    for train, test in folds:
+        assert not set(train) & set(test) and sorted(train + test) == sorted(MITDB_DS1)
+
+
+@pytest.mark.slow
+def test_mitdb_shared_validation_split_is_record_wise(shared_physionet, tmp_path):
+    from heartbert_hf.data.splits import MITDB_DS1, MITDB_PACED
+    from heartbert_hf.tasks import get_task, load_task_data
+
+    data = load_task_data(get_task("mitdb-aami"), str(shared_physionet / "mitdb"), str(tmp_path))
+    train, val = set(data["train"]["record_id"]), set(data["validation"]["record_id"])
+    assert train | val == set(MITDB_DS1) and not train & val and len(val) in (4, 5)
+    assert not (train | val) & set(MITDB_PACED) and "test" not in data
+
+
+# ------------------------------------------------------------------ end to end
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory, tiny_tokenizer, tiny_config) -> Path:
+    import torch
+
+    from heartbert_hf import HeartBertForMaskedLM
+
+    folder = tmp_path_factory.mktemp("tiny-pretrained")
+    torch.manual_seed(0)
+    HeartBertForMaskedLM(tiny_config).save_pretrained(folder)
+    tiny_tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def slpdb_subjects_dir(tmp_path_factory, shared_physionet) -> Path:
+    """slpdb-format records of 4 subjects (slp01a/b one subject) from real ECG excerpts, 250 Hz."""
+    import wfdb
+
+    folder = tmp_path_factory.mktemp("slpdb4")
+    sources = {"slp01a": "e0103", "slp01b": "e0110", "slp02": "e0124", "slp03": "e0110", "slp04": "e0103"}
+    notes = {"slp01a": ["W", "1 OA", "2", "R"], "slp01b": ["2", "3", "4", "W"], "slp02": ["W", "R", "2", "1"],
+             "slp03": ["4", "2", "W", "R"], "slp04": ["R", "1", "2", "W"]}
+    for rec, src in sources.items():
+        write_record(folder, rec, excerpt(shared_physionet, src)[:, :1], 250, ["ECG"])
+        wfdb.wrann(rec, "st", np.array([1, 7500, 15000, 22499]), symbol=['"'] * 4, aux_note=notes[rec], write_dir=str(folder))
+    return folder
+
+
+@pytest.mark.parametrize("task", ["slpdb-5", "slpdb-3"])
+def test_slpdb_end_to_end_subject_wise(task, slpdb_subjects_dir, tiny_model_dir, tmp_path):
+    from heartbert_hf.finetune import main
+
+    out = tmp_path / task
+    assert main(["--task", task, "--model", str(tiny_model_dir), "--data_dir", str(slpdb_subjects_dir), "--output_dir", str(out),
+                 "--cache_dir", str(tmp_path / "cache"), "--no_baseline", *COMMON]) == 0
+    report = json.loads((out / "results.json").read_text())
+    subjects = report["splits"]
+    assert set(subjects) == {"train", "validation", "test"}
+    assert sum(len(s) for s in subjects.values()) == 4 and len(set().union(*subjects.values())) == 4  # disjoint subjects
+    for split in ("validation", "test"):
+        res = report["pretrained"][split]
+        assert np.isfinite([res["macro_f1"], res["accuracy"], res["cohen_kappa"]]).all()
+        assert res["n"] == sum(sum(r) for r in res["confusion_matrix"]) > 0
+    assert report["labels"] == (["W", "S1", "S2", "S3+S4", "R"] if task == "slpdb-5" else ["W", "NREM", "R"])
+
+
+def test_ptbxl_superdiagnostic_multilabel_end_to_end(shared_physionet, tiny_model_dir, tmp_path):
+    from heartbert_hf.evaluate import main as evaluate_main
+    from heartbert_hf.finetune import main
+
+    out = tmp_path / "ptbxl"
+    assert main(["--task", "ptbxl-superdiagnostic", "--model", str(tiny_model_dir), "--data_dir", str(shared_physionet / "ptb-xl"),
+                 "--output_dir", str(out), "--cache_dir", str(tmp_path / "cache"), "--skip_missing_records", *COMMON]) == 0
+    report = json.loads((out / "results.json").read_text())
+    patients = report["splits"]
+    assert set(patients) == {"train", "test"}  # the shared subset has no fold-9 record
+    assert not set(patients["train"]) & set(patients["test"])
+    for arm in ("pretrained", "random_init"):
+        res = report[arm]
+        assert res["thresholds_tuned_on"] == "train"  # flagged, since there is no validation split
+        assert set(res["thresholds"]) == {"NORM", "MI", "STTC", "CD", "HYP"}
+        test = res["test"]
+        assert np.isfinite(test["macro_f1"]) and test["n"] == 3
+        # every fold-10 record is NORM: AUROC is undefined for all classes, and said so
+        assert test["macro_auroc"] is None and len(test["auroc_undefined"]) == 5
+    config = json.loads((out / "config.json").read_text())
+    assert config["problem_type"] == "multi_label_classification" and len(config["id2label"]) == 5
+    assert evaluate_main(["--model", str(out), "--data_dir", str(shared_physionet / "ptb-xl"), "--cache_dir", str(tmp_path / "cache"),
+                          "--output_dir", str(tmp_path / "eval")]) == 0
+    ev = json.loads((tmp_path / "eval" / "eval_ptbxl-superdiagnostic_test.json").read_text())
+    assert ev["thresholds"] == report["pretrained"]["thresholds"]  # the tuned thresholds travel with the model
+    assert (tmp_path / "eval" / "confusion_ptbxl-superdiagnostic_test.png").is_file()
+
+
+@pytest.mark.slow
+def test_mitdb_cv_one_command(sample_dir, tiny_model_dir, tmp_path):
+    from heartbert_hf.finetune import main
+
+    out = tmp_path / "cv"
+    assert main(["--task", "mitdb-aami", "--model", str(tiny_model_dir), "--data_dir", str(sample_dir), "--output_dir", str(out),
+                 "--cache_dir", str(tmp_path / "cache"), "--cv", "3", "--max_train_per_class", "30", "--max_eval_examples", "60", *COMMON]) == 0
+    report = json.loads((out / "cv_results.json").read_text())
+    assert [f["test_records"] for f in report["folds"]] and sorted(r for f in report["folds"] for r in f["test_records"]) == ["101", "118", "208"]
+    for arm in ("pretrained", "random"):
+        assert len(report["arms"][arm]["macro_f1_per_fold"]) == 3 and np.isfinite(report["arms"][arm]["pooled"]["macro_f1"])
+    assert "pooled_macro_f1" in report["pretraining_gain"]
