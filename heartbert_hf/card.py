@@ -123,7 +123,7 @@ class ModelCardCallback(TrainerCallback):
             dropout=cfg.hidden_dropout_prob if cfg else m.hidden_dropout_prob,
             n_params=_fmt_int(self.n_params) if self.n_params else "n/a",
             optim=str(getattr(args.optim, "value", args.optim)), learning_rate=f"{args.learning_rate:g}",
-            warmup=f"{args.warmup_steps} steps" if args.warmup_steps else f"{getattr(args, 'warmup_ratio', 0) or 0:g} of the steps",
+            warmup=(f"{args.warmup_steps:g} of the steps" if 0 < args.warmup_steps < 1 else f"{int(args.warmup_steps)} steps"),
             weight_decay=f"{args.weight_decay:g}", scheduler=str(getattr(args.lr_scheduler_type, "value", args.lr_scheduler_type)),
             global_batch=global_batch, per_device=args.per_device_train_batch_size, world_size=world,
             grad_accum=args.gradient_accumulation_steps, global_step=_fmt_int(state.global_step),
