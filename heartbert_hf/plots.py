@@ -22,6 +22,15 @@ def _pyplot():
     return plt
 
 
+def _save(plt, fig, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def plot_tokens(tokenizer, ecg, sampling_rate: float, path: str | Path, window: int = 0, lead: int = 0, max_tokens: int = 150) -> Path:
     """Draw one window: the scaled signal, its quantized reconstruction and the BPE token boundaries.
 
@@ -66,12 +75,7 @@ def plot_tokens(tokenizer, ecg, sampling_rate: float, path: str | Path, window: 
     ax.set_ylim(-0.02, 1.08)
     ax.set_title(f"window {window}, lead {lead}: {len(offsets)} tokens over {stop} samples ({stop / max(len(offsets), 1):.2f} samples/token)")
     ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_curves(log_history: list[dict], path: str | Path) -> Path:
@@ -102,12 +106,7 @@ def plot_curves(log_history: list[dict], path: str | Path) -> Path:
         ax_acc.plot(*series["eval_masked_accuracy"], marker="o", color="C2")
     ax_acc.set_xlabel("step")
     ax_acc.set_ylabel("masked-token accuracy (validation)")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_confusion_matrix(matrix, labels: list[str], path: str | Path, title: str | None = None) -> Path:
@@ -135,12 +134,7 @@ def plot_confusion_matrix(matrix, labels: list[str], path: str | Path, title: st
             ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color="white" if matrix[i, j] > threshold else "black", fontsize=8)
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 @dataclass

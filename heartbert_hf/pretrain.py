@@ -85,7 +85,7 @@ class ModelArguments:
     tokenizer_name_or_path: str | None = field(
         default=None, metadata={"help": "Use this fitted HeartBert tokenizer; default: fit one on the training split (or reuse output_dir/tokenizer)."}
     )
-    vocab_size: int = field(default=8000, metadata={"help": "BPE vocabulary size when fitting a tokenizer."})
+    vocab_size: int = field(default=16000, metadata={"help": "BPE vocabulary size when fitting a tokenizer (16,000: the measured default, see README)."})
     hidden_size: int = field(default=768, metadata={"help": "Model width."})
     num_hidden_layers: int = field(default=6, metadata={"help": "Transformer layers."})
     num_attention_heads: int = field(default=12, metadata={"help": "Attention heads."})
