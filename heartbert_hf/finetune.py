@@ -338,6 +338,8 @@ def run_cv(args: FinetuneArguments, tokenizer, data, task, labels, head: str) ->
     arms = [("pretrained", False)] * (not args.random_init) + [("random", True)] * (args.baseline or args.random_init)
     report = {"task": task.name, "n_folds": args.cv, "records": records, "folds": [], "arms": {}}
     pooled = {name: ([], []) for name, _ in arms}
+    seconds = {name: 0.0 for name, _ in arms}
+    import time
     for k, (train_recs, test_recs) in enumerate(folds):
         train = subsample_per_class(pool.filter(lambda b: [r in train_recs for r in b["record_id"]], batched=True), args.max_train_per_class, args.seed, task.multi_label)
         test = subsample(pool.filter(lambda b: [r in test_recs for r in b["record_id"]], batched=True), args.max_eval_examples, args.seed)
@@ -346,11 +348,13 @@ def run_cv(args: FinetuneArguments, tokenizer, data, task, labels, head: str) ->
         fold = {"fold": k, "train_records": train_recs, "test_records": test_recs, "n_train": len(train), "n_test": len(test)}
         for name, random_init in arms:
             logger.info("fold %d/%d, %s", k + 1, args.cv, name)
+            t0 = time.time()
             results, trainer = run_arm(args, tokenizer, tok, task, labels, head, random_init, os.path.join(args.output_dir, f"fold{k}-{name}"), save=False, select=False)
             _, probs, y = predict(trainer, tok["test"], task)
             pooled[name][0].extend(y)
             pooled[name][1].append(probs)
             fold[name] = results["test"]
+            seconds[name] += time.time() - t0
         report["folds"].append(fold)
     for name, _ in arms:
         per_fold = [f[name][task.primary_metric] for f in report["folds"]]
@@ -359,6 +363,7 @@ def run_cv(args: FinetuneArguments, tokenizer, data, task, labels, head: str) ->
             f"{task.primary_metric}_per_fold": per_fold,
             f"{task.primary_metric}_mean": float(np.mean(per_fold)),
             f"{task.primary_metric}_std": float(np.std(per_fold)),
+            "train_and_score_seconds": round(seconds[name], 1),
         }
     if len(arms) == 2:
         report["pretraining_gain"] = {

@@ -185,3 +185,16 @@ def test_mitdb_cv_one_command(sample_dir, tiny_model_dir, tmp_path):
     for arm in ("pretrained", "random"):
         assert len(report["arms"][arm]["macro_f1_per_fold"]) == 3 and np.isfinite(report["arms"][arm]["pooled"]["macro_f1"])
     assert "pooled_macro_f1" in report["pretraining_gain"]
+
+
+def test_ptbxl_diagnostic_labels_and_patient_split(shared_physionet, tmp_path):
+    from heartbert_hf.tasks import get_task, load_task_data, task_labels
+
+    task = get_task("ptbxl-diagnostic")
+    data_dir = str(shared_physionet / "ptb-xl")
+    labels = task_labels(task, data_dir)
+    assert len(labels) == 44 and {"NORM", "IRBBB", "ASMI", "NDT"} <= set(labels) and "SR" not in labels  # rhythm codes are not diagnostic
+    data = load_task_data(task, data_dir, str(tmp_path), skip_missing=True)
+    assert not set(data["train"]["patient_id"]) & set(data["test"]["patient_id"])
+    hot = np.asarray(list(data["train"]["labels"]) + list(data["test"]["labels"]))
+    assert hot.shape[1] == 44 and hot[:, labels.index("NORM")].sum() >= 10 and hot[:, labels.index("ASMI")].sum() == 1
