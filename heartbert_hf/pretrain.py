@@ -104,11 +104,20 @@ class DataArguments:
     data_dirs: str | None = field(
         default=None, metadata={"help": "Local copies, 'mitdb=/path,ptbxl=/path'; a source without one is downloaded from PhysioNet."}
     )
+    source_options: str | None = field(
+        default=None,
+        metadata={"help": "JSON of extra builder options per source, e.g. '{\"ptbxl\": {\"skip_missing\": true, \"sampling_rate\": 100}}'."},
+    )
     cache_dir: str | None = field(default=None, metadata={"help": "datasets cache folder."})
     validation_records: str | None = field(
         default=None, metadata={"help": "Comma list of record/patient ids held out for validation (default: validation_fraction of them)."}
     )
     validation_fraction: float = field(default=0.1, metadata={"help": "Share of patients held out when no validation split/list is given."})
+    exclude_records: str | None = field(
+        default=None,
+        metadata={"help": "Records/patients never used for pretraining (nor for fitting the tokenizer): the records of a downstream "
+                  "evaluation, e.g. 'DS1' (the 22 MIT-BIH DS1 records, for cross-validation on DS1) or a comma list of ids."},
+    )
     max_seq_length: int = field(default=512, metadata={"help": "Tokens per packed block (special tokens included); positions = this + 2."})
     mlm_probability: float = field(default=0.15, metadata={"help": "Share of tokens masked."})
     max_train_records: int | None = field(default=None, metadata={"help": "Use at most this many training examples (debugging)."})
@@ -211,10 +220,41 @@ def load_corpus(data_args: DataArguments):
         dsd = datasets.DatasetDict({k: v.add_column("source", ["sample"] * len(v)) for k, v in dsd.items()})
     else:
         dirs = _parse_dirs(data_args.data_dirs)
-        dsd = build_pretraining_corpus({s: ({"data_dir": dirs[s]} if s in dirs else {}) for s in sources},
-                                       cache_dir=data_args.cache_dir, num_proc=data_args.preprocessing_num_workers)
-    # downstream test records never enter pretraining
-    return datasets.DatasetDict({k: v for k, v in dsd.items() if k != "test"})
+        options = {s: ({"data_dir": dirs[s]} if s in dirs else {}) for s in sources}
+        if "mitdb" in options:
+            options["mitdb"]["include_paced"] = True  # unlabelled ECG is fine for pretraining
+        try:
+            extra = json.loads(data_args.source_options) if data_args.source_options else {}
+        except json.JSONDecodeError as err:
+            raise SystemExit(f"--source_options is not valid JSON: {err}") from None
+        for name, values in extra.items():
+            if name not in options:
+                raise SystemExit(f"--source_options names {name!r}, which is not among --sources {sources}.")
+            options[name].update(values)
+        dsd = build_pretraining_corpus(options, cache_dir=data_args.cache_dir, num_proc=data_args.preprocessing_num_workers)
+    # downstream test records never enter pretraining, nor any record the user excludes
+    dsd = datasets.DatasetDict({k: v for k, v in dsd.items() if k != "test"})
+    excluded = excluded_records(data_args.exclude_records)
+    if excluded:
+        dsd = datasets.DatasetDict(
+            {k: v.filter(lambda r, p: r not in excluded and p not in excluded, input_columns=["record_id", "patient_id"]) for k, v in dsd.items()}
+        )
+        if len(dsd["train"]) == 0:
+            raise SystemExit(f"--exclude_records left no training data (excluded {len(excluded)} records).")
+    return dsd
+
+
+def excluded_records(text: str | None) -> set[str]:
+    """``'DS1'`` (MIT-BIH DS1), ``'DS2'`` or record ids, comma-separated → a set of record ids."""
+    from .data.splits import MITDB_DS1, MITDB_DS2
+
+    named = {"ds1": MITDB_DS1, "ds2": MITDB_DS2}
+    out: set[str] = set()
+    for part in (text or "").split(","):
+        part = part.strip()
+        if part:
+            out.update(named.get(part.lower(), [part]))
+    return out
 
 
 def split_by_patient(dsd, data_args: DataArguments, seed: int):
