@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     for arm, res in report["arms"].items():
         p = res["pooled"]
         plot_confusion_matrix(p["confusion_matrix"], p["labels"], figures / f"mitdb_cv_confusion_{arm}.png",
-                              title=f"mitdb-aami, {report['n_folds']}-fold record-wise CV on DS1 — {arm} init")
+                              title=f"{report['n_folds']}-fold CV, {arm} init")
     return 0
 
 
