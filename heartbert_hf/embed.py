@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     from transformers import HfArgumentParser
 
-    parser = HfArgumentParser(EmbedArguments, description=__doc__.split("\n\n")[0])
+    parser = HfArgumentParser(EmbedArguments, prog="heartbert embed", description=__doc__.split("\n\n")[0])
     (args,) = parser.parse_args_into_dataclasses(args=argv)
     try:
         frame = embed(args)

@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     from transformers import HfArgumentParser
 
-    parser = HfArgumentParser(EvaluateArguments, description=__doc__.split("\n\n")[0])
+    parser = HfArgumentParser(EvaluateArguments, prog="heartbert evaluate", description=__doc__.split("\n\n")[0])
     (args,) = parser.parse_args_into_dataclasses(args=argv)
     try:
         results = evaluate(args)

@@ -60,7 +60,7 @@ class FinetuneArguments:
     max_eval_examples: int = field(default=0, metadata={"help": "uniform random cap on evaluated examples per split (0: all)"})
     epochs: float = field(default=3.0, metadata={"help": "training epochs"})
     batch_size: int = field(default=32, metadata={"help": "sequences per batch"})
-    learning_rate: float = field(default=5e-5, metadata={"help": "peak learning rate (linear decay, 10% warm-up)"})
+    learning_rate: float = field(default=5e-5, metadata={"help": "peak learning rate (linear decay, 10%% warm-up)"})
     lstm_hidden_size: int = field(default=128, metadata={"help": "BiLSTM width per direction (--head bilstm)"})
     class_weighting: bool = field(default=True, metadata={"help": "class-weighted loss (--no_class_weighting to turn off)"})
     seed: int = field(default=42, metadata={"help": "seed of splits, subsets, initialisation and shuffling"})
@@ -440,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     from transformers import HfArgumentParser
 
-    parser = HfArgumentParser(FinetuneArguments, description=__doc__.split("\n\n")[0])
+    parser = HfArgumentParser(FinetuneArguments, prog="heartbert finetune", description=__doc__.split("\n\n")[0])
     (args,) = parser.parse_args_into_dataclasses(args=argv)
     try:
         report = finetune(args)

@@ -163,3 +163,15 @@ def test_mismatched_label_space_is_clear(mitdb_finetuned, tmp_path):
         evaluate(EvaluateArguments(model=str(mitdb_finetuned), task="slpdb-3", data_dir=str(tmp_path)))
     with pytest.raises(ValueError, match="mismatched label space"):
         finetune(FinetuneArguments(task="slpdb-5", model=str(mitdb_finetuned), data_dir=str(tmp_path)))
+
+
+@pytest.mark.parametrize("command", ["finetune", "evaluate", "embed"])
+def test_help_lists_options(command, capsys):
+    import importlib
+
+    module = importlib.import_module(f"heartbert_hf.{command}")
+    with pytest.raises(SystemExit) as exit_info:
+        module.main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--model" in out and ("--task" in out or command == "embed")
