@@ -175,3 +175,19 @@ def test_help_lists_options(command, capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "--model" in out and ("--task" in out or command == "embed")
+
+
+def test_embed_saved_dataset_rows(tiny_model_dir, sample_signals, tmp_path):
+    import datasets
+    import pandas as pd
+
+    from heartbert_hf.embed import main
+
+    beats = [sample_signals[0][:, 1000:1577], sample_signals[2][:, 5000:5577]]  # two 2-lead ±0.8 s segments
+    datasets.Dataset.from_dict({"signal": [b.tolist() for b in beats], "sampling_rate": [360.0, 360.0], "record_id": ["101", "118"]}).save_to_disk(tmp_path / "ds")
+    out = tmp_path / "rows.parquet"
+    assert main(["--model", str(tiny_model_dir), "--input", str(tmp_path / "ds"), "--output", str(out)]) == 0
+    frame = pd.read_parquet(out)
+    assert list(zip(frame["record_id"], frame["example"], frame["lead"])) == [("101", 0, 0), ("101", 0, 1), ("118", 1, 0), ("118", 1, 1)]
+    assert (frame["window"] == 0).all() and (frame["start_sample"] == 0).all()
+    assert main(["--model", str(tiny_model_dir), "--input", str(tmp_path / "nothing-here"), "--output", str(out)]) == 2
