@@ -211,13 +211,14 @@ class HeartBertTokenizer(TokenizersBackend):
             return items
         raise TypeError(f"ecg must be an array or a list of arrays, got {type(ecg).__name__}.")
 
-    def __call__(self, text=None, text_pair=None, *args, ecg=None, sampling_rate=None, **kwargs) -> BatchEncoding:
+    def __call__(self, text=None, text_pair=None, *args, ecg=None, sampling_rate=None, drop_flat: bool = False, **kwargs) -> BatchEncoding:
         """Tokenize level text, or raw ECG through ``ecg=`` + ``sampling_rate=``.
 
         Args:
             text: level text or a batch of it (the published interface).
             ecg: one ECG (1-D or ``(leads, samples)``) or a list of them.
             sampling_rate: Hz of ``ecg``: one number, or one per ECG. Required with ``ecg``.
+            drop_flat: skip constant (lead-off) windows of ``ecg`` instead of raising.
             **kwargs: as for any HF tokenizer (``padding``, ``truncation``, ``max_length``,
                 ``return_tensors`` …). ``return_overflowing_tokens`` defaults to ``True`` when
                 truncating, so long windows become several sequences instead of being cut.
@@ -246,10 +247,13 @@ class HeartBertTokenizer(TokenizersBackend):
         texts, owner = [], []
         for i, (signal, fs) in enumerate(zip(signals, rates)):
             check_sampling_rate(fs)
-            window_texts, index = self.ecg_to_text(signal, fs)
+            window_texts, index = self.ecg_to_text(signal, fs, drop_flat=drop_flat)
             texts += window_texts
             owner += [(i, lead, number) for lead, number in index]
         return_tensors = kwargs.pop("return_tensors", None)
+        if not texts:  # every window was flat and dropped
+            empty = {k: [] for k in ("input_ids", "attention_mask", "overflow_to_sample_mapping", "lead_index", "window_index")}
+            return BatchEncoding(empty, tensor_type=return_tensors)
         kwargs["return_overflowing_tokens"] = True  # the mapping back to ECGs is always returned
         encoding = super().__call__(texts, *args, **kwargs)
         owner = np.asarray(owner, dtype=np.int64).reshape(-1, 3)[np.asarray(encoding["overflow_to_sample_mapping"], dtype=np.int64)]

@@ -117,3 +117,14 @@ def test_missing_or_corrupt_quantizer_is_an_error(tiny_tokenizer, tmp_path, dama
     damage(tmp_path)
     with pytest.raises(ValueError, match=match):
         HeartBertTokenizer.from_pretrained(tmp_path)
+
+
+def test_drop_flat_skips_lead_off_windows(tiny_tokenizer, sample_signals):
+    x = sample_signals[0][:, :8000].copy()
+    x[0, 4000:] = 0.0  # lead 0 goes flat in its second window
+    with pytest.raises(ValueError, match="flat"):
+        tiny_tokenizer(ecg=x, sampling_rate=360)
+    enc = tiny_tokenizer(ecg=x, sampling_rate=360, drop_flat=True)
+    assert set(zip(enc["lead_index"], enc["window_index"])) == {(0, 0), (1, 0), (1, 1)}
+    empty = tiny_tokenizer(ecg=np.zeros(4000), sampling_rate=360, drop_flat=True)
+    assert empty["input_ids"] == []

@@ -43,25 +43,16 @@ class EcgTokenizeFunction:
         if "signal" not in batch or "sampling_rate" not in batch:
             raise ValueError(f"the dataset needs 'signal' and 'sampling_rate' columns, found {sorted(batch)}.")
         keep = [c for c in batch if c != "signal"] if self.keep_columns is None else [c for c in self.keep_columns if c in batch]
-        texts: list[str] = []
-        owner: list[tuple[int, int, int]] = []
-        for i, (signal, fs) in enumerate(zip(batch["signal"], batch["sampling_rate"])):
-            window_texts, index = self.tokenizer.ecg_to_text(np.asarray(signal, dtype=np.float64), float(fs), drop_flat=True)
-            texts += window_texts
-            owner += [(i, lead, number) for lead, number in index]
-        out: dict[str, list] = {c: [] for c in keep}
-        out.update({"input_ids": [], "attention_mask": [], "lead_index": [], "window_index": []})
-        if not texts:
-            return out
-        enc = self.tokenizer(texts, truncation=True, max_length=self.max_length, return_overflowing_tokens=True)
-        for seq, text_no in enumerate(enc["overflow_to_sample_mapping"]):
-            example, lead, number = owner[text_no]
-            out["input_ids"].append(enc["input_ids"][seq])
-            out["attention_mask"].append(enc["attention_mask"][seq])
-            out["lead_index"].append(lead)
-            out["window_index"].append(number)
-            for c in keep:
-                out[c].append(batch[c][example])
+        if not batch["signal"]:
+            return {c: [] for c in keep + ["input_ids", "attention_mask", "lead_index", "window_index"]}
+        signals = [np.asarray(signal, dtype=np.float64) for signal in batch["signal"]]
+        enc = self.tokenizer(
+            ecg=signals, sampling_rate=[float(fs) for fs in batch["sampling_rate"]], drop_flat=True,
+            truncation=True, max_length=self.max_length,
+        )
+        out = {c: [batch[c][example] for example in enc["overflow_to_sample_mapping"]] for c in keep}
+        for key in ("input_ids", "attention_mask", "lead_index", "window_index"):
+            out[key] = list(enc[key])
         return out
 
 
