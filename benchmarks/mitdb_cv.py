@@ -6,7 +6,7 @@
 Runs ``heartbert finetune --task mitdb-aami --cv 5`` (both arms: the pretrained encoder and a
 randomly initialised HeartBert of the same shape, same folds, same beat subsets), then prints a
 Markdown table and draws the pooled confusion matrices of both arms to
-``docs/figures/mitdb_cv_confusion_{pretrained,random}.png``. Never part of the test run.
+``docs/figures/mitdb_cv_confusion_<output_dir name>_{pretrained,random}.png``. Never part of the test run.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     figures = Path(__file__).resolve().parents[1] / "docs" / "figures"
     for arm, res in report["arms"].items():
         p = res["pooled"]
-        plot_confusion_matrix(p["confusion_matrix"], p["labels"], figures / f"mitdb_cv_confusion_{arm}.png",
+        plot_confusion_matrix(p["confusion_matrix"], p["labels"], figures / f"mitdb_cv_confusion_{out.name}_{arm}.png",
                               title=f"{report['n_folds']}-fold CV, {arm} init")
     return 0
 
