@@ -30,6 +30,10 @@ QUANTIZER_FILE = "quantizer.json"
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # RoBERTa layout: ids 0..4
 DEFAULT_VOCAB_SIZE = 16000  # measured: see README "Defaults, and the measurements behind them"
 DEFAULT_SCALING = "minmax"
+_WINDOW_ENCODE_KWARGS = {
+    "truncation", "max_length", "stride", "add_special_tokens", "padding", "pad_to_multiple_of",
+    "padding_side", "return_attention_mask", "return_overflowing_tokens", "verbose",
+}
 
 
 def _build_backend(vocab: dict | None, merges: list | None, n_levels: int) -> Tokenizer:
@@ -254,13 +258,64 @@ class HeartBertTokenizer(TokenizersBackend):
         if not texts:  # every window was flat and dropped
             empty = {k: [] for k in ("input_ids", "attention_mask", "overflow_to_sample_mapping", "lead_index", "window_index")}
             return BatchEncoding(empty, tensor_type=return_tensors)
-        kwargs["return_overflowing_tokens"] = True  # the mapping back to ECGs is always returned
-        encoding = super().__call__(texts, *args, **kwargs)
-        owner = np.asarray(owner, dtype=np.int64).reshape(-1, 3)[np.asarray(encoding["overflow_to_sample_mapping"], dtype=np.int64)]
-        encoding["overflow_to_sample_mapping"] = owner[:, 0].tolist()
-        encoding["lead_index"] = owner[:, 1].tolist()
-        encoding["window_index"] = owner[:, 2].tolist()
-        return BatchEncoding(encoding.data, encoding=encoding.encodings, tensor_type=return_tensors)
+        if args or set(kwargs) - _WINDOW_ENCODE_KWARGS:
+            # options the fast path does not handle (offsets, special-token masks, ...): the generic route
+            kwargs["return_overflowing_tokens"] = True
+            encoding = super().__call__(texts, *args, **kwargs)
+            data, encodings = encoding.data, encoding.encodings
+        else:
+            data, encodings = self._encode_windows(texts, **kwargs), None
+        owner = np.asarray(owner, dtype=np.int64).reshape(-1, 3)[np.asarray(data["overflow_to_sample_mapping"], dtype=np.int64)]
+        data["overflow_to_sample_mapping"] = owner[:, 0].tolist()
+        data["lead_index"] = owner[:, 1].tolist()
+        data["window_index"] = owner[:, 2].tolist()
+        return BatchEncoding(data, encoding=encodings, tensor_type=return_tensors)
+
+    def _encode_windows(
+        self,
+        texts: list[str],
+        truncation=None,
+        max_length: int | None = None,
+        stride: int = 0,
+        add_special_tokens: bool = True,
+        padding=False,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_attention_mask: bool | None = None,
+        return_overflowing_tokens: bool = True,
+        verbose: bool = True,
+    ) -> dict:
+        """Window texts → ids with ``encode_batch_fast`` (no character offsets: about 1.5x faster).
+
+        Same ids as ``__call__`` on the texts with ``return_overflowing_tokens=True``, which the
+        tests check; returns the dict with ``overflow_to_sample_mapping`` = window index.
+        """
+        backend = self._tokenizer
+        if truncation not in (None, False, "do_not_truncate"):
+            backend.enable_truncation(max_length or self.model_max_length, stride=stride, direction=self.truncation_side)
+        else:
+            backend.no_truncation()
+        backend.no_padding()
+        try:
+            encodings = backend.encode_batch_fast(texts, add_special_tokens=add_special_tokens)
+        finally:
+            backend.no_truncation()
+        ids, mapping = [], []
+        for window, encoding in enumerate(encodings):
+            for piece in (encoding, *encoding.overflowing):
+                ids.append(piece.ids)
+                mapping.append(window)
+        data = self.pad(
+            {"input_ids": ids},
+            padding=padding,
+            max_length=max_length if padding == "max_length" else None,
+            pad_to_multiple_of=pad_to_multiple_of,
+            padding_side=padding_side,
+            return_attention_mask=True if return_attention_mask is None else return_attention_mask,
+            verbose=verbose,
+        ).data
+        data["overflow_to_sample_mapping"] = mapping
+        return data
 
     # ------------------------------------------------------------------ ids → signal
     def decode_signal(self, token_ids) -> np.ndarray:

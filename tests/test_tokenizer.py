@@ -44,6 +44,12 @@ def test_long_windows_overflow_instead_of_truncating(tiny_tokenizer, sample_sign
     texts, _ = tiny_tokenizer.ecg_to_text(ecg[0], 360)
     chunks = [tiny_tokenizer.decode(ids, skip_special_tokens=True) for ids, m in zip(enc["input_ids"].tolist(), enc["overflow_to_sample_mapping"].tolist()) if m == 0]
     assert "".join(chunks) == texts[0]
+    fixed = tiny_tokenizer(ecg=ecg[0], sampling_rate=360, truncation=True, max_length=64, padding="max_length")
+    assert {len(ids) for ids in fixed["input_ids"]} == {64} and fixed["attention_mask"][-1][-1] == 0
+    # options the fast window path does not handle go through the generic route, with the same ids
+    offsets = tiny_tokenizer(ecg=ecg[0], sampling_rate=360, truncation=True, max_length=64, return_offsets_mapping=True)
+    plain = tiny_tokenizer(ecg=ecg[0], sampling_rate=360, truncation=True, max_length=64)
+    assert offsets["input_ids"] == plain["input_ids"] and "offset_mapping" in offsets
 
 
 def test_decode_signal_reconstructs_the_quantized_window(tiny_tokenizer, sample_signals):
