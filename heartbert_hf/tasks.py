@@ -7,7 +7,7 @@ and uses its label mappings and splits; nothing here re-derives a split at beat 
 task                        examples / labels                         splits (all by record / patient)
 ==========================  ========================================  ====================================
 ``mitdb-aami``              beats, ±0.8 s around the R peak, lead     train = DS1 minus validation records
-                            MLII; AAMI N/S/V/F (Q dropped: 8 beats   (record-wise fold of DS1), test = DS2
+                            MLII; AAMI N/S/V/F (Q dropped: 8 beats    (record-wise fold of DS1), test = DS2
                             in DS1 without paced records)             only when present
 ``ptbxl-superdiagnostic``   10-s 12-lead records; NORM/MI/STTC/CD/HYP  strat_fold 1-8 / 9 / 10
                             (multi-label)
