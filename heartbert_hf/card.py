@@ -130,6 +130,8 @@ class ModelCardCallback(TrainerCallback):
             epochs=f"{state.epoch or 0:.2f}", train_tokens_seen=_fmt_int(state.global_step * global_batch * d.max_seq_length),
             precision=precision, seed=args.seed,
             metrics_table="\n".join(rows) or "| (no evaluation ran) | |",
+            excluded_text=(f" Records excluded on request (`--exclude_records {d.exclude_records}`, e.g. a downstream evaluation's): "
+                           "never used for pretraining or for fitting the tokenizer.") if getattr(d, "exclude_records", None) else "",
         )
 
     def write(self, output_dir, state, args, model_config=None) -> Path:
