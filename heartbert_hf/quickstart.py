@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     n_train = sum(s.size for s in train)
     print(f"[1/4] fitting quantizer + BPE (vocab {args.vocab_size}) on records {', '.join(TRAIN_RECORDS)} ({n_train:,} samples); record {VALIDATION_RECORDS[0]} is held out")
     tokenizer = HeartBertTokenizer.train_from_ecg(train, 360, vocab_size=args.vocab_size)
+    tokenizer.model_max_length = args.max_length  # the small model's positions: truncation=True then fits it
     q = tokenizer.quantizer
     print(f"      {q}; {len(tokenizer)} tokens")
 
