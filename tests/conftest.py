@@ -69,6 +69,20 @@ def tiny_config(tiny_tokenizer):
     )
 
 
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, tiny_tokenizer, tiny_config) -> Path:
+    """A tiny 'pretrained' HeartBert (random MLM weights) saved with its tokenizer (fitted on 101 + 208)."""
+    import torch
+
+    from heartbert_hf import HeartBertForMaskedLM
+
+    folder = tmp_path_factory.mktemp("tiny-pretrained")
+    torch.manual_seed(0)
+    HeartBertForMaskedLM(tiny_config).save_pretrained(folder)
+    tiny_tokenizer.save_pretrained(folder)
+    return folder
+
+
 def run_python(code: str, cwd: Path, env_extra: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter; returns the completed process (check returncode yourself)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -19,18 +19,6 @@ def cache_dir(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory, tiny_tokenizer, tiny_config) -> Path:
-    """A tiny 'pretrained' HeartBert (random MLM weights) saved with its tokenizer (fitted on 101 + 208)."""
-    from heartbert_hf import HeartBertForMaskedLM
-
-    folder = tmp_path_factory.mktemp("tiny-pretrained")
-    torch.manual_seed(0)
-    HeartBertForMaskedLM(tiny_config).save_pretrained(folder)
-    tiny_tokenizer.save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="session")
 def mitdb_finetuned(tmp_path_factory, tiny_model_dir, sample_dir, cache_dir) -> Path:
     """`heartbert finetune --task mitdb-aami` on the shipped sample: train 101+208, validate on 118."""
     from heartbert_hf.finetune import main

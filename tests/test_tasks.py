@@ -100,19 +100,6 @@ def test_mitdb_shared_validation_split_is_record_wise(shared_physionet, tmp_path
 
 # ------------------------------------------------------------------ end to end
 @pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory, tiny_tokenizer, tiny_config) -> Path:
-    import torch
-
-    from heartbert_hf import HeartBertForMaskedLM
-
-    folder = tmp_path_factory.mktemp("tiny-pretrained")
-    torch.manual_seed(0)
-    HeartBertForMaskedLM(tiny_config).save_pretrained(folder)
-    tiny_tokenizer.save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
 def slpdb_subjects_dir(tmp_path_factory, shared_physionet) -> Path:
     """slpdb-format records of 4 subjects (slp01a/b one subject) from real ECG excerpts, 250 Hz."""
     import wfdb
