@@ -42,7 +42,6 @@ def _build_backend(vocab: dict | None, merges: list | None, n_levels: int) -> To
         vocab = {tok: i for i, tok in enumerate(SPECIAL_TOKENS + level_alphabet(n_levels))}
     merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in (merges or [])]
     backend = Tokenizer(BPE(vocab=vocab, merges=merges, unk_token="<unk>", fuse_unk=False))
-    backend.decoder = decoders.Fuse()
     return backend
 
 
@@ -113,7 +112,7 @@ class HeartBertTokenizer(TokenizersBackend):
             mask_token=mask_token,
             **kwargs,
         )
-        self._tokenizer.decoder = decoders.Fuse()
+        self._tokenizer.decoder = decoders.Fuse()  # every route (new, vocab/merges, tokenizer.json) decodes by joining
         self._tokenizer.post_processor = processors.RobertaProcessing(
             (str(sep_token), self.convert_tokens_to_ids(str(sep_token))),
             (str(cls_token), self.convert_tokens_to_ids(str(cls_token))),
@@ -352,7 +351,6 @@ class HeartBertTokenizer(TokenizersBackend):
         if vocab_size < len(SPECIAL_TOKENS) + n_levels:
             raise ValueError(f"vocab_size must be at least {len(SPECIAL_TOKENS) + n_levels} (specials + levels).")
         backend = Tokenizer(BPE(unk_token="<unk>", fuse_unk=False))
-        backend.decoder = decoders.Fuse()
         trainer = trainers.BpeTrainer(
             vocab_size=vocab_size,
             min_frequency=min_frequency,
