@@ -10,7 +10,7 @@ import pytest
 import torch
 from transformers import AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification, pipeline
 
-from conftest import REPO, run_python
+from conftest import run_python
 from heartbert_hf import HEADS, HeartBertConfig, HeartBertForMaskedLM, HeartBertForSequenceClassification, HeartBertModel
 
 RHYTHM = {"rhythm_feature_names": ["rr_prev", "rr_next", "rr_local"], "rhythm_feature_mean": [0.8, 0.8, 0.8], "rhythm_feature_std": [0.2, 0.25, 0.0]}
@@ -117,7 +117,7 @@ print("\\nREPORT" + json.dumps(report))
 
 
 def test_every_class_loads_as_remote_code_without_the_package(saved_models, tiny_tokenizer, tmp_path):
-    root, ids, mask, rhythm, reference = saved_models
+    root, ids, _, _, reference = saved_models
     text = tiny_tokenizer.decode(ids[0], skip_special_tokens=True)
     code = REMOTE.format(threads=torch.get_num_threads(), root=str(root), names=[c[0] for c in CASES], text=text)
     # remote-code modules are copied to HF_MODULES_CACHE: keep them in the test's tmp dir
@@ -138,7 +138,7 @@ def test_every_class_loads_as_remote_code_without_the_package(saved_models, tiny
 @pytest.mark.parametrize("head", HEADS)
 @pytest.mark.parametrize("problem_type", [SINGLE, MULTI])
 def test_pipeline_on_level_text(saved_models, tiny_tokenizer, head, problem_type):
-    root, ids, mask, _, reference = saved_models
+    root, ids, _, _, reference = saved_models
     name = f"{head}-{'multi' if problem_type == MULTI else 'single'}"
     clf = pipeline("text-classification", model=str(root / name), top_k=None)
     texts = [tiny_tokenizer.decode(ids[i], skip_special_tokens=True) for i in (0, 1)]

@@ -4,7 +4,6 @@ Trainer, classification heads, pooling (every head's save/reload: test_heads.py)
 import json
 
 import numpy as np
-import pytest
 import torch
 from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification, DataCollatorForLanguageModeling
 
