@@ -179,10 +179,11 @@ class HeartBertForMaskedLM(RobertaPreTrainedModel):
         masked = labels != -100  # (batch, seq)
         if self.training:
             logits = self.lm_head(hidden[masked])  # (n_masked, vocab): the LM head on masked tokens only
-            summed = nn.functional.cross_entropy(logits.float(), labels[masked], reduction="sum")
+            masked_logits = logits
         else:
             logits = self.lm_head(hidden)  # (batch, seq, vocab)
-            summed = nn.functional.cross_entropy(logits.float().flatten(0, 1), labels.flatten(), ignore_index=-100, reduction="sum")
+            masked_logits = logits[masked]  # (n_masked, vocab)
+        summed = nn.functional.cross_entropy(masked_logits.float(), labels[masked], reduction="sum")
         if num_items_in_batch is None:
             num_items_in_batch = masked.sum()
         if torch.is_tensor(num_items_in_batch):
