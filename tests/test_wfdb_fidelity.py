@@ -449,6 +449,11 @@ def test_leads_as_a_string_is_a_type_error(sample_dir):
         read_record(sample_dir / "101", leads="MLII")
 
 
+def test_empty_lead_list_is_refused(sample_dir):
+    with pytest.raises(ValueError, match=r"leads=\[\] selects no lead of record 101"):
+        read_record(sample_dir / "101", leads=[])
+
+
 def test_unknown_lead_lists_the_record_leads(sample_dir):
     with pytest.raises(ValueError, match=r"record 101 has no lead\(s\) \['II'\]; its leads are \['MLII', 'V1'\]"):
         read_record(sample_dir / "101", leads=["II"])

@@ -68,7 +68,9 @@ class WfdbRecord:
         record_id: the record name (e.g. ``"101"``).
         signal: physical units, float32, ``(leads, samples)``; NaN where the file holds the
             invalid-sample code (as ``wfdb.rdrecord``), or where a segment lacks the signal.
-        sampling_rate: Hz, of the returned leads (``fs x samples per frame``).
+        sampling_rate: Hz, of the returned leads (``fs x samples per frame``). In a multi-frequency
+            record this is a multiple of the header's frame rate ``fs``, in which WFDB annotation
+            sample numbers usually count: scale them by ``sampling_rate / fs``.
         lead_names: one name per row of ``signal``.
         units: physical unit per lead.
         comments: the header's comment lines.
@@ -321,6 +323,8 @@ def _lead_indices(record_name: str, names: list[str], leads: list[str] | None) -
         return list(range(len(names)))
     if isinstance(leads, str):
         raise TypeError(f"leads must be a list of lead names, got the string {leads!r}.")
+    if not leads:
+        raise ValueError(f"leads=[] selects no lead of record {record_name}; its leads are {names} (leads=None keeps all).")
     missing = [lead for lead in leads if lead not in names]
     if missing:
         raise ValueError(f"record {record_name} has no lead(s) {missing}; its leads are {names}.")
