@@ -15,13 +15,17 @@ split into several sequences (``return_overflowing_tokens`` defaults to ``True``
 from __future__ import annotations
 
 import json
+import numbers
 import os
-from collections.abc import Iterable, Sequence
+import re
+import threading
+from collections.abc import Iterable
 
 import numpy as np
 from tokenizers import Tokenizer, decoders, processors, trainers
 from tokenizers.models import BPE
 from transformers import BatchEncoding, TokenizersBackend
+from transformers.tokenization_utils_base import PaddingStrategy, TruncationStrategy
 
 from .ecg_signal import MIN_WINDOW, TARGET_RATE, WINDOW_SIZE, check_sampling_rate, prepare_windows
 from .quantization import Quantizer, ids_to_text, level_alphabet, text_to_ids
@@ -34,6 +38,10 @@ _WINDOW_ENCODE_KWARGS = {
     "truncation", "max_length", "stride", "add_special_tokens", "padding", "pad_to_multiple_of",
     "padding_side", "return_attention_mask", "return_overflowing_tokens", "verbose",
 }
+_BACKEND_LOCK = threading.RLock()
+"""Serialises every use of a ``tokenizers`` backend: its truncation/padding settings are shared state that
+each call sets, so two threads calling one tokenizer would otherwise encode with each other's settings.
+One lock for all instances keeps the tokenizer picklable and hashable (``datasets`` map/fingerprints)."""
 
 
 def _build_backend(vocab: dict | None, merges: list | None, n_levels: int) -> Tokenizer:
@@ -186,7 +194,7 @@ class HeartBertTokenizer(TokenizersBackend):
         texts = [text] if isinstance(text, str) else text
         if not isinstance(texts, (list, tuple)):
             kind = type(text).__name__
-            hint = " Pass raw signals as tok(ecg=..., sampling_rate=...)." if isinstance(text, np.ndarray) else ""
+            hint = " Pass raw signals as tok(ecg=..., sampling_rate=...)." if hasattr(text, "__array__") or hasattr(text, "shape") else ""
             raise TypeError(f"text must be a str or a list of str, got {kind}.{hint}")
         kinds = {type(t).__name__ for t in texts if not isinstance(t, str)}
         if kinds:
@@ -194,63 +202,121 @@ class HeartBertTokenizer(TokenizersBackend):
                 f"a text batch must hold only level strings, found {sorted(kinds)}. Pass raw signals "
                 "separately as tok(ecg=[...], sampling_rate=...); a batch cannot mix arrays and strings."
             )
+        # special tokens (<mask>, <s>, ...) may appear inside level text, e.g. for the fill-mask pipeline:
+        # they become same-length runs of a level character, so error positions stay right
+        specials = sorted({str(t) for t in self.all_special_tokens}, key=len, reverse=True)
+        pattern = re.compile("|".join(map(re.escape, specials))) if specials else None
         for t in texts:
+            if pattern is not None and "<" in t:
+                t = pattern.sub(lambda m: chr(65) * len(m.group()), t)
             text_to_ids(t, self.n_levels)
 
     @staticmethod
-    def _split_ecg_batch(ecg) -> list:
-        if isinstance(ecg, np.ndarray):
-            return [ecg]
+    def _split_ecg_batch(ecg) -> tuple[list, bool]:
+        """``ecg=`` → (list of ECGs, whether it was a batch).
+
+        One ECG: an array object (numpy, torch tensor, pandas DataFrame/Series, anything with
+        ``__array__``), a list of numbers (one lead) or a list of lists of numbers (``(leads, samples)``,
+        as ``np.asarray`` reads it). A batch: a list or tuple of such ECGs.
+        """
         if isinstance(ecg, (str, bytes)):
             raise TypeError("ecg must be an array or a list of arrays; pass level text as the first argument.")
-        if isinstance(ecg, Sequence) or hasattr(ecg, "__array__"):
-            items = list(ecg)
-            if not items:
+        if isinstance(ecg, (list, tuple)):
+            if not ecg:
                 raise ValueError("ecg is an empty batch.")
-            if any(isinstance(item, (str, bytes)) for item in items):
+            if any(isinstance(item, (str, bytes)) for item in ecg):
                 raise TypeError("a batch cannot mix arrays and strings: pass level text as `text`, signals as `ecg`.")
-            if all(isinstance(item, (int, float, np.number)) for item in items):
-                return [np.asarray(items, dtype=np.float64)]  # one ECG given as a list of numbers
-            return items
-        raise TypeError(f"ecg must be an array or a list of arrays, got {type(ecg).__name__}.")
+            if all(isinstance(item, (numbers.Number, np.number)) for item in ecg):
+                return [ecg], False  # one lead given as a list of numbers
+            if all(isinstance(item, (list, tuple)) and (not item or isinstance(item[0], (numbers.Number, np.number))) for item in ecg):
+                return [ecg], False  # one (leads, samples) ECG given as nested lists
+            return list(ecg), True
+        if hasattr(ecg, "__array__") or hasattr(ecg, "__array_interface__") or hasattr(ecg, "shape"):
+            return [ecg], False  # numpy, torch, pandas ...: one ECG, never iterated as a batch
+        raise TypeError(
+            f"ecg must be one ECG (numpy array, torch tensor, pandas DataFrame/Series, list of numbers) "
+            f"or a list of them, got {type(ecg).__name__}."
+        )
+
+    def _strategies(self, kwargs: dict):
+        """HF's padding/truncation resolution for these call arguments (``max_length`` alone truncates)."""
+        return self._get_padding_truncation_strategies(
+            padding=kwargs.get("padding", False),
+            truncation=kwargs.get("truncation"),
+            max_length=kwargs.get("max_length"),
+            pad_to_multiple_of=kwargs.get("pad_to_multiple_of"),
+            verbose=False,
+        )[:3]
 
     def __call__(self, text=None, text_pair=None, *args, ecg=None, sampling_rate=None, drop_flat: bool = False, **kwargs) -> BatchEncoding:
         """Tokenize level text, or raw ECG through ``ecg=`` + ``sampling_rate=``.
 
         Args:
-            text: level text or a batch of it (the published interface).
-            ecg: one ECG (1-D or ``(leads, samples)``) or a list of them.
+            text: level text or a batch of it (the published interface). Special tokens such as
+                ``<mask>`` may appear inside it (the fill-mask pipeline writes ``"ABC<mask>DEF"``).
+            ecg: one ECG or a list of them. One ECG is a 1-D ``(samples,)`` or ``(leads, samples)``
+                numpy array of any integer/float dtype, a torch tensor (any device), a pandas
+                DataFrame with one column per lead (rows are samples, as read from a CSV) or Series,
+                a list of numbers, or a list of lists of numbers (``(leads, samples)``, as
+                ``np.asarray`` reads it). A batch is a list/tuple of ECGs.
             sampling_rate: Hz of ``ecg``: one number, or one per ECG. Required with ``ecg``.
-            drop_flat: skip constant (lead-off) windows of ``ecg`` instead of raising.
+            drop_flat: skip constant (dead, lead-off) lead windows of ``ecg`` instead of raising; a
+                batch whose windows are all flat gives empty lists.
             **kwargs: as for any HF tokenizer (``padding``, ``truncation``, ``max_length``,
                 ``return_tensors`` …). ``return_overflowing_tokens`` defaults to ``True`` when
-                truncating, so long windows become several sequences instead of being cut.
+                truncating (``truncation=True``, or ``max_length`` alone), so long windows become
+                several sequences instead of being cut; an explicit ``False`` keeps the first
+                ``max_length`` tokens of each window, one sequence per window. No sequence from
+                ECG input is longer than ``max_length``.
 
         Returns:
             A ``BatchEncoding``. For ``ecg`` input it also holds, per sequence,
             ``overflow_to_sample_mapping`` (index of the input ECG), ``lead_index`` and
             ``window_index``.
+
+        Raises:
+            TypeError / ValueError: bad input; for a batch the message starts with ``ecg[i]``, the
+            item, and names the lead and window where that applies.
+
+        Thread safety: one tokenizer may be called from several threads; calls that use its backend
+        are serialised by a lock, so each returns its own sequential result.
         """
-        truncating = kwargs.get("truncation") not in (None, False, "do_not_truncate")
-        if truncating:
-            kwargs.setdefault("return_overflowing_tokens", True)
         if ecg is None:
             if text is None:
                 raise ValueError("nothing to tokenize: pass level text, or ecg=... with sampling_rate=...")
             self._check_text(text)
             if text_pair is not None:
                 self._check_text(text_pair)
+            if self._strategies(kwargs)[1] != TruncationStrategy.DO_NOT_TRUNCATE:
+                kwargs.setdefault("return_overflowing_tokens", True)
             return super().__call__(text, text_pair, *args, **kwargs)
         if text is not None or text_pair is not None:
             raise TypeError("pass either level text or ecg=..., not both.")
-        signals = self._split_ecg_batch(ecg)
-        rates = sampling_rate if isinstance(sampling_rate, (list, tuple, np.ndarray)) else [sampling_rate] * len(signals)
+        if kwargs.get("max_length") is not None and kwargs.get("truncation") in (False, "do_not_truncate"):
+            raise ValueError(
+                f"max_length={kwargs['max_length']} with truncation=False: an ECG window is usually longer than that and "
+                "would come back longer than max_length. Pass truncation=True (long windows are split into several "
+                "sequences) or leave max_length out."
+            )
+        if kwargs.get("max_length") is not None and kwargs.get("truncation") is None:
+            kwargs["truncation"] = True  # max_length bounds every ECG sequence, padding or not
+        truncating = self._strategies(kwargs)[1] != TruncationStrategy.DO_NOT_TRUNCATE
+        if truncating:
+            kwargs.setdefault("return_overflowing_tokens", True)
+        signals, batched = self._split_ecg_batch(ecg)
+        rates = sampling_rate if isinstance(sampling_rate, (list, tuple)) or np.ndim(sampling_rate) == 1 else [sampling_rate] * len(signals)
         if len(rates) != len(signals):
             raise ValueError(f"got {len(rates)} sampling rates for {len(signals)} ECGs.")
+        self.quantizer._require_fitted()
         texts, owner = [], []
         for i, (signal, fs) in enumerate(zip(signals, rates)):
-            check_sampling_rate(fs)
-            window_texts, index = self.ecg_to_text(signal, fs, drop_flat=drop_flat)
+            try:
+                check_sampling_rate(fs)
+                window_texts, index = self.ecg_to_text(signal, fs, drop_flat=drop_flat)
+            except (TypeError, ValueError) as err:
+                if not batched:
+                    raise
+                raise type(err)(f"ecg[{i}] (item {i} of the batch of {len(signals)}): {err}") from None
             texts += window_texts
             owner += [(i, lead, number) for lead, number in index]
         return_tensors = kwargs.pop("return_tensors", None)
@@ -259,9 +325,9 @@ class HeartBertTokenizer(TokenizersBackend):
             return BatchEncoding(empty, tensor_type=return_tensors)
         if args or set(kwargs) - _WINDOW_ENCODE_KWARGS:
             # options the fast path does not handle (offsets, special-token masks, ...): the generic route
-            kwargs["return_overflowing_tokens"] = True
             encoding = super().__call__(texts, *args, **kwargs)
             data, encodings = encoding.data, encoding.encodings
+            data.setdefault("overflow_to_sample_mapping", list(range(len(texts))))  # no overflow: one per window
         else:
             data, encodings = self._encode_windows(texts, **kwargs), None
         owner = np.asarray(owner, dtype=np.int64).reshape(-1, 3)[np.asarray(data["overflow_to_sample_mapping"], dtype=np.int64)]
@@ -269,6 +335,15 @@ class HeartBertTokenizer(TokenizersBackend):
         data["lead_index"] = owner[:, 1].tolist()
         data["window_index"] = owner[:, 2].tolist()
         return BatchEncoding(data, encoding=encodings, tensor_type=return_tensors)
+
+    def _encode_plus(self, *args, **kwargs) -> BatchEncoding:
+        """HF's encoding under the backend lock; the backend is left with no truncation/padding set."""
+        with _BACKEND_LOCK:
+            try:
+                return super()._encode_plus(*args, **kwargs)
+            finally:
+                self._tokenizer.no_truncation()
+                self._tokenizer.no_padding()
 
     def _encode_windows(
         self,
@@ -286,28 +361,32 @@ class HeartBertTokenizer(TokenizersBackend):
     ) -> dict:
         """Window texts → ids with ``encode_batch_fast`` (no character offsets: about 1.5x faster).
 
-        Same ids as ``__call__`` on the texts with ``return_overflowing_tokens=True``, which the
-        tests check; returns the dict with ``overflow_to_sample_mapping`` = window index.
+        Same ids as ``__call__`` on the texts with the same arguments, which the tests check; returns
+        the dict with ``overflow_to_sample_mapping`` = window index.
         """
+        padding_strategy, truncation_strategy, max_length = self._strategies(
+            {"padding": padding, "truncation": truncation, "max_length": max_length, "pad_to_multiple_of": pad_to_multiple_of}
+        )
         backend = self._tokenizer
-        if truncation not in (None, False, "do_not_truncate"):
-            backend.enable_truncation(max_length or self.model_max_length, stride=stride, direction=self.truncation_side)
-        else:
-            backend.no_truncation()
-        backend.no_padding()
-        try:
-            encodings = backend.encode_batch_fast(texts, add_special_tokens=add_special_tokens)
-        finally:
-            backend.no_truncation()
+        with _BACKEND_LOCK:
+            try:
+                if truncation_strategy != TruncationStrategy.DO_NOT_TRUNCATE:
+                    backend.enable_truncation(max_length, stride=stride, strategy=truncation_strategy.value, direction=self.truncation_side)
+                else:
+                    backend.no_truncation()
+                backend.no_padding()
+                encodings = backend.encode_batch_fast(texts, add_special_tokens=add_special_tokens)
+            finally:
+                backend.no_truncation()
         ids, mapping = [], []
         for window, encoding in enumerate(encodings):
-            for piece in (encoding, *encoding.overflowing):
+            for piece in (encoding, *encoding.overflowing) if return_overflowing_tokens else (encoding,):
                 ids.append(piece.ids)
                 mapping.append(window)
         data = self.pad(
             {"input_ids": ids},
-            padding=padding,
-            max_length=max_length if padding == "max_length" else None,
+            padding=padding_strategy,
+            max_length=max_length if padding_strategy == PaddingStrategy.MAX_LENGTH else None,
             pad_to_multiple_of=pad_to_multiple_of,
             padding_side=padding_side,
             return_attention_mask=True if return_attention_mask is None else return_attention_mask,
