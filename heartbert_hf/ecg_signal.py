@@ -231,7 +231,7 @@ def resample(signal, sampling_rate: float, target_rate: float = TARGET_RATE) -> 
     if fs == target:
         return x
     try:
-        from scipy import signal as scipy_signal  # lazy: keeps this module numpy-only at import
+        import scipy.signal as scipy_signal  # lazy: keeps this module numpy-only at import
     except ImportError:
         raise ImportError(
             f"resampling from {fs:g} Hz to {target:g} Hz needs scipy: pip install scipy "

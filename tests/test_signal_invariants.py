@@ -124,10 +124,10 @@ def test_dead_lead_is_flat_at_every_rate(tiny_tokenizer, sample_signals, fs, val
 
 @pytest.mark.parametrize("fs", [250, 500])
 def test_lead_off_in_one_window_drops_only_that_window(sample_signals, fs):
-    n = int(round(8000 * fs / 360))  # two 4000-sample windows at 360 Hz
+    n = round(8000 * fs / 360)  # two 4000-sample windows at 360 Hz
     x = sample_signals[0][:, :n].copy()
     x[0, n // 2 :] = 0.3  # lead 0 goes dead for the second window
-    windows, index = S.prepare_windows(x, fs, drop_flat=True)
+    _, index = S.prepare_windows(x, fs, drop_flat=True)
     assert index == [(0, 0), (1, 0), (1, 1)]
     with pytest.raises(ValueError, match=r"lead 0, window 1 .*flat"):
         S.prepare_windows(x, fs)

@@ -34,7 +34,7 @@ def test_one_tokenizer_shared_by_threads_gives_sequential_results(tiny_tokenizer
 @pytest.mark.parametrize("extra", [{}, {"return_special_tokens_mask": True}], ids=["fast-route", "generic-route"])
 def test_explicit_no_overflow_gives_one_truncated_sequence_per_window(tiny_tokenizer, ecg, extra):
     texts, index = tiny_tokenizer.ecg_to_text(ecg, 360)
-    kw = dict(truncation=True, max_length=64, return_overflowing_tokens=False)
+    kw = {"truncation": True, "max_length": 64, "return_overflowing_tokens": False}
     by_text = tiny_tokenizer(texts, **kw)
     by_ecg = tiny_tokenizer(ecg=ecg, sampling_rate=360, **extra, **kw)
     assert by_ecg["input_ids"] == by_text["input_ids"] and len(by_ecg["input_ids"]) == len(texts) == 6
