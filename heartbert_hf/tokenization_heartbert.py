@@ -207,12 +207,15 @@ class HeartBertTokenizer(TokenizersBackend):
             )
         # special tokens (<mask>, <s>, ...) may appear inside level text, e.g. for the fill-mask pipeline:
         # they become same-length runs of a level character, so error positions stay right
-        specials = sorted({str(t) for t in self.all_special_tokens}, key=len, reverse=True)
-        pattern = re.compile("|".join(map(re.escape, specials))) if specials else None
+        pattern = None
         for t in texts:
-            if pattern is not None and "<" in t:
-                t = pattern.sub(lambda m: chr(65) * len(m.group()), t)
-            text_to_ids(t, self.n_levels)
+            try:
+                text_to_ids(t, self.n_levels)
+            except ValueError:  # maybe only special tokens, e.g. '<' (chr(60)) is no level character
+                if pattern is None:
+                    specials = sorted({str(s) for s in self.all_special_tokens}, key=len, reverse=True)
+                    pattern = re.compile("|".join(map(re.escape, specials)))
+                text_to_ids(pattern.sub(lambda m: chr(65) * len(m.group()), t), self.n_levels)
 
     def _strategies(self, kwargs: dict):
         """HF's padding/truncation resolution for these call arguments (``max_length`` alone truncates)."""
