@@ -19,6 +19,9 @@ Methods:
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import numpy as np
 
 FIRST_CODE = 65
@@ -111,7 +114,7 @@ class Quantizer:
                 "(HeartBertTokenizer.from_pretrained restores it from quantizer.json)."
             )
 
-    def fit(self, values) -> "Quantizer":
+    def fit(self, values) -> Quantizer:
         """Fit on training values (any shape; typically scaled windows concatenated).
 
         Args:
@@ -183,6 +186,17 @@ class Quantizer:
         x = np.asarray(values, dtype=np.float64)
         return float(np.mean((self.decode(self.encode(x)) - x) ** 2))
 
+    def fingerprint(self) -> str | None:
+        """A short hash of what the level characters mean (``n_levels``, thresholds, levels); ``None`` unfitted.
+
+        Two quantizers with the same fingerprint write the same text for the same values. A tokenizer
+        stores the fingerprint of the quantizer its BPE was trained on, so a mismatched pair is refused.
+        """
+        if not self.is_fitted:
+            return None
+        state = {"n_levels": self.n_levels, "thresholds": self.thresholds.tolist(), "levels": self.levels.tolist()}
+        return hashlib.sha256(json.dumps(state, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
     def to_dict(self) -> dict:
         """JSON-able state (fitted or not)."""
         return {
@@ -199,7 +213,7 @@ class Quantizer:
         }
 
     @classmethod
-    def from_dict(cls, state: dict) -> "Quantizer":
+    def from_dict(cls, state: dict) -> Quantizer:
         """Rebuild a quantizer from :meth:`to_dict` output, validating it.
 
         Raises:

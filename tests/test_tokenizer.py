@@ -134,3 +134,57 @@ def test_drop_flat_skips_lead_off_windows(tiny_tokenizer, sample_signals):
     assert set(zip(enc["lead_index"], enc["window_index"])) == {(0, 0), (1, 0), (1, 1)}
     empty = tiny_tokenizer(ecg=np.zeros(4000), sampling_rate=360, drop_flat=True)
     assert empty["input_ids"] == []
+
+
+def test_batch_errors_name_the_item_lead_and_window(tiny_tokenizer, sample_signals):
+    ok = sample_signals[0][:, :4000]
+    flat = sample_signals[1][:, :8000].copy()
+    flat[1, 4000:] = 0.7
+    nan = sample_signals[1][:, :8000].copy()
+    nan[0, 5000] = np.nan
+    cases = [
+        (ok[:, :100], ValueError, r"^ecg\[1\] .*too short"),
+        (flat, ValueError, r"^ecg\[1\] .*lead 1, window 1 .*flat"),
+        (nan, ValueError, r"^ecg\[1\] .*lead 0, sample 5000.*window 1"),
+        (np.zeros((2, 3, 500)), ValueError, r"^ecg\[1\] .*3-D"),
+        (np.ones(4000, dtype=bool), TypeError, r"^ecg\[1\] .*bool"),
+    ]
+    for bad, error, match in cases:
+        with pytest.raises(error, match=match):
+            tiny_tokenizer(ecg=[ok, bad], sampling_rate=360)
+    with pytest.raises(ValueError, match=r"^ecg\[1\] .*sampling_rate"):
+        tiny_tokenizer(ecg=[ok, ok], sampling_rate=[360, 0])
+    with pytest.raises(ValueError, match=r"^lead 1, window 1 .*flat"):  # one ECG: no item prefix
+        tiny_tokenizer(ecg=flat, sampling_rate=360)
+
+
+def test_drop_flat_on_the_ecg_call_at_another_rate(tiny_tokenizer, sample_signals):
+    x = sample_signals[0][:, :5556].copy()  # two 4000-sample windows once resampled from 250 Hz
+    x[1] = 0.25  # a dead lead
+    enc = tiny_tokenizer(ecg=[x, sample_signals[1][:, :3000]], sampling_rate=[250, 360], drop_flat=True)
+    assert set(zip(enc["overflow_to_sample_mapping"], enc["lead_index"])) == {(0, 0), (1, 0), (1, 1)}
+
+
+def test_special_tokens_are_accepted_inside_level_text(tiny_tokenizer):
+    ids = tiny_tokenizer("ABC<mask>DEF")["input_ids"]
+    assert ids.count(tiny_tokenizer.mask_token_id) == 1 and tiny_tokenizer.unk_token_id not in ids
+    assert tiny_tokenizer.decode(ids, skip_special_tokens=True) == "ABCDEF"
+    assert tiny_tokenizer("<s>AB</s>", add_special_tokens=False)["input_ids"][0] == tiny_tokenizer.bos_token_id
+    with pytest.raises(ValueError, match=r"'<' at position 3"):
+        tiny_tokenizer("ABC<mas>DEF")  # not a special token: outside the alphabet
+
+
+def test_fill_mask_pipeline_on_level_text(tiny_tokenizer, tiny_config, sample_signals):
+    import torch
+    from transformers import pipeline
+
+    from heartbert_hf import HeartBertForMaskedLM
+
+    torch.manual_seed(0)
+    model = HeartBertForMaskedLM(tiny_config).eval()
+    text = tiny_tokenizer.ecg_to_text(sample_signals[0][0, :1000], 360)[0][0][:80]
+    fill = pipeline("fill-mask", model=model, tokenizer=tiny_tokenizer, device="cpu")
+    out = fill(text[:40] + tiny_tokenizer.mask_token + text[41:], top_k=3)
+    assert len(out) == 3 and all(o["token"] != tiny_tokenizer.mask_token_id for o in out)
+    assert all(o["sequence"].startswith(text[:40]) and o["sequence"].endswith(text[41:]) for o in out)
+    assert out[0]["score"] >= out[1]["score"] >= out[2]["score"]
