@@ -2,18 +2,22 @@
 
 Importing the package registers the ``heartbert`` model type with the Auto classes:
 ``AutoConfig``, ``AutoModel``, ``AutoModelForMaskedLM``, ``AutoModelForSequenceClassification``
-(every head in ``HEADS``, chosen by ``HeartBertConfig.classifier_head``) and ``AutoTokenizer``.
+(every head in ``HEADS``, chosen by ``HeartBertConfig.classifier_head``), ``AutoTokenizer``,
+``AutoFeatureExtractor`` (raw ECG -> level text) and ``AutoProcessor`` (feature extractor + tokenizer).
 """
 
 from transformers import (
     AutoConfig,
+    AutoFeatureExtractor,
     AutoModel,
     AutoModelForMaskedLM,
     AutoModelForSequenceClassification,
+    AutoProcessor,
     AutoTokenizer,
 )
 
 from .configuration_heartbert import HeartBertConfig
+from .feature_extraction_heartbert import HeartBertFeatureExtractor
 from .modeling_heartbert import (
     HEADS,
     HeartBertForMaskedLM,
@@ -21,6 +25,7 @@ from .modeling_heartbert import (
     HeartBertModel,
     mean_pool,
 )
+from .processing_heartbert import HeartBertProcessor
 from .quantization import Quantizer, ids_to_text, text_to_ids
 from .tokenization_heartbert import HeartBertTokenizer
 from .version import __version__
@@ -30,6 +35,8 @@ AutoModel.register(HeartBertConfig, HeartBertModel, exist_ok=True)
 AutoModelForMaskedLM.register(HeartBertConfig, HeartBertForMaskedLM, exist_ok=True)
 AutoModelForSequenceClassification.register(HeartBertConfig, HeartBertForSequenceClassification, exist_ok=True)
 AutoTokenizer.register(HeartBertConfig, tokenizer_class=HeartBertTokenizer, exist_ok=True)
+AutoFeatureExtractor.register(HeartBertConfig, HeartBertFeatureExtractor, exist_ok=True)
+AutoProcessor.register(HeartBertConfig, HeartBertProcessor, exist_ok=True)
 
 
 def __getattr__(name: str):
@@ -44,9 +51,11 @@ def __getattr__(name: str):
 __all__ = [
     "HEADS",
     "HeartBertConfig",
+    "HeartBertFeatureExtractor",
     "HeartBertForMaskedLM",
     "HeartBertForSequenceClassification",
     "HeartBertModel",
+    "HeartBertProcessor",
     "HeartBertTokenizer",
     "Quantizer",
     "__version__",
