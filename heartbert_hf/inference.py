@@ -17,7 +17,7 @@ Both sort sequences by length before batching (little padding), run under
 ``precision``: ``"fp32"``, ``"bf16"`` (autocast, CPU or GPU) or ``"int8"`` (dynamic quantization of
 every ``nn.Linear`` with ``torch.ao.quantization.quantize_dynamic``, CPU only).
 
-Long windows: a 4000-sample window is 1,100-2,000 tokens, more than a model's positions. The
+Long windows: a 4000-sample window is 900-2,000 tokens, more than a model's positions. The
 tokenizer's overflow splits ``N`` tokens as ``L + L + rest`` (``L = max_length - 2``), so the last
 sequence is often mostly padding. With ``balanced_chunks=True`` the window is split into
 ``ceil(N / L)`` sequences of near-equal length (sizes differ by at most one), each wrapped in
