@@ -29,7 +29,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .runtime import THREADS_HELP
+
 logger = logging.getLogger("heartbert_hf.pretrain")
+
+DEFAULT_OUTPUT_DIR = "heartbert-runs/pretrain"
+"""Where a run without ``--output_dir`` (and without a preset) writes; presets use ``heartbert-runs/pretrain-<preset>``."""
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
 
@@ -38,7 +43,7 @@ PRESETS: dict[str, dict] = {
     "quickstart": dict(
         sources="sample", validation_records="118", vocab_size=1000, max_seq_length=128,
         hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=256,
-        output_dir="heartbert-pretrain-quickstart", max_steps=200, per_device_train_batch_size=16,
+        output_dir="heartbert-runs/pretrain-quickstart", max_steps=200, per_device_train_batch_size=16,
         per_device_eval_batch_size=32, max_eval_blocks=512, learning_rate=1e-3, warmup_steps=20, weight_decay=0.01,
         eval_strategy="steps", eval_steps=50, logging_steps=10, save_steps=50, save_total_limit=2,
         report_to="tensorboard", seed=42, dataloader_drop_last=False,
@@ -47,7 +52,7 @@ PRESETS: dict[str, dict] = {
     "paper": dict(
         vocab_size=52000, max_seq_length=512, hidden_size=768, num_hidden_layers=6, num_attention_heads=12,
         intermediate_size=3072, hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
-        output_dir="heartbert-pretrain-paper", num_train_epochs=10, per_device_train_batch_size=64,
+        output_dir="heartbert-runs/pretrain-paper", num_train_epochs=10, per_device_train_batch_size=64,
         per_device_eval_batch_size=64, learning_rate=5e-4, warmup_steps=0.06, weight_decay=0.01,
         eval_strategy="steps", eval_steps=1000, logging_steps=50, save_steps=1000, save_total_limit=3,
         report_to="tensorboard", seed=42,
@@ -57,7 +62,7 @@ PRESETS: dict[str, dict] = {
     "gpu": dict(
         vocab_size=52000, max_seq_length=512, hidden_size=768, num_hidden_layers=6, num_attention_heads=12,
         intermediate_size=3072, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
-        output_dir="heartbert-pretrain-gpu", num_train_epochs=10, per_device_train_batch_size=128,
+        output_dir="heartbert-runs/pretrain-gpu", num_train_epochs=10, per_device_train_batch_size=128,
         per_device_eval_batch_size=128, learning_rate=6e-4, warmup_steps=0.06, weight_decay=0.01,
         optim="adamw_torch_fused", torch_compile=True, dataloader_num_workers=4,
         eval_strategy="steps", eval_steps=1000, logging_steps=50, save_steps=1000, save_total_limit=3,
@@ -94,6 +99,7 @@ class ModelArguments:
     attention_probs_dropout_prob: float = field(default=0.1, metadata={"help": "Dropout on attention probabilities."})
     attn_implementation: str = field(default="sdpa", metadata={"help": "'sdpa' (default) or 'eager'."})
     auto_bf16: bool = field(default=True, metadata={"help": "Train in bf16 when a GPU supports it (unless --fp16/--bf16 is given)."})
+    torch_threads: int = field(default=0, metadata={"help": THREADS_HELP})
 
 
 @dataclass
@@ -154,6 +160,12 @@ def _to_argv(values: dict) -> list[str]:
     return argv
 
 
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def _cuda_bf16() -> bool:
     import torch
 
@@ -187,12 +199,16 @@ def parse_args(argv: list[str] | None = None):
             preset_values.pop("torch_compile", None)  # compile is measured to pay on the GPU only
             preset_values.pop("optim", None)
             preset_values.pop("dataloader_num_workers", None)
-    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
+    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments), prog="heartbert pretrain")
     full = _to_argv(preset_values) + _to_argv(file_values) + argv
+    given = {a.split("=")[0] for a in full if a.startswith("--")}
+    if "--output_dir" not in given:
+        full += ["--output_dir", DEFAULT_OUTPUT_DIR]
     model_args, data_args, training_args = parser.parse_args_into_dataclasses(args=full)
-    explicit_precision = any(a.split("=")[0] in ("--bf16", "--fp16") for a in full)
-    if model_args.auto_bf16 and not explicit_precision and not training_args.use_cpu and _cuda_bf16():
+    if model_args.auto_bf16 and not given & {"--bf16", "--fp16"} and not training_args.use_cpu and _cuda_bf16():
         training_args.bf16 = True
+    if "--dataloader_pin_memory" not in given and (training_args.use_cpu or not _cuda_available()):
+        training_args.dataloader_pin_memory = False  # pinning needs an accelerator; torch warns once per loader otherwise
     return model_args, data_args, training_args
 
 
@@ -444,6 +460,9 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
     from .packing import PackedMLMCollator
 
     model_args, data_args, training_args = parse_args(argv)
+    from .runtime import set_torch_threads
+
+    set_torch_threads(model_args.torch_threads)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO if training_args.should_log else logging.WARNING)
     push, training_args.push_to_hub = training_args.push_to_hub, False  # we push ourselves, card included
     if push:
@@ -510,12 +529,12 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
         from .plots import plot_curves
 
         try:
-            plot_curves(trainer.state.log_history, out / "curves.png")
+            plot_curves(trainer.state.log_history, out / "curves.png", vocab_size=len(tokenizer))
         except Exception as err:  # a missing plotting backend must not lose the run
             logger.warning("could not draw the curves: %s", err)
         card_cb.write(out, trainer.state, training_args, model_config=trainer.model.config)
         (out / "data_summary.json").write_text(json.dumps(summary, indent=1))
-        print(f"[heartbert pretrain] saved to {out} (README.md card, curves.png, TensorBoard logs)", flush=True)
+        print(f"[heartbert pretrain] saved to {out.resolve()} (README.md card, curves.png, TensorBoard logs)", flush=True)
         if push:
             url = push_folder(out, training_args.hub_model_id, token=training_args.hub_token,
                               private=training_args.hub_private_repo, commit_message=f"HeartBert pretraining: {trainer.state.global_step} steps")

@@ -29,7 +29,8 @@ def default_torch_threads(torch_default: int | None = None) -> int:
     Rule (chosen by ``benchmarks/threads.py``, figures in docs/pretraining.md): torch's own default
     uses every core, and when another process already keeps a core busy, its threads wait on each
     other (the quick start ran 4-7x slower on 2 cores with one busy process). So take the cores
-    not already busy: ``usable CPUs - round(1-minute load average)``, at least 1 and at most torch's
+    not already busy: ``usable CPUs - round(1-minute load average)``, shared among the processes of
+    one ``torchrun``/``accelerate launch`` (``LOCAL_WORLD_SIZE``), at least 1 and at most torch's
     default. The load average is read before the command starts working, so it counts the other
     processes only.
 
@@ -41,7 +42,9 @@ def default_torch_threads(torch_default: int | None = None) -> int:
         busy = round(os.getloadavg()[0])
     except (AttributeError, OSError):  # no load average (Windows): be conservative on small machines
         busy = 1 if cpus <= 2 else 0
-    free = max(1, cpus - busy)
+    # processes started together by torchrun / accelerate launch share the free cores
+    local_processes = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1))
+    free = max(1, (cpus - busy) // local_processes)
     return min(free, torch_default) if torch_default else free
 
 
