@@ -1,9 +1,10 @@
-"""Pretraining corpus selection: downstream evaluation records can be kept out of pretraining."""
+"""The pretraining corpus library (heartbert_hf.corpus), the preset files and pretrain's default paths."""
 
 import pytest
 
 from heartbert_hf.data.splits import MITDB_DS1
-from heartbert_hf.pretrain import DataArguments, excluded_records, load_corpus, parse_args
+from heartbert_hf.corpus import excluded_records, load_corpus, split_by_patient
+from heartbert_hf.pretrain import load_preset, parse_args, preset_names
 
 
 def test_excluded_records_expands_named_splits():
@@ -13,12 +14,27 @@ def test_excluded_records_expands_named_splits():
 
 
 def test_load_corpus_drops_excluded_records(tmp_path):
-    args = DataArguments(sources="sample", exclude_records="208", cache_dir=str(tmp_path))
-    corpus = load_corpus(args)
+    corpus = load_corpus("sample", exclude="208", cache_dir=str(tmp_path))
     records = {r for split in corpus.values() for r in split["record_id"]}
     assert records == {"101", "118"}
-    with pytest.raises(SystemExit, match="no training data"):
-        load_corpus(DataArguments(sources="sample", exclude_records="101,208,118", cache_dir=str(tmp_path)))
+    train, validation = split_by_patient(corpus, validation_records="118")
+    assert set(train["record_id"]) == {"101"} and set(validation["record_id"]) == {"118"}
+    with pytest.raises(ValueError, match="not in the corpus"):
+        split_by_patient(corpus, validation_records="999")
+    with pytest.raises(ValueError, match="no training data"):
+        load_corpus("sample", exclude="101,208,118", cache_dir=str(tmp_path))
+
+
+def test_presets_are_shipped_files_loaded_by_name():
+    assert preset_names() == ["gpu", "paper", "quickstart"]
+    quick = load_preset("quickstart")
+    assert (quick["hidden_size"], quick["max_steps"], quick["sources"]) == (64, 200, "sample")
+    assert load_preset("gpu", gpu=True)["torch_compile"] is True
+    assert "torch_compile" not in load_preset("gpu", gpu=False) and "optim" not in load_preset("gpu", gpu=False)
+    model, data, training = parse_args(["--preset", "paper", "--output_dir", "x"])
+    assert (model.hidden_size, model.vocab_size, data.max_seq_length, training.learning_rate) == (768, 52000, 512, 5e-4)
+    with pytest.raises(SystemExit, match=r"unknown preset 'nope'; choose among \['gpu', 'paper', 'quickstart'\]"):
+        parse_args(["--preset", "nope"])
 
 
 def test_default_output_dirs_and_no_pin_memory_on_cpu():
