@@ -9,10 +9,12 @@ Runs as ``heartbert pretrain ...``, ``python -m heartbert_hf.pretrain ...`` or u
     heartbert pretrain --preset quickstart --resume_from_checkpoint last
 
 Arguments come from three dataclasses (:class:`ModelArguments`, :class:`DataArguments`,
-``transformers.TrainingArguments``). Values are taken, lowest priority first, from the preset,
-then the config file, then the command line.
+``transformers.TrainingArguments``). Values are taken, lowest priority first, from the preset
+(a JSON file in ``heartbert_hf/presets/``, see :func:`load_preset`), then the config file, then the
+command line. Without ``--output_dir`` a run writes to ``heartbert-runs/pretrain-<preset>`` (or
+``heartbert-runs/pretrain``) under the current folder.
 
-Pipeline: PhysioNet records (``heartbert_hf.data``) → split by patient/record into train and
+Pipeline (:mod:`heartbert_hf.corpus`): PhysioNet records (``heartbert_hf.data``) → split by patient/record into train and
 validation → quantizer + BPE fitted on train only (or loaded) → tokenized with the data layer's
 ``map`` → packed into full ``max_seq_length`` blocks (every token reaches the model) → Trainer +
 MLM collator (15%) → validation loss / perplexity / masked-token accuracy, TensorBoard, curves
