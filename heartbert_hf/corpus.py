@@ -199,3 +199,77 @@ def split_summary(raw, packed, n_chunks: int, tokenizer, max_seq_length: int) ->
     stats["examples"] = len(raw)
     stats["chunks"] = n_chunks
     return stats
+
+
+BLOCK_FILES = {"train": "train_blocks.npy", "validation": "validation_blocks.npy"}
+"""Files of a blocks folder (see :func:`save_blocks`), next to ``tokenizer/`` and ``data_summary.json``."""
+
+
+def save_blocks(folder: str | Path, train, validation, tokenizer, summary: dict) -> Path:
+    """Write packed blocks as ``.npy`` (int32 ``(blocks, max_seq_length)`` token ids), the tokenizer and the summary.
+
+    A machine with only torch + transformers (no ``datasets``, ``wfdb`` or ``scipy``) can then
+    pretrain from the folder: ``heartbert pretrain --prepared_blocks FOLDER``. The attention mask
+    is ``ids != pad``: ``<pad>`` only ever fills the tail of a block.
+
+    Args:
+        folder: where to write.
+        train, validation: packed splits (``input_ids`` column), e.g. from :func:`tokenize_and_pack`.
+        tokenizer: the tokenizer that made them.
+        summary: the data summary for the model card (``{"sources", "train", "validation"}``).
+    """
+    import numpy as np
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, split in (("train", train), ("validation", validation)):
+        ids = np.asarray(split["input_ids"], dtype=np.int32)  # (blocks, max_seq_length)
+        np.save(folder / BLOCK_FILES[name], ids)
+    tokenizer.save_pretrained(str(folder / "tokenizer"))
+    (folder / "data_summary.json").write_text(json.dumps(summary, indent=1))
+    return folder
+
+
+class BlockDataset:
+    """A ``torch`` map-style dataset over a ``(blocks, max_seq_length)`` id array (memory-mapped).
+
+    Items are ``{"input_ids", "attention_mask", "uid"}`` as :class:`~heartbert_hf.packing.PackedMLMCollator` expects.
+
+    Args:
+        ids: the block array.
+        pad_id: the ``<pad>`` id (mask = ``ids != pad_id``).
+        uid_offset: added to the row index to give the block's ``uid``.
+        limit: use the first ``limit`` blocks only.
+    """
+
+    def __init__(self, ids, pad_id: int, uid_offset: int = 0, limit: int | None = None):
+        self.ids, self.pad_id, self.uid_offset = ids, int(pad_id), int(uid_offset)
+        self.n = len(ids) if limit is None else min(int(limit), len(ids))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> dict:
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        row = self.ids[i].tolist()
+        return {"input_ids": row, "attention_mask": [int(t != self.pad_id) for t in row], "uid": self.uid_offset + i}
+
+
+def load_blocks(folder: str | Path, pad_id: int, max_eval_blocks: int | None = None):
+    """``(train, validation, summary, max_seq_length)`` from a :func:`save_blocks` folder; needs numpy only.
+
+    Raises:
+        FileNotFoundError: a file of the folder is missing.
+    """
+    import numpy as np
+
+    folder = Path(folder)
+    missing = [name for name in (*BLOCK_FILES.values(), "data_summary.json", "tokenizer") if not (folder / name).exists()]
+    if missing:
+        raise FileNotFoundError(f"{folder} is not a blocks folder (missing {missing}); write one with --save_blocks on a machine with datasets.")
+    train = np.load(folder / BLOCK_FILES["train"], mmap_mode="r")
+    validation = np.load(folder / BLOCK_FILES["validation"], mmap_mode="r")
+    summary = json.loads((folder / "data_summary.json").read_text())
+    summary["validation"]["blocks_evaluated"] = len(validation) if max_eval_blocks is None else min(max_eval_blocks, len(validation))
+    return (BlockDataset(train, pad_id), BlockDataset(validation, pad_id, uid_offset=-(10**9), limit=max_eval_blocks), summary, int(train.shape[1]))

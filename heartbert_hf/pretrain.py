@@ -129,6 +129,14 @@ class DataArguments:
     preprocessing_num_workers: int | None = field(default=None, metadata={"help": "Processes for the tokenizing map."})
     pack_batch_size: int = field(default=1000, metadata={"help": "Rows packed together (at most one padded block per this many rows)."})
     max_eval_blocks: int | None = field(default=None, metadata={"help": "Evaluate on the first N validation blocks only (faster evaluations)."})
+    save_blocks: str | None = field(
+        default=None, metadata={"help": "Also write the packed token blocks + tokenizer to this folder (for --prepared_blocks on another machine)."}
+    )
+    prepared_blocks: str | None = field(
+        default=None,
+        metadata={"help": "Pretrain from a --save_blocks folder instead of PhysioNet records: needs only torch + transformers "
+                  "(no datasets, wfdb or scipy); --sources and the split options are then ignored."},
+    )
 
 
 # ---------------------------------------------------------------------------------------------- arguments
@@ -222,6 +230,21 @@ def fit_or_load_tokenizer(model_args, data_args, training_args, train_raw):
         tok = HeartBertTokenizer.from_pretrained(path or str(saved))
     tok.model_max_length = data_args.max_seq_length
     return tok
+
+
+def load_prepared(model_args, data_args):
+    """(tokenizer, train, validation, summary) from a ``--save_blocks`` folder: numpy + the tokenizer, no ``datasets``."""
+    from .corpus import load_blocks
+    from .tokenization_heartbert import HeartBertTokenizer
+
+    folder = Path(data_args.prepared_blocks)
+    tokenizer = HeartBertTokenizer.from_pretrained(model_args.tokenizer_name_or_path or str(folder / "tokenizer"))
+    train_ds, val_ds, summary, width = load_blocks(folder, tokenizer.pad_token_id, data_args.max_eval_blocks)
+    if width != data_args.max_seq_length:
+        logger.info("blocks in %s are %d tokens long: max_seq_length %d -> %d", folder, width, data_args.max_seq_length, width)
+        data_args.max_seq_length = width
+    tokenizer.model_max_length = width
+    return tokenizer, train_ds, val_ds, summary
 
 
 def build_datasets(model_args, data_args, training_args):
@@ -325,7 +348,14 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
         raise SystemExit(f"--resume_from_checkpoint {resume}: no such folder.")
 
     try:
-        tokenizer, train_ds, val_ds, summary = build_datasets(model_args, data_args, training_args)
+        if data_args.prepared_blocks:
+            tokenizer, train_ds, val_ds, summary = load_prepared(model_args, data_args)
+        else:
+            tokenizer, train_ds, val_ds, summary = build_datasets(model_args, data_args, training_args)
+            if data_args.save_blocks and training_args.should_save:
+                from .corpus import save_blocks
+
+                save_blocks(data_args.save_blocks, train_ds, val_ds, tokenizer, summary)
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"heartbert pretrain: error: {err}") from err
     if training_args.should_log:
