@@ -303,7 +303,10 @@ def embed(args: EmbedArguments, report: EmbedReport | None = None):
                 _settle(bar, source.n_windows, 0)
                 continue
             _settle(bar, source.n_windows, len(rows))
-            names = lambda lead: lead_names[lead] if lead < len(lead_names) else str(lead)  # noqa: E731
+
+            def names(lead: int, lead_names=lead_names) -> str:
+                return lead_names[lead] if lead < len(lead_names) else str(lead)
+
             if args.drop_flat:
                 n_leads = 1 if np.ndim(signal) == 1 else len(signal)
                 present = {(r["lead"], r["window"]) for r in rows}

@@ -16,7 +16,6 @@ import numpy as np
 
 from .runtime import THREADS_HELP
 
-
 TOKEN_COLOUR = "tab:purple"  # apart from the ECG paper's red grid
 
 

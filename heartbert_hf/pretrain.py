@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -283,8 +282,6 @@ def preprocess_logits_for_metrics(logits, labels):
 
 def compute_metrics(eval_pred) -> dict:
     """Masked-token accuracy over the positions with a label."""
-    import numpy as np
-
     preds, labels = eval_pred.predictions, eval_pred.label_ids
     mask = labels != -100
     return {"masked_accuracy": float((preds[mask] == labels[mask]).mean()) if mask.any() else 0.0,

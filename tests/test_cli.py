@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_python
 
-from conftest import REPO, run_python
 from heartbert_hf.cli import main as cli_main
 from heartbert_hf.plots import plot_confusion_matrix, plot_curves, plot_tokens
 

@@ -90,6 +90,7 @@ def test_pretrain_from_saved_blocks_with_only_torch_and_transformers(tiny_tokeni
     import sys
 
     from conftest import REPO
+
     from heartbert_hf.corpus import save_blocks, split_summary, tokenize_and_pack
 
     corpus = load_corpus("sample", cache_dir=str(tmp_path / "cache"))
