@@ -28,6 +28,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .data.processing import EcgTokenizeFunction  # datasets: prepare needs it anyway
 from .runtime import THREADS_HELP
 
 logger = logging.getLogger(__name__)
@@ -188,31 +189,36 @@ def load_source(args: DataArguments, skipped: list[tuple[str, str]] | None = Non
         return build()
 
 
-class SkippingTokenizeFunction:
+class SkippingTokenizeFunction(EcgTokenizeFunction):
     """:class:`~heartbert_hf.data.EcgTokenizeFunction` that turns a bad example into an ``error`` row.
 
-    A batch is tokenized at once; when that fails, example by example, and an example that fails
-    gives one row with empty ``input_ids`` and the message in ``error`` (the other rows have
-    ``error == ""``). :func:`tokenize_skipping` then removes those rows and reports them.
+    A batch is tokenized at once; when that fails, example by example, and an example that
+    fails gives one row with empty ``input_ids`` and the message in ``error`` (the other rows
+    have ``error == ""``). :func:`tokenize_skipping` then removes those rows and reports them.
 
     Args:
         tokenizer, max_length, keep_columns: as for ``EcgTokenizeFunction``.
-        drop_flat: leave out constant (lead-off) windows instead of failing the example.
+        drop_flat: leave out constant (lead-off) windows (``EcgTokenizeFunction``'s behaviour)
+            instead of failing the example.
     """
 
     def __init__(self, tokenizer, max_length: int = 512, keep_columns: list[str] | None = None, drop_flat: bool = True):
-        self.tokenizer, self.max_length, self.keep_columns, self.drop_flat = tokenizer, int(max_length), keep_columns, bool(drop_flat)
+        super().__init__(tokenizer, max_length, keep_columns)
+        self.drop_flat = bool(drop_flat)
 
     def _encode(self, batch: dict[str, list], keep: list[str]) -> dict[str, list]:
-        import numpy as np
+        if self.drop_flat:
+            out = super().__call__(batch)
+        else:  # the same rows, but a constant window is an error
+            import numpy as np
 
-        enc = self.tokenizer(
-            ecg=[np.asarray(signal, dtype=np.float64) for signal in batch["signal"]], sampling_rate=[float(fs) for fs in batch["sampling_rate"]],
-            drop_flat=self.drop_flat, truncation=True, max_length=self.max_length,
-        )
-        out = {c: [batch[c][example] for example in enc["overflow_to_sample_mapping"]] for c in keep}
-        for key in ("input_ids", "attention_mask", "lead_index", "window_index"):
-            out[key] = list(enc[key])
+            enc = self.tokenizer(
+                ecg=[np.asarray(signal, dtype=np.float64) for signal in batch["signal"]],
+                sampling_rate=[float(fs) for fs in batch["sampling_rate"]], drop_flat=False, truncation=True, max_length=self.max_length,
+            )
+            out = {c: [batch[c][example] for example in enc["overflow_to_sample_mapping"]] for c in keep}
+            for key in ("input_ids", "attention_mask", "lead_index", "window_index"):
+                out[key] = list(enc[key])
         out["error"] = [""] * len(out["input_ids"])
         return out
 
@@ -421,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     skipped: list[tuple[str, str]] = []
     try:
         dsd = prepare(data_args, tok_args, hub_args, skipped)
-    except (ValueError, FileNotFoundError, FileExistsError) as err:
+    except (ValueError, FileNotFoundError) as err:
         print(f"heartbert prepare: error: {err}", file=sys.stderr)
         return 2
     for split, ds in dsd.items():
