@@ -292,7 +292,12 @@ def embed(args: EmbedArguments, report: EmbedReport | None = None):
         for source in sources:
             bar.set_postfix_str(source.name, refresh=False)
             try:
-                signal, fs, lead_names = source.load()
+                try:
+                    signal, fs, lead_names = source.load()
+                except (ValueError, TypeError, FileNotFoundError):
+                    raise
+                except Exception as err:  # any reader failure on a malformed file is that record's problem, not the job's
+                    raise ValueError(f"cannot read the record ({type(err).__name__}: {err})") from err
                 rows = embed_windows(model, tokenizer, signal, fs, max_length, args.batch_size, drop_flat=args.drop_flat, progress=bar.update)
             except (ValueError, TypeError, FileNotFoundError) as err:
                 message = f"record {source.name}: {err}"

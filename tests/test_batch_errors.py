@@ -119,3 +119,16 @@ def test_tokenizing_leaves_out_examples_that_fail(tiny_tokenizer, sample_signals
     assert set(tok["train"]["record_id"]) == {"ok"} and "lead 0, window 1" in skipped[1][1]
     with pytest.raises(ValueError, match="record nan from sample 0: signal contains NaN"):
         tokenize_skipping(dsd, tiny_tokenizer, 128, drop_flat=True, on_error="raise", skipped=[])
+
+
+def test_embed_reader_crash_is_a_one_line_error(tiny_model_dir, bad_folder, tmp_path, capsys, monkeypatch):
+    """A reader that fails in an unexpected way (e.g. wfdb on a multi-segment header) is that record's error, not a traceback."""
+    from heartbert_hf.data import wfdb_io
+    from heartbert_hf.embed import main
+
+    def broken(path, leads=None, verify_checksum=True):
+        raise AttributeError("'MultiRecord' object has no attribute 'file_name'")
+
+    monkeypatch.setattr(wfdb_io, "read_record", broken)
+    assert main(["--model", str(tiny_model_dir), "--input", str(bad_folder / "leadoff"), "--output", str(tmp_path / "e.parquet")]) == 2
+    assert "record leadoff: cannot read the record (AttributeError: 'MultiRecord'" in capsys.readouterr().err
