@@ -411,7 +411,8 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
             logger.warning("could not draw the curves: %s", err)
         card_cb.write(out, trainer.state, training_args, model_config=trainer.model.config)
         (out / "data_summary.json").write_text(json.dumps(summary, indent=1))
-        print(f"[heartbert pretrain] saved to {out.resolve()} (README.md card, curves.png, TensorBoard logs)", flush=True)
+        logs = ", TensorBoard logs in runs/" if "tensorboard" in (training_args.report_to or []) else ""
+        print(f"[heartbert pretrain] saved to {out.resolve()} (README.md card, curves.png{logs})", flush=True)
         if push:
             url = push_folder(out, training_args.hub_model_id, token=training_args.hub_token,
                               private=training_args.hub_private_repo, commit_message=f"HeartBert pretraining: {trainer.state.global_step} steps")
