@@ -1,6 +1,7 @@
 """Batch commands go on past a bad record, write everything good, and list what they skipped and why."""
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -43,7 +44,7 @@ def test_embed_folder_skips_bad_records_and_lists_them(tiny_model_dir, bad_folde
     assert sorted(frame.loc[frame["record_id"] == "leadoff", "window"]) == [0, 2, 3, 4]
     err = capsys.readouterr().err
     assert "skipped 3 of 5 record(s)" in err
-    assert "short: signal too short: 180 samples" in err
+    assert re.search(r"short: (ecg\[0\].*: )?signal too short: 180 samples", err)
     assert "trunc: truncated signal file" in err and "corrupt: header/sample mismatch" in err
     assert "leadoff: lead MLII, window 1 (from 11.1 s)" in err
     assert "Embedding: 100%" in err and "window/s" in err  # the bar counts windows
@@ -56,9 +57,9 @@ def test_embed_raise_names_record_lead_and_window(tiny_model_dir, bad_folder, tm
     args = ["--model", str(tiny_model_dir), "--output", str(out), "--leads", "MLII"]
     # one record: raise by default; a flat window is an error once drop_flat is off
     assert main([*args, "--input", str(bad_folder / "leadoff.hea"), "--drop_flat", "False"]) == 2
-    assert "record leadoff: lead 0, window 1 (samples 4000:8000" in capsys.readouterr().err
+    assert re.search(r"record leadoff: (ecg\[0\].*: )?lead 0, window 1 \(samples 4000:8000", capsys.readouterr().err)
     assert main([*args, "--input", str(bad_folder / "short")]) == 2
-    assert "record short: signal too short" in capsys.readouterr().err
+    assert re.search(r"record short: (ecg\[0\].*: )?signal too short", capsys.readouterr().err)
     assert main([*args, "--input", str(bad_folder), "--on_error", "raise"]) == 2
     assert not out.exists()
     assert main([*args, "--input", str(bad_folder / "short"), "--on_error", "skip"]) == 2  # nothing good at all
@@ -113,11 +114,12 @@ def test_tokenizing_leaves_out_examples_that_fail(tiny_tokenizer, sample_signals
     assert set(tok["train"]["record_id"]) == {"ok", "flat"}
     assert {(row["record_id"], row["lead_index"], row["window_index"]) for row in tok["train"] if row["record_id"] == "flat"} == {
         ("flat", 0, 0), ("flat", 1, 0), ("flat", 1, 1)}  # lead 0, window 1 is constant and left out
-    assert skipped == [("train record nan from sample 0", "signal contains NaN or inf (first at lead 1, sample 500); clean or interpolate it first.")]
+    assert [what for what, _ in skipped] == ["train record nan from sample 0"]
+    assert "signal contains NaN or inf (first at lead 1, sample 500" in skipped[0][1]
     skipped = []
     tok = tokenize_skipping(dsd, tiny_tokenizer, 128, drop_flat=False, on_error="skip", skipped=skipped)
     assert set(tok["train"]["record_id"]) == {"ok"} and "lead 0, window 1" in skipped[1][1]
-    with pytest.raises(ValueError, match="record nan from sample 0: signal contains NaN"):
+    with pytest.raises(ValueError, match="record nan from sample 0: .*signal contains NaN"):
         tokenize_skipping(dsd, tiny_tokenizer, 128, drop_flat=True, on_error="raise", skipped=[])
 
 
