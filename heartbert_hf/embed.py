@@ -10,6 +10,12 @@ their masked-mean embeddings, i.e. the mean over all of the window's tokens. Row
 ``example`` (row of a dataset input, else 0), ``lead``, ``lead_name``, ``window``,
 ``start_sample`` (in the input's own sampling rate), ``n_sequences``, ``embedding`` (float32 list).
 
+Bad input does not stop a batch: with ``--on_error skip`` (the default for folders, saved datasets
+and lists of records) a record that cannot be read or tokenized (too short, NaN samples, a corrupt
+file) is skipped, every good record is written, and the run ends with the list of what was skipped
+and why. Constant (lead-off) windows are left out (``--drop_flat``, default on) and listed too.
+``--on_error raise`` (the default for a single record) stops at the first bad record.
+
 ``pipeline("feature-extraction")`` is not used: it takes text, not (signal, sampling rate), and
 returns token states rather than one vector per window, so it would need a custom pipeline class
 for less than this function does.
@@ -18,13 +24,21 @@ for less than this function does.
 from __future__ import annotations
 
 import logging
+import math
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
+from .runtime import THREADS_HELP
+
 logger = logging.getLogger(__name__)
+
+ON_ERROR = ("auto", "skip", "raise")
 
 
 @dataclass
@@ -38,49 +52,134 @@ class EmbedArguments:
     split: str | None = field(default=None, metadata={"help": "split of a saved DatasetDict (default: all splits)"})
     max_length: int = field(default=0, metadata={"help": "tokens per sequence (0: the model's positions - 2, at most 512)"})
     batch_size: int = field(default=32, metadata={"help": "sequences per forward pass"})
+    on_error: str = field(
+        default="auto",
+        metadata={"help": "a record that cannot be read or tokenized: 'skip' it (listed at the end) or 'raise'; "
+                  "'auto': skip for folders, datasets and several records, raise for one record"},
+    )
+    drop_flat: bool = field(default=True, metadata={"help": "leave out constant (lead-off) windows and list them; --drop_flat False makes them errors"})
+    torch_threads: int = field(default=0, metadata={"help": THREADS_HELP})
 
 
-def _iter_inputs(inputs: list[str], leads: list[str] | None, split: str | None):
-    """Yield ``(record_id, example, signal (leads, samples), fs, lead_names)`` for every input."""
+@dataclass
+class Source:
+    """One ECG to embed: where it comes from, how to load it, and how many windows it should give."""
+
+    record_id: str
+    example: int
+    load: Callable[[], tuple[np.ndarray, float, list[str]]]
+    n_windows: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.record_id if self.example == 0 else f"{self.record_id} (row {self.example})"
+
+
+@dataclass
+class EmbedReport:
+    """What a run skipped: whole records (``(name, reason)``) and flat windows (``(name, lead, window, start in s)``)."""
+
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    flat_windows: list[tuple[str, str, int, float]] = field(default_factory=list)
+    n_sources: int = 0
+
+    def lines(self) -> list[str]:
+        """The end-of-run summary, one line per item."""
+        out = []
+        if self.skipped:
+            out.append(f"skipped {len(self.skipped)} of {self.n_sources} record(s):")
+            out += [f"  {name}: {reason}" for name, reason in self.skipped]
+        if self.flat_windows:
+            out.append(f"left out {len(self.flat_windows)} constant (lead-off) window(s) (--drop_flat):")
+            out += [f"  {name}: lead {lead}, window {window} (from {start:.1f} s)" for name, lead, window, start in self.flat_windows]
+        return out
+
+
+def _expected_windows(n_samples: int, n_leads: int, fs: float, tokenizer) -> int:
+    """Windows (all leads) a signal of ``n_samples`` at ``fs`` gives: the tokenizer's windowing after resampling."""
+    from .ecg_signal import window_bounds
+
+    ratio = Fraction(tokenizer.target_rate / fs).limit_denominator(1000)
+    n = n_samples if fs == tokenizer.target_rate else math.ceil(n_samples * ratio.numerator / ratio.denominator)
+    try:
+        return n_leads * len(window_bounds(n, tokenizer.window_size, tokenizer.min_window))
+    except ValueError:  # too short: reported when it is embedded
+        return 0
+
+
+def _record_path(item: str) -> Path:
+    path = Path(item)
+    return path.with_suffix("") if path.suffix in (".hea", ".dat") else path
+
+
+def iter_sources(inputs: list[str], leads: list[str] | None, split: str | None, tokenizer=None) -> list[Source]:
+    """Every ECG the ``--input`` values name, not yet read.
+
+    Raises:
+        FileNotFoundError: an input is neither a record, a folder of records nor a saved dataset
+            (a typo, not a bad record: never skipped).
+    """
     from .data.wfdb_io import list_local_records, read_record
 
+    def wfdb_source(stem: Path) -> Source:
+        def load():
+            rec = read_record(stem, leads=leads)
+            return rec.signal, rec.sampling_rate, rec.lead_names
+
+        n_windows = None
+        if tokenizer is not None:
+            try:
+                import wfdb
+
+                header = wfdb.rdheader(str(stem))
+                n_windows = _expected_windows(int(header.sig_len or 0), len(leads) if leads else header.n_sig, float(header.fs), tokenizer)
+            except Exception:  # an unreadable header is reported when the record is read
+                n_windows = None
+        return Source(stem.name, 0, load, n_windows)
+
+    sources: list[Source] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir() and ((path / "dataset_info.json").is_file() or (path / "dataset_dict.json").is_file()):
-            yield from _iter_dataset(path, split)
+            sources += _dataset_sources(path, split)
         elif path.is_dir():
             names = list_local_records(path)
             if not names:
                 raise FileNotFoundError(f"no WFDB records (*.hea) in {path}.")
-            for name in names:
-                rec = read_record(path / name, leads=leads)
-                yield rec.record_id, 0, rec.signal, rec.sampling_rate, rec.lead_names
+            sources += [wfdb_source(path / name) for name in names]
         else:
-            stem = path.with_suffix("") if path.suffix in (".hea", ".dat") else path
+            stem = _record_path(item)
             if not stem.with_name(stem.name + ".hea").is_file():
                 raise FileNotFoundError(f"input {item} is neither a WFDB record (no {stem}.hea), a folder of records, nor a saved dataset.")
-            rec = read_record(stem, leads=leads)
-            yield rec.record_id, 0, rec.signal, rec.sampling_rate, rec.lead_names
+            sources.append(wfdb_source(stem))
+    return sources
 
 
-def _iter_dataset(path: Path, split: str | None):
+def _dataset_sources(path: Path, split: str | None) -> list[Source]:
     import datasets
 
     loaded = datasets.load_from_disk(str(path))
     parts = loaded.items() if isinstance(loaded, datasets.DatasetDict) else [(None, loaded)]
+    sources = []
     for name, ds in parts:
         if split is not None and name is not None and name != split:
             continue
         missing = {"signal", "sampling_rate"} - set(ds.column_names)
         if missing:
             raise ValueError(f"dataset {path} ({name or 'dataset'}) lacks column(s) {sorted(missing)}.")
-        for i, row in enumerate(ds):
-            record = str(row.get("record_id", f"{name or 'row'}"))
-            signal = np.asarray(row["signal"], dtype=np.float64)
-            yield record, i, signal, float(row["sampling_rate"]), list(row.get("lead_names") or [])
+        ids = ds["record_id"] if "record_id" in ds.column_names else [name or "row"] * len(ds)
+        for i in range(len(ds)):
+
+            def load(ds=ds, i=i):
+                row = ds[i]
+                return np.asarray(row["signal"], dtype=np.float64), float(row["sampling_rate"]), list(row.get("lead_names") or [])
+
+            sources.append(Source(str(ids[i]), i, load))
+    return sources
 
 
-def embed_windows(model, tokenizer, signal, sampling_rate: float, max_length: int, batch_size: int = 32) -> list[dict]:
+def embed_windows(model, tokenizer, signal, sampling_rate: float, max_length: int, batch_size: int = 32,
+                  drop_flat: bool = False, progress: Callable[[int], None] | None = None) -> list[dict]:
     """Embed one ECG: one dict per (lead, window) with ``lead``, ``window``, ``n_sequences``, ``embedding``.
 
     Args:
@@ -90,18 +189,31 @@ def embed_windows(model, tokenizer, signal, sampling_rate: float, max_length: in
         sampling_rate: Hz.
         max_length: tokens per sequence.
         batch_size: sequences per forward pass.
+        drop_flat: leave out constant (lead-off) windows instead of raising.
+        progress: called with the number of windows finished after each forward pass.
+
+    Raises:
+        ValueError: the signal is too short, holds NaN, or (without ``drop_flat``) a window is flat;
+            the message names the lead and window.
     """
     import torch
 
-    enc = tokenizer(ecg=[signal], sampling_rate=sampling_rate, truncation=True, max_length=max_length, padding=True, return_tensors="pt")
+    enc = tokenizer(ecg=[signal], sampling_rate=sampling_rate, truncation=True, max_length=max_length, padding=True,
+                    return_tensors="pt", drop_flat=drop_flat)
+    if len(enc["input_ids"]) == 0:
+        return []
+    keys = list(zip(enc["lead_index"].tolist(), enc["window_index"].tolist()))
+    last = {key: i for i, key in enumerate(keys)}  # a window is done once its last sequence is
+    done_at = np.bincount(np.asarray(list(last.values())) // batch_size, minlength=math.ceil(len(keys) / batch_size))
     pooled, weights = [], []
     with torch.no_grad():
-        for s in range(0, enc["input_ids"].shape[0], batch_size):
+        for b, s in enumerate(range(0, enc["input_ids"].shape[0], batch_size)):
             ids, mask = enc["input_ids"][s : s + batch_size], enc["attention_mask"][s : s + batch_size]
             pooled.append(model(input_ids=ids, attention_mask=mask).pooler_output.float().numpy())  # (batch, hidden)
             weights.append(mask.sum(dim=1).numpy())
+            if progress is not None:
+                progress(int(done_at[b]))
     pooled, weights = np.concatenate(pooled), np.concatenate(weights).astype(np.float64)
-    keys = list(zip(enc["lead_index"].tolist(), enc["window_index"].tolist()))
     rows: dict[tuple[int, int], list[int]] = {}
     for i, key in enumerate(keys):
         rows.setdefault(key, []).append(i)
@@ -113,37 +225,115 @@ def embed_windows(model, tokenizer, signal, sampling_rate: float, max_length: in
     return out
 
 
-def embed(args: EmbedArguments) -> "object":
-    """Run ``heartbert embed``; returns the written ``pandas.DataFrame``."""
-    import pandas as pd
-    from tqdm.auto import tqdm
+def _settle(bar, expected: int | None, done: int) -> None:
+    """Take the windows a source did not give (skipped, flat) off the bar's total."""
+    if bar.total is not None and expected is not None and expected > done:
+        bar.total -= expected - done
+        bar.refresh()
+
+
+def _on_error(args: EmbedArguments) -> str:
+    if args.on_error not in ON_ERROR:
+        raise ValueError(f"--on_error must be one of {ON_ERROR}, got {args.on_error!r}.")
+    if args.on_error != "auto":
+        return args.on_error
+    single = len(args.input) == 1 and not Path(args.input[0]).is_dir()
+    return "raise" if single else "skip"
+
+
+def load_model(model_path: str):
+    """``(tokenizer, HeartBertModel)`` from a folder or Hub id, with errors that say what to pass."""
     from transformers import AutoModel
 
     from . import HeartBertConfig  # noqa: F401  (registers the Auto classes)
-    from .finetune import load_heartbert_tokenizer, resolve_max_length
+    from .finetune import load_heartbert_tokenizer
+    from .runtime import check_model_path
 
-    tokenizer = load_heartbert_tokenizer(args.model)
-    model = AutoModel.from_pretrained(args.model).eval()
+    check_model_path(model_path)
+    tokenizer = load_heartbert_tokenizer(model_path)
+    try:
+        model = AutoModel.from_pretrained(model_path).eval()
+    except OSError as err:
+        raise FileNotFoundError(f"no HeartBert model in {model_path}: {err}") from None
+    return tokenizer, model
+
+
+def embed(args: EmbedArguments, report: EmbedReport | None = None):
+    """Run ``heartbert embed``; returns the written ``pandas.DataFrame``.
+
+    Args:
+        args: the options.
+        report: filled with what was skipped (a new one when ``None``; see :class:`EmbedReport`).
+
+    Raises:
+        FileNotFoundError: a missing model or input.
+        ValueError: a bad record with ``on_error="raise"`` (the message names the record, lead and
+            window), or no record could be embedded.
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+    from transformers.utils import logging as hf_logging
+
+    from .finetune import resolve_max_length
+    from .runtime import set_torch_threads
+
+    report = report if report is not None else EmbedReport()
+    on_error = _on_error(args)
+    set_torch_threads(args.torch_threads)
+    hf_logging.disable_progress_bar()  # the weight-loading bar: one per run, no information
+    tokenizer, model = load_model(args.model)
     max_length = resolve_max_length(args.max_length, model.config)
     step = tokenizer.window_size / tokenizer.target_rate
+    sources = iter_sources(args.input, args.leads, args.split, tokenizer)
+    report.n_sources = len(sources)
+    total = sum(s.n_windows for s in sources) if all(s.n_windows is not None for s in sources) else None
     records = []
-    for record_id, example, signal, fs, lead_names in tqdm(_iter_inputs(args.input, args.leads, args.split), desc="Embedding", unit="ecg"):
-        for row in embed_windows(model, tokenizer, signal, fs, max_length, args.batch_size):
-            lead = row["lead"]
-            records.append(
-                {
-                    "record_id": record_id,
-                    "example": example,
-                    "lead": lead,
-                    "lead_name": lead_names[lead] if lead < len(lead_names) else str(lead),
-                    "window": row["window"],
-                    "start_sample": int(round(row["window"] * step * fs)),
-                    "n_sequences": row["n_sequences"],
-                    "embedding": row["embedding"].tolist(),
-                }
-            )
+    with tqdm(total=total, desc="Embedding", unit="window") as bar:
+        for source in sources:
+            bar.set_postfix_str(source.name, refresh=False)
+            try:
+                try:
+                    signal, fs, lead_names = source.load()
+                except (ValueError, TypeError, FileNotFoundError):
+                    raise
+                except Exception as err:  # any reader failure on a malformed file is that record's problem, not the job's
+                    raise ValueError(f"cannot read the record ({type(err).__name__}: {err})") from err
+                rows = embed_windows(model, tokenizer, signal, fs, max_length, args.batch_size, drop_flat=args.drop_flat, progress=bar.update)
+            except (ValueError, TypeError, FileNotFoundError) as err:
+                message = f"record {source.name}: {err}"
+                if on_error == "raise":
+                    raise ValueError(message) from err
+                logger.debug("skipping %s", message)
+                report.skipped.append((source.name, str(err)))
+                _settle(bar, source.n_windows, 0)
+                continue
+            _settle(bar, source.n_windows, len(rows))
+
+            def names(lead: int, lead_names=lead_names) -> str:
+                return lead_names[lead] if lead < len(lead_names) else str(lead)
+
+            if args.drop_flat:
+                n_leads = 1 if np.ndim(signal) == 1 else len(signal)
+                present = {(r["lead"], r["window"]) for r in rows}
+                n_windows = _expected_windows(np.shape(signal)[-1], 1, fs, tokenizer)
+                report.flat_windows += [(source.name, names(lead), w, w * step) for w in range(n_windows) for lead in range(n_leads) if (lead, w) not in present]
+            for row in rows:
+                lead = row["lead"]
+                records.append(
+                    {
+                        "record_id": source.record_id,
+                        "example": source.example,
+                        "lead": lead,
+                        "lead_name": names(lead),
+                        "window": row["window"],
+                        "start_sample": int(round(row["window"] * step * fs)),
+                        "n_sequences": row["n_sequences"],
+                        "embedding": row["embedding"].tolist(),
+                    }
+                )
     if not records:
-        raise ValueError(f"no windows to embed in {args.input}.")
+        detail = "; ".join(f"{name}: {reason}" for name, reason in report.skipped[:5])
+        raise ValueError(f"no windows to embed in {args.input}" + (f" (skipped: {detail})." if detail else "."))
     frame = pd.DataFrame.from_records(records)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(args.output, index=False)
@@ -155,15 +345,25 @@ def main(argv: list[str] | None = None) -> int:
 
     Args:
         argv: command-line arguments (default ``sys.argv[1:]``).
+
+    Returns:
+        0 when embeddings were written (skipped records are listed on stderr), 2 on an error.
     """
     from transformers import HfArgumentParser
 
     parser = HfArgumentParser(EmbedArguments, prog="heartbert embed", description=__doc__.split("\n\n")[0])
     (args,) = parser.parse_args_into_dataclasses(args=argv)
+    report = EmbedReport()
+    t0 = time.perf_counter()
     try:
-        frame = embed(args)
+        frame = embed(args, report)
     except (ValueError, FileNotFoundError) as err:
+        for line in report.lines():
+            print(line, file=sys.stderr)
         print(f"heartbert embed: error: {err}", file=sys.stderr)
         return 2
-    print(f"{len(frame)} window embeddings of size {len(frame['embedding'].iloc[0])} from {frame['record_id'].nunique()} record(s) → {args.output}")
+    print(f"{len(frame)} window embeddings of size {len(frame['embedding'].iloc[0])} from {frame['record_id'].nunique()} record(s) "
+          f"→ {args.output} ({time.perf_counter() - t0:.1f} s)")
+    for line in report.lines():
+        print(line, file=sys.stderr)
     return 0

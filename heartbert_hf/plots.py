@@ -1,16 +1,22 @@
 """Figures: an ECG window with its quantized reconstruction and BPE tokens; training curves;
 confusion matrices. matplotlib (Agg backend) is imported lazily.
 
-Command line: ``heartbert plot RECORD --tokenizer PATH --output tokens.png`` draws one window of a
-WFDB record.
+Command line: ``heartbert plot --record RECORD --tokenizer PATH --output tokens.png`` draws one
+window of a WFDB record (``RECORD`` with or without ``.hea``), e.g.
+``heartbert plot --record heartbert_hf/sample_data/208 --tokenizer heartbert-runs/quickstart --window 2 --lead 1 --ecg_grid``.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .runtime import THREADS_HELP
+
+TOKEN_COLOUR = "tab:purple"  # apart from the ECG paper's red grid
 
 
 def _pyplot():
@@ -26,65 +32,148 @@ def _save(plt, fig, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return path
 
 
-def plot_tokens(tokenizer, ecg, sampling_rate: float, path: str | Path, window: int = 0, lead: int = 0, max_tokens: int = 150) -> Path:
-    """Draw one window: the scaled signal, its quantized reconstruction and the BPE token boundaries.
+def _raw_window(tokenizer, ecg, sampling_rate: float, window: int, lead: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(raw, scaled, start)``: the window at the tokenizer's rate in input units, the same scaled to [0, 1], and its first sample.
+
+    Raises:
+        ValueError: no such window or lead; the message gives the valid ranges.
+    """
+    from .ecg_signal import as_leads, resample, scale, window_bounds
+
+    x = resample(as_leads(ecg), sampling_rate, tokenizer.target_rate)
+    bounds = window_bounds(x.shape[-1], tokenizer.window_size, tokenizer.min_window)
+    if not 0 <= lead < x.shape[0] or not 0 <= window < len(bounds):
+        raise ValueError(
+            f"no window {window} on lead {lead}: this record has windows 0..{len(bounds) - 1} "
+            f"({tokenizer.window_size / tokenizer.target_rate:.1f} s each) and leads 0..{x.shape[0] - 1}."
+        )
+    start, stop = bounds[window]
+    try:
+        scaled = scale(x[lead, start:stop], tokenizer.scaling)  # as the tokenizer's prepare_windows does
+    except ValueError as err:
+        raise ValueError(f"lead {lead}, window {window}: {err}") from None
+    return x[lead, start:stop], scaled, start
+
+
+def _scale_bounds(raw: np.ndarray, scaling: str) -> tuple[float, float]:
+    """The (low, high) input values that the window's scaling maps to 0 and 1 (see ``ecg_signal.scale``)."""
+    from .ecg_signal import ROBUST_PERCENTILES
+
+    if scaling == "robust":
+        lo, hi = np.percentile(raw, ROBUST_PERCENTILES)
+    else:
+        lo, hi = raw.min(), raw.max()
+    return float(lo), float(hi)
+
+
+def _ecg_grid(ax) -> None:
+    """ECG paper at 25 mm/s and 10 mm/mV: minor lines every 0.04 s / 0.1 mV, major every 0.2 s / 0.5 mV."""
+    from matplotlib.ticker import MultipleLocator
+
+    ax.xaxis.set_major_locator(MultipleLocator(0.2))
+    ax.xaxis.set_minor_locator(MultipleLocator(0.04))
+    ax.yaxis.set_major_locator(MultipleLocator(0.5))
+    ax.yaxis.set_minor_locator(MultipleLocator(0.1))
+    ax.grid(which="major", color="#e8a0a0", lw=0.8)
+    ax.grid(which="minor", color="#f6d5d5", lw=0.4)
+    ax.set_axisbelow(True)
+
+
+def plot_tokens(tokenizer, ecg, sampling_rate: float, path: str | Path, window: int = 0, lead: int = 0, max_tokens: int = 150,
+                record: str | None = None, lead_name: str | None = None, units: str = "mV", ecg_grid: bool = False) -> Path:
+    """Draw one window: the ECG, its quantized reconstruction and the BPE token boundaries.
+
+    The amplitude axis is in the input's units (mV for WFDB records); the right-hand axis gives the
+    scaled [0, 1] values the quantizer sees. The raw trace is drawn over the step reconstruction;
+    red lines mark where each BPE token starts and the number over a token is how many samples
+    (at the tokenizer's rate, 360 Hz) it covers.
 
     Args:
         tokenizer: a fitted :class:`~heartbert_hf.HeartBertTokenizer`.
-        ecg: 1-D or ``(leads, samples)`` array.
+        ecg: 1-D or ``(leads, samples)`` array, in ``units``.
         sampling_rate: Hz of ``ecg``.
         path: the PNG to write.
         window: which window of the record to draw.
-        lead: which lead.
+        lead: which lead (row of ``ecg``).
         max_tokens: draw the first ``max_tokens`` tokens only, so boundaries stay readable.
+        record: record name for the title.
+        lead_name: lead name for the title (e.g. ``"MLII"``).
+        units: amplitude unit of ``ecg``.
+        ecg_grid: draw ECG paper (0.04 s / 0.1 mV small boxes, 0.2 s / 0.5 mV big boxes).
 
     Returns:
         The path written.
-    """
-    from .ecg_signal import prepare_windows
 
-    windows, index = prepare_windows(
-        ecg, sampling_rate, target_rate=tokenizer.target_rate, window_size=tokenizer.window_size,
-        min_window=tokenizer.min_window, scaling=tokenizer.scaling,
-    )
-    if (lead, window) not in index:
-        raise ValueError(f"the record has no window {window} on lead {lead} ({len(set(n for _, n in index))} windows).")
-    scaled = windows[index.index((lead, window))]
+    Raises:
+        ValueError: no such window or lead (the message gives the valid ranges), or a flat window.
+    """
+    from matplotlib.lines import Line2D
+
+    raw, scaled, start = _raw_window(tokenizer, ecg, sampling_rate, window, lead)
     text = tokenizer.quantizer.to_text(scaled)
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     offsets = enc["offset_mapping"][:max_tokens]
     stop = offsets[-1][1] if offsets else len(scaled)
-    t = np.arange(stop) / tokenizer.target_rate
-    recon = tokenizer.quantizer.from_text(text[:stop])
+    rate = tokenizer.target_rate
+    t = (start + np.arange(stop)) / rate
+    lo, hi = _scale_bounds(raw, tokenizer.scaling)
+    span = hi - lo
+    recon = lo + span * tokenizer.quantizer.from_text(text[:stop])
 
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(12, 4))
-    ax.plot(t, scaled[:stop], lw=1.0, color="0.6", label="scaled signal")
-    ax.step(t, recon, where="post", lw=1.0, color="C0", label=f"{tokenizer.quantizer.n_levels}-level {tokenizer.quantizer.method}")
-    for i, (start, end) in enumerate(offsets):
-        ax.axvline(start / tokenizer.target_rate, color="C3", lw=0.5, alpha=0.6)
-        if end - start >= 3:
-            ax.text((start + end) / 2 / tokenizer.target_rate, 1.02, str(end - start), ha="center", fontsize=6, color="C3")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("scaled amplitude")
-    ax.set_ylim(-0.02, 1.08)
-    ax.set_title(f"window {window}, lead {lead}: {len(offsets)} tokens over {stop} samples ({stop / max(len(offsets), 1):.2f} samples/token)")
-    ax.legend(loc="lower right", fontsize=8)
+    fig, ax = plt.subplots(figsize=(12, 4.5))
+    if ecg_grid:
+        _ecg_grid(ax)
+    ax.step(t, recon, where="post", lw=1.6, color="C0", alpha=0.75, zorder=2)
+    ax.plot(t, raw[:stop], lw=0.9, color="black", zorder=3)
+    top = float(max(raw[:stop].max(), recon.max()))
+    bottom = float(min(raw[:stop].min(), recon.min()))
+    pad = 0.05 * (top - bottom or 1.0)
+    label_y = top + pad
+    for s, e in offsets:
+        ax.axvline((start + s) / rate, color=TOKEN_COLOUR, lw=0.5, alpha=0.6, zorder=1)
+        if e - s >= 3:
+            ax.text((start + (s + e) / 2) / rate, label_y, str(e - s), ha="center", va="bottom", fontsize=6, color=TOKEN_COLOUR)
+    ax.set_ylim(bottom - pad, top + 4 * pad)
+    ax.set_xlim(t[0], t[-1] + 1 / rate)
+    ax.set_xlabel("time in the record (s)")
+    ax.set_ylabel(f"amplitude ({units})")
+    scaled_axis = ax.secondary_yaxis("right", functions=(lambda v: (v - lo) / span, lambda u: lo + u * span))
+    scaled_axis.set_ylabel("scaled value seen by the quantizer [0, 1]")
+    q = tokenizer.quantizer
+    handles = [
+        Line2D([], [], color="black", lw=0.9, label=f"ECG ({units}, resampled to {rate:g} Hz)"),
+        Line2D([], [], color="C0", lw=1.6, alpha=0.75, label=f"{q.n_levels}-level {q.method} reconstruction"),
+        Line2D([], [], color=TOKEN_COLOUR, lw=0.8, label="BPE token start; number above = samples in the token (when >= 3)"),
+    ]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=8, frameon=False)
+    name = f"record {record}" if record else "ECG"
+    lead_text = f"lead {lead_name} ({lead})" if lead_name else f"lead {lead}"
+    ax.set_title(
+        f"{name}, {lead_text}, window {window} ({start / rate:.1f}-{(start + len(raw)) / rate:.1f} s): first {len(offsets)} tokens "
+        f"over {stop} samples ({stop / max(len(offsets), 1):.2f} samples/token)",
+        fontsize=10,
+    )
     return _save(plt, fig, path)
 
 
-def plot_curves(log_history: list[dict], path: str | Path) -> Path:
+def plot_curves(log_history: list[dict], path: str | Path, vocab_size: int | None = None) -> Path:
     """Plot training loss, validation loss and masked-token accuracy against the step.
 
     Args:
         log_history: ``Trainer.state.log_history``.
         path: the PNG to write.
+        vocab_size: when given, the loss of a uniform guess over the vocabulary, ``ln(vocab_size)``,
+            is drawn as a reference line (a model below it has learnt something), and chance
+            accuracy ``1 / vocab_size`` likewise.
     """
+    import math
+
     plt = _pyplot()
     series: dict[str, tuple[list, list]] = {}
     for row in log_history:
@@ -96,21 +185,29 @@ def plot_curves(log_history: list[dict], path: str | Path) -> Path:
     if not series:
         raise ValueError("log_history holds no loss or eval_loss entries to plot.")
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
-    for key in ("loss", "eval_loss"):
+    for key, label in (("loss", "training loss"), ("eval_loss", "validation loss")):
         if key in series:
-            ax_loss.plot(*series[key], marker="o" if key == "eval_loss" else None, label=key)
+            ax_loss.plot(*series[key], marker="o" if key == "eval_loss" else None, label=label)
+    if vocab_size:
+        ax_loss.axhline(math.log(vocab_size), color="0.4", ls="--", lw=1, label=f"uniform guess: ln {vocab_size:,} = {math.log(vocab_size):.2f}")
     ax_loss.set_xlabel("step")
-    ax_loss.set_ylabel("MLM loss")
+    ax_loss.set_ylabel("MLM loss (cross-entropy, nats)")
     ax_loss.legend()
     if "eval_masked_accuracy" in series:
-        ax_acc.plot(*series["eval_masked_accuracy"], marker="o", color="C2")
+        ax_acc.plot(*series["eval_masked_accuracy"], marker="o", color="C2", label="validation")
+        if vocab_size:
+            ax_acc.axhline(1 / vocab_size, color="0.4", ls="--", lw=1, label=f"uniform guess: 1/{vocab_size:,}")
+        ax_acc.legend()
     ax_acc.set_xlabel("step")
     ax_acc.set_ylabel("masked-token accuracy (validation)")
     return _save(plt, fig, path)
 
 
 def plot_confusion_matrix(matrix, labels: list[str], path: str | Path, title: str | None = None) -> Path:
-    """Draw a confusion matrix (rows: true class, columns: predicted) with counts in the cells.
+    """Draw a confusion matrix (rows: true class, columns: predicted): each cell gives the count and
+    the row-normalised share (the share of that true class predicted as the column's class; the
+    diagonal is the class's sensitivity, Se). Colours follow the row-normalised share, so a rare
+    class is as visible as a common one.
 
     Args:
         matrix: ``(n_classes, n_classes)`` counts.
@@ -121,17 +218,22 @@ def plot_confusion_matrix(matrix, labels: list[str], path: str | Path, title: st
     matrix = np.asarray(matrix)
     if matrix.shape != (len(labels), len(labels)):
         raise ValueError(f"matrix shape {matrix.shape} does not match {len(labels)} labels.")
+    totals = matrix.sum(axis=1, keepdims=True)
+    shares = np.divide(matrix, totals, out=np.zeros(matrix.shape, dtype=float), where=totals > 0)
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(1.0 + 0.8 * len(labels), 0.8 + 0.8 * len(labels)))
-    ax.imshow(matrix, cmap="Blues")
+    size = 1.4 + 1.0 * len(labels)
+    fig, ax = plt.subplots(figsize=(size + 1.2, size))
+    image = ax.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class (row)")
     ax.set_xticks(range(len(labels)), labels)
-    ax.set_yticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), [f"{name} (n={int(n)})" for name, n in zip(labels, totals[:, 0])])
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    threshold = matrix.max() / 2 if matrix.size else 0
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
-            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color="white" if matrix[i, j] > threshold else "black", fontsize=8)
+            share = "-" if not totals[i, 0] else ("<1%" if 0 < shares[i, j] < 0.005 else f"{100 * shares[i, j]:.0f}%")
+            text = f"{matrix[i, j]}\n{share}"
+            ax.text(j, i, text, ha="center", va="center", color="white" if shares[i, j] > 0.5 else "black", fontsize=8)
     if title:
         ax.set_title(title)
     return _save(plt, fig, path)
@@ -139,24 +241,61 @@ def plot_confusion_matrix(matrix, labels: list[str], path: str | Path, title: st
 
 @dataclass
 class PlotArguments:
-    record: str = field(metadata={"help": "WFDB record path without extension, e.g. heartbert_hf/sample_data/208."})
+    record: str = field(metadata={"help": "WFDB record path, with or without .hea, e.g. heartbert_hf/sample_data/208."})
     tokenizer: str = field(metadata={"help": "A saved HeartBert tokenizer or model folder (or Hub id)."})
     output: str = field(default="heartbert_tokens.png", metadata={"help": "PNG file to write."})
-    window: int = field(default=0, metadata={"help": "Window number within the record."})
+    window: int = field(default=0, metadata={"help": "Window number within the record (windows of 4000 samples at 360 Hz, about 11.1 s)."})
     lead: int = field(default=0, metadata={"help": "Lead (channel) number."})
     max_tokens: int = field(default=150, metadata={"help": "Draw the first N tokens of the window."})
+    ecg_grid: bool = field(default=False, metadata={"help": "Draw ECG paper: 0.04 s / 0.1 mV small boxes, 0.2 s / 0.5 mV big boxes."})
+    torch_threads: int = field(default=0, metadata={"help": THREADS_HELP})
+
+
+def _record_stem(record: str) -> Path:
+    """The record path without a WFDB extension; a clear error when its header is missing."""
+    import difflib
+
+    path = Path(record)
+    if path.suffix in (".hea", ".dat", ".atr"):
+        path = path.with_suffix("")
+    header = path.with_name(path.name + ".hea")
+    if not header.is_file():
+        folder = path.parent
+        if not folder.is_dir():
+            raise FileNotFoundError(f"no WFDB record {record}: the folder {folder} does not exist.")
+        names = sorted(p.stem for p in folder.glob("*.hea"))
+        close = difflib.get_close_matches(path.name, names, n=3)
+        hint = f" Did you mean {', '.join(str(folder / c) for c in close)}?" if close else (f" Records there: {', '.join(names[:10])}." if names else " It holds no *.hea file.")
+        raise FileNotFoundError(f"no WFDB record {record}: {header} does not exist.{hint}")
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``heartbert plot``: draw a window of a WFDB record with its tokens."""
-    import wfdb
+    """``heartbert plot``: draw a window of a WFDB record with its tokens.
+
+    Returns:
+        0 on success, 2 with a one-line error (missing record or tokenizer, no such window/lead).
+    """
     from transformers import AutoTokenizer, HfArgumentParser
 
     from . import HeartBertTokenizer  # noqa: F401  (registers the heartbert type)
+    from .data.wfdb_io import read_record
+    from .runtime import check_model_path, set_torch_threads
 
-    (args,) = HfArgumentParser(PlotArguments).parse_args_into_dataclasses(args=argv)
-    record = wfdb.rdrecord(args.record)
-    tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
-    path = plot_tokens(tokenizer, record.p_signal.T, record.fs, args.output, window=args.window, lead=args.lead, max_tokens=args.max_tokens)
+    parser = HfArgumentParser(PlotArguments, prog="heartbert plot", description="Draw one window of a WFDB record, its quantized reconstruction and its BPE tokens, to PNG.")
+    (args,) = parser.parse_args_into_dataclasses(args=argv)
+    try:
+        set_torch_threads(args.torch_threads)
+        stem = _record_stem(args.record)
+        check_model_path(args.tokenizer, "tokenizer folder")
+        record = read_record(stem)
+        tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
+        lead_name = record.lead_names[args.lead] if 0 <= args.lead < len(record.lead_names) else None
+        path = plot_tokens(tokenizer, record.signal, record.sampling_rate, args.output, window=args.window, lead=args.lead,
+                           max_tokens=args.max_tokens, record=record.record_id, lead_name=lead_name,
+                           units=(record.units[args.lead] if lead_name and record.units else "mV"), ecg_grid=args.ecg_grid)
+    except (FileNotFoundError, ValueError, OSError) as err:
+        print(f"heartbert plot: error: {err}", file=sys.stderr)
+        return 2
     print(f"wrote {path}")
     return 0

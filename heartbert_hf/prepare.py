@@ -9,16 +9,27 @@ The output folder holds the ``DatasetDict`` (``save_to_disk``), the tokenizer us
 and a dataset card. It is written under a temporary name and renamed when complete, so an
 interrupted run never leaves a folder that looks finished; the ``datasets`` caches are also written
 atomically, so a second run picks up what is cached and completes.
+
+Bad records do not stop the build (``--on_error skip``, the default): a record of a local folder
+whose files are missing, truncated or corrupt, or that is shorter than 1 s, is left out before the
+build, an example that cannot be tokenized (NaN samples, ...) is left out of the tokenized data,
+and the run ends with the list of what was skipped and why (also written to ``skipped.json`` in
+the output folder). Constant (lead-off) windows are left out with ``--drop_flat`` (the default).
+``--on_error raise`` stops at the first bad record instead.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .data.processing import EcgTokenizeFunction  # datasets: prepare needs it anyway
+from .runtime import THREADS_HELP
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +54,8 @@ class DataArguments:
     num_proc: int | None = field(default=None, metadata={"help": "Processes for example generation and tokenization."})
     seed: int = field(default=42, metadata={"help": "Shuffle / split / tokenizer-subsample seed."})
     overwrite_output_dir: bool = field(default=False, metadata={"help": "Replace an existing output_dir."})
+    on_error: str = field(default="skip", metadata={"help": "A bad record (unreadable, too short, NaN): 'skip' it and list it at the end, or 'raise'."})
+    torch_threads: int = field(default=0, metadata={"help": THREADS_HELP})
 
 
 @dataclass
@@ -55,6 +68,7 @@ class TokenizeArguments:
     tokenizer_max_examples: int | None = field(default=2000, metadata={"help": "Fit the tokenizer on at most this many train examples."})
     max_length: int = field(default=512, metadata={"help": "Tokens per sequence; longer windows become several sequences."})
     batch_size: int = field(default=16, metadata={"help": "Examples per map batch."})
+    drop_flat: bool = field(default=True, metadata={"help": "Leave out constant (lead-off) windows; --drop_flat False makes them errors (skipped or raised per --on_error)."})
 
 
 @dataclass
@@ -65,10 +79,47 @@ class HubArguments:
     private: bool = field(default=False, metadata={"help": "Create the Hub repo as private."})
 
 
-def load_source(args: DataArguments):
-    """The raw ``DatasetDict`` the arguments describe (a corpus or one builder)."""
-    from .data import build_pretraining_corpus, load_physionet
+WFDB_FOLDER_SOURCES = ("mitdb", "edb", "slpdb")
+"""Databases whose ``data_dir`` is a folder of WFDB records (PTB-XL is listed by its CSV; see ``--skip_missing``)."""
 
+ON_ERROR = ("skip", "raise")
+
+
+def screen_records(folder: str | Path, records: list[str] | None = None, read: bool = False) -> tuple[list[str], list[tuple[str, str]]]:
+    """Split a local folder's WFDB records into usable ones and ``(record, reason)`` for the others.
+
+    Args:
+        folder: the ``data_dir``.
+        records: the records to check (default: every record of the folder).
+        read: read every sample (checksums, unreadable data) instead of checking only the header
+            and the file sizes (:func:`~heartbert_hf.data.wfdb_io.check_record_files`).
+
+    Returns:
+        ``(good, bad)``. A record shorter than 1 s is bad: it gives no window.
+    """
+    from .data.wfdb_io import check_record_files, list_local_records, read_record
+
+    good, bad = [], []
+    for name in list(records) if records else list_local_records(folder):
+        path = Path(folder) / name
+        try:
+            if read:
+                rec = read_record(path)
+                n, fs = rec.signal.shape[1], rec.sampling_rate
+            else:
+                header = check_record_files(path)
+                n, fs = int(header.sig_len or 0), float(header.fs)
+            if n < fs:
+                raise ValueError(f"{n} samples at {fs:g} Hz is shorter than 1 s: it gives no window.")
+        except (ValueError, FileNotFoundError) as err:
+            bad.append((name, str(err)))
+            continue
+        good.append(name)
+    return good, bad
+
+
+def _plan(args: DataArguments) -> dict[str, dict]:
+    """Database → ``load_physionet`` keyword arguments for what the arguments describe."""
     if args.dataset not in DATASETS:
         raise ValueError(f"unknown --dataset {args.dataset!r}; choose one of {DATASETS}.")
     if args.dataset == "corpus":
@@ -81,13 +132,141 @@ def load_source(args: DataArguments):
             sources["edb"] = {"data_dir": args.edb_dir}
         if not sources:
             raise ValueError("--dataset corpus needs at least one of --mitdb_dir, --ptbxl_dir, --edb_dir.")
-        return build_pretraining_corpus(sources, seed=args.seed, cache_dir=args.cache_dir, num_proc=args.num_proc)
-    kwargs = {}
+        return sources
+    kwargs = {"config": args.config, "data_dir": args.data_dir}
     if args.records:
         kwargs["records"] = args.records
     if args.dataset == "ptbxl":
         kwargs.update(sampling_rate=args.sampling_rate, skip_missing=args.skip_missing)
-    return load_physionet(args.dataset, args.config, data_dir=args.data_dir, cache_dir=args.cache_dir, num_proc=args.num_proc, **kwargs)
+    return {args.dataset: kwargs}
+
+
+def _leave_out_bad_records(plan: dict[str, dict], skipped: list[tuple[str, str]], read: bool) -> bool:
+    """Screen the local WFDB folders of ``plan``; restrict each to its good records. True if any was bad."""
+    found = False
+    for name, kwargs in plan.items():
+        if name not in WFDB_FOLDER_SOURCES or not kwargs.get("data_dir"):
+            continue
+        good, bad = screen_records(kwargs["data_dir"], kwargs.get("records"), read=read)
+        if bad:
+            found = True
+            skipped += [(f"{name} record {record}", reason) for record, reason in bad]
+            if not good:
+                raise ValueError(f"no usable record in {kwargs['data_dir']} ({name}): " + "; ".join(f"{r}: {why}" for r, why in bad[:5]))
+            kwargs["records"] = good
+    return found
+
+
+def load_source(args: DataArguments, skipped: list[tuple[str, str]] | None = None):
+    """The raw ``DatasetDict`` the arguments describe (a corpus or one builder).
+
+    Args:
+        args: the data arguments.
+        skipped: receives ``(what, reason)`` for each record left out (``on_error="skip"``).
+    """
+    from .data import build_pretraining_corpus, load_physionet
+
+    if args.on_error not in ON_ERROR:
+        raise ValueError(f"--on_error must be one of {ON_ERROR}, got {args.on_error!r}.")
+    skipped = [] if skipped is None else skipped
+    plan = _plan(args)
+    skip = args.on_error == "skip"
+    if skip:
+        _leave_out_bad_records(plan, skipped, read=False)
+
+    def build():
+        if args.dataset == "corpus":
+            return build_pretraining_corpus(plan, seed=args.seed, cache_dir=args.cache_dir, num_proc=args.num_proc)
+        kwargs = dict(plan[args.dataset])
+        return load_physionet(args.dataset, kwargs.pop("config"), cache_dir=args.cache_dir, num_proc=args.num_proc, **kwargs)
+
+    try:
+        return build()
+    except (ValueError, FileNotFoundError):
+        # a fault the header check cannot see (corrupt samples): read every record once, then retry
+        if not skip or not _leave_out_bad_records(plan, skipped, read=True):
+            raise
+        return build()
+
+
+class SkippingTokenizeFunction(EcgTokenizeFunction):
+    """:class:`~heartbert_hf.data.EcgTokenizeFunction` that turns a bad example into an ``error`` row.
+
+    A batch is tokenized at once; when that fails, example by example, and an example that
+    fails gives one row with empty ``input_ids`` and the message in ``error`` (the other rows
+    have ``error == ""``). :func:`tokenize_skipping` then removes those rows and reports them.
+
+    Args:
+        tokenizer, max_length, keep_columns: as for ``EcgTokenizeFunction``.
+        drop_flat: leave out constant (lead-off) windows (``EcgTokenizeFunction``'s behaviour)
+            instead of failing the example.
+    """
+
+    def __init__(self, tokenizer, max_length: int = 512, keep_columns: list[str] | None = None, drop_flat: bool = True):
+        super().__init__(tokenizer, max_length, keep_columns)
+        self.drop_flat = bool(drop_flat)
+
+    def _encode(self, batch: dict[str, list], keep: list[str]) -> dict[str, list]:
+        if self.drop_flat:
+            out = super().__call__(batch)
+        else:  # the same rows, but a constant window is an error
+            import numpy as np
+
+            enc = self.tokenizer(
+                ecg=[np.asarray(signal, dtype=np.float64) for signal in batch["signal"]],
+                sampling_rate=[float(fs) for fs in batch["sampling_rate"]], drop_flat=False, truncation=True, max_length=self.max_length,
+            )
+            out = {c: [batch[c][example] for example in enc["overflow_to_sample_mapping"]] for c in keep}
+            for key in ("input_ids", "attention_mask", "lead_index", "window_index"):
+                out[key] = list(enc[key])
+        out["error"] = [""] * len(out["input_ids"])
+        return out
+
+    def __call__(self, batch: dict[str, list]) -> dict[str, list]:
+        keep = [c for c in batch if c != "signal"] if self.keep_columns is None else [c for c in self.keep_columns if c in batch]
+        try:
+            return self._encode(batch, keep)
+        except (ValueError, TypeError):
+            pass
+        out = {c: [] for c in keep + ["input_ids", "attention_mask", "lead_index", "window_index", "error"]}
+        for i in range(len(batch["signal"])):
+            one = {c: batch[c][i : i + 1] for c in batch}
+            try:
+                part = self._encode(one, keep)
+            except (ValueError, TypeError) as err:
+                part = {c: one[c] for c in keep}
+                part.update(input_ids=[[]], attention_mask=[[]], lead_index=[-1], window_index=[-1], error=[str(err)])
+            for c in out:
+                out[c] += part[c]
+        return out
+
+
+def _describe(row: dict) -> str:
+    where = [f"record {row['record_id']}"] if "record_id" in row else []
+    if "start" in row:
+        where.append(f"from sample {row['start']}")
+    return " ".join(where) or "an example"
+
+
+def tokenize_skipping(dsd, tokenizer, max_length: int, drop_flat: bool, on_error: str, skipped: list[tuple[str, str]],
+                      num_proc: int | None = None, batch_size: int = 16):
+    """Tokenize every split; examples that fail are removed and listed in ``skipped`` (or raised)."""
+    import datasets
+
+    fn = SkippingTokenizeFunction(tokenizer, max_length, drop_flat=drop_flat)
+    out = datasets.DatasetDict()
+    for split, ds in dsd.items():
+        tok = ds.map(fn, batched=True, batch_size=batch_size, remove_columns=ds.column_names, num_proc=num_proc, desc=f"Tokenizing {split}")
+        bad = tok.filter(lambda e: e != "", input_columns=["error"], desc="Collecting errors") if len(tok) else tok
+        for row in bad:
+            message = f"{split}: {_describe(row)}: {row['error']}"
+            if on_error == "raise":
+                raise ValueError(message)
+            skipped.append((f"{split} {_describe(row)}", row["error"]))
+        if len(bad):
+            tok = tok.filter(lambda e: e == "", input_columns=["error"], desc="Removing failed examples")
+        out[split] = tok.remove_columns("error")
+    return out
 
 
 def card_text(args: DataArguments, dsd, tokenizer_name: str | None) -> str:
@@ -149,27 +328,70 @@ def push_prepared(dsd, card: str, repo_id: str, private: bool = False, api=None,
     return str(folder)
 
 
-def prepare(data_args: DataArguments, tok_args: TokenizeArguments, hub_args: HubArguments):
-    """Run the whole preparation; returns the prepared ``DatasetDict``."""
+def _usable_for_fitting(train, skipped: list[tuple[str, str]], on_error: str):
+    """``train`` without the examples the tokenizer's signal path refuses (NaN, too short), which are listed."""
+    import numpy as np
+
+    from .ecg_signal import prepare_windows
+
+    def check(signal, fs):
+        try:
+            prepare_windows(np.asarray(signal, dtype=np.float64), float(fs), drop_flat=True)
+        except (ValueError, TypeError) as err:
+            return str(err)
+        return ""
+
+    errors = [check(sig, fs) for sig, fs in zip(train["signal"], train["sampling_rate"])]
+    bad = [i for i, e in enumerate(errors) if e]
+    for i in bad:
+        message = f"train {_describe(train[i])}: {errors[i]}"
+        if on_error == "raise":
+            raise ValueError(message)
+        skipped.append((f"train {_describe(train[i])}", errors[i]))
+    return train.select([i for i, e in enumerate(errors) if not e])
+
+
+def prepare(data_args: DataArguments, tok_args: TokenizeArguments, hub_args: HubArguments, skipped: list[tuple[str, str]] | None = None):
+    """Run the whole preparation; returns the prepared ``DatasetDict``.
+
+    Args:
+        data_args, tok_args, hub_args: the options.
+        skipped: receives ``(what, reason)`` for every record or example left out.
+    """
+    from .runtime import set_torch_threads
+
+    set_torch_threads(data_args.torch_threads)
+    skipped = [] if skipped is None else skipped
     out = Path(data_args.output_dir)
     if out.exists() and not data_args.overwrite_output_dir:
         raise FileExistsError(f"output_dir {out} exists; pass --overwrite_output_dir to replace it.")
-    dsd = load_source(data_args)
+    dsd = load_source(data_args, skipped)
     tokenizer, tok_name = None, None
     if tok_args.tokenize:
-        from .data import tokenize_dataset, train_tokenizer
+        from .data import train_tokenizer
 
         if tok_args.tokenizer:
+            from .runtime import check_model_path
             from .tokenization_heartbert import HeartBertTokenizer
 
+            check_model_path(tok_args.tokenizer, "tokenizer folder")
             tokenizer, tok_name = HeartBertTokenizer.from_pretrained(tok_args.tokenizer), tok_args.tokenizer
         else:
             if "train" not in dsd:
                 raise ValueError(f"no train split to fit the tokenizer on (splits: {list(dsd)}); pass --tokenizer.")
             logger.info("fitting the tokenizer on the train split (%d examples)", len(dsd["train"]))
-            tokenizer = train_tokenizer(dsd["train"], vocab_size=tok_args.vocab_size, max_examples=tok_args.tokenizer_max_examples, seed=data_args.seed)
+            fit = dict(vocab_size=tok_args.vocab_size, max_examples=tok_args.tokenizer_max_examples, seed=data_args.seed)
+            try:
+                tokenizer = train_tokenizer(dsd["train"], **fit)
+            except ValueError:
+                # an example the signal path refuses: find it, leave it out (or raise naming it), fit again
+                usable = _usable_for_fitting(dsd["train"], skipped, data_args.on_error)
+                if len(usable) == len(dsd["train"]):
+                    raise
+                tokenizer = train_tokenizer(usable, **fit)
             tok_name = f"fitted on the train split (vocab {tok_args.vocab_size})"
-        dsd = tokenize_dataset(dsd, tokenizer, tok_args.max_length, num_proc=data_args.num_proc, batch_size=tok_args.batch_size)
+        dsd = tokenize_skipping(dsd, tokenizer, tok_args.max_length, tok_args.drop_flat, data_args.on_error, skipped,
+                                num_proc=data_args.num_proc, batch_size=tok_args.batch_size)
     tmp = out.with_name(f"{out.name}.incomplete-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
@@ -178,6 +400,8 @@ def prepare(data_args: DataArguments, tok_args: TokenizeArguments, hub_args: Hub
             tokenizer.save_pretrained(str(tmp / "tokenizer"))
         card = card_text(data_args, dsd, tok_name)
         (tmp / "README.md").write_text(card)
+        if skipped:
+            (tmp / "skipped.json").write_text(json.dumps([{"what": what, "reason": why} for what, why in skipped], indent=1))
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
@@ -200,10 +424,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = HfArgumentParser((DataArguments, TokenizeArguments, HubArguments), prog="heartbert prepare", description=__doc__.split("\n")[0])
     data_args, tok_args, hub_args = parser.parse_args_into_dataclasses(args=list(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    dsd = prepare(data_args, tok_args, hub_args)
+    skipped: list[tuple[str, str]] = []
+    try:
+        dsd = prepare(data_args, tok_args, hub_args, skipped)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"heartbert prepare: error: {err}", file=sys.stderr)
+        return 2
     for split, ds in dsd.items():
         print(f"{split}: {len(ds)} rows")
     print(f"saved to {data_args.output_dir}")
+    if skipped:
+        print(f"skipped {len(skipped)} record(s)/example(s) (also in {Path(data_args.output_dir) / 'skipped.json'}):", file=sys.stderr)
+        for what, why in skipped:
+            print(f"  {what}: {why}", file=sys.stderr)
     return 0
 
 

@@ -9,10 +9,12 @@ Runs as ``heartbert pretrain ...``, ``python -m heartbert_hf.pretrain ...`` or u
     heartbert pretrain --preset quickstart --resume_from_checkpoint last
 
 Arguments come from three dataclasses (:class:`ModelArguments`, :class:`DataArguments`,
-``transformers.TrainingArguments``). Values are taken, lowest priority first, from the preset,
-then the config file, then the command line.
+``transformers.TrainingArguments``). Values are taken, lowest priority first, from the preset
+(a JSON file in ``heartbert_hf/presets/``, see :func:`load_preset`), then the config file, then the
+command line. Without ``--output_dir`` a run writes to ``heartbert-runs/pretrain-<preset>`` (or
+``heartbert-runs/pretrain``) under the current folder.
 
-Pipeline: PhysioNet records (``heartbert_hf.data``) → split by patient/record into train and
+Pipeline (:mod:`heartbert_hf.corpus`): PhysioNet records (``heartbert_hf.data``) → split by patient/record into train and
 validation → quantizer + BPE fitted on train only (or loaded) → tokenized with the data layer's
 ``map`` → packed into full ``max_seq_length`` blocks (every token reaches the model) → Trainer +
 MLM collator (15%) → validation loss / perplexity / masked-token accuracy, TensorBoard, curves
@@ -24,47 +26,48 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .runtime import THREADS_HELP
+
 logger = logging.getLogger("heartbert_hf.pretrain")
 
-SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
+DEFAULT_OUTPUT_DIR = "heartbert-runs/pretrain"
+"""Where a run without ``--output_dir`` (and without a preset) writes; presets use ``heartbert-runs/pretrain-<preset>``."""
 
-PRESETS: dict[str, dict] = {
-    # CPU, the shipped 3-record sample, a few minutes: a tiny model that learns something
-    "quickstart": dict(
-        sources="sample", validation_records="118", vocab_size=1000, max_seq_length=128,
-        hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=256,
-        output_dir="heartbert-pretrain-quickstart", max_steps=200, per_device_train_batch_size=16,
-        per_device_eval_batch_size=32, max_eval_blocks=512, learning_rate=1e-3, warmup_steps=20, weight_decay=0.01,
-        eval_strategy="steps", eval_steps=50, logging_steps=10, save_steps=50, save_total_limit=2,
-        report_to="tensorboard", seed=42, dataloader_drop_last=False,
-    ),
-    # the published recipe's shape: 6 layers, 12 heads, hidden 768, vocab 52k, 514 positions, MLM 15%
-    "paper": dict(
-        vocab_size=52000, max_seq_length=512, hidden_size=768, num_hidden_layers=6, num_attention_heads=12,
-        intermediate_size=3072, hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
-        output_dir="heartbert-pretrain-paper", num_train_epochs=10, per_device_train_batch_size=64,
-        per_device_eval_batch_size=64, learning_rate=5e-4, warmup_steps=0.06, weight_decay=0.01,
-        eval_strategy="steps", eval_steps=1000, logging_steps=50, save_steps=1000, save_total_limit=3,
-        report_to="tensorboard", seed=42,
-    ),
-    # the paper shape, tuned for one GPU by measurement (benchmarks/train_throughput.py, docs/pretraining.md):
-    # bf16 + torch.compile + fused AdamW + dropout 0 + batch 128: 1.09M tokens/s on an H200
-    "gpu": dict(
-        vocab_size=52000, max_seq_length=512, hidden_size=768, num_hidden_layers=6, num_attention_heads=12,
-        intermediate_size=3072, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
-        output_dir="heartbert-pretrain-gpu", num_train_epochs=10, per_device_train_batch_size=128,
-        per_device_eval_batch_size=128, learning_rate=6e-4, warmup_steps=0.06, weight_decay=0.01,
-        optim="adamw_torch_fused", torch_compile=True, dataloader_num_workers=4,
-        eval_strategy="steps", eval_steps=1000, logging_steps=50, save_steps=1000, save_total_limit=3,
-        report_to="tensorboard", seed=42,
-    ),
-}
-"""Preset name → argument defaults. ``bf16`` is switched on automatically where a GPU supports it."""
+PRESET_DIR = Path(__file__).resolve().parent / "presets"
+"""Preset files shipped with the package: ``<name>.json`` = ``{"description", "arguments", "gpu_only"}``."""
+
+
+def preset_names() -> list[str]:
+    """The presets shipped in :data:`PRESET_DIR`."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.json"))
+
+
+def load_preset(name: str, gpu: bool | None = None) -> dict:
+    """A preset's argument defaults, by name.
+
+    Args:
+        name: a file name in :data:`PRESET_DIR` without ``.json``.
+        gpu: whether a bf16-capable GPU is present (default: detect). Without one, the keys the
+            preset lists under ``gpu_only`` (``torch.compile``, the fused optimizer, loader workers:
+            measured to pay on the GPU only) are dropped.
+
+    Raises:
+        SystemExit: an unknown name (the message lists the presets).
+    """
+    path = PRESET_DIR / f"{name}.json"
+    if not path.is_file():
+        raise SystemExit(f"unknown preset {name!r}; choose among {preset_names()}.")
+    data = json.loads(path.read_text())
+    values = dict(data["arguments"])
+    if data.get("gpu_only") and not (_cuda_bf16() if gpu is None else gpu):
+        for key in data["gpu_only"]:
+            values.pop(key, None)
+    return values
+
 
 LICENCES = {
     "mitdb": ("MIT-BIH Arrhythmia Database v1.0.0", "ODC-By 1.0", "https://physionet.org/content/mitdb/1.0.0/"),
@@ -80,7 +83,7 @@ LICENCES = {
 class ModelArguments:
     """The model: a new HeartBert of the given shape, or a checkpoint to continue from."""
 
-    preset: str | None = field(default=None, metadata={"help": f"Argument defaults: one of {sorted(PRESETS)}."})
+    preset: str | None = field(default=None, metadata={"help": "Argument defaults from a shipped preset file: quickstart, paper or gpu (heartbert_hf/presets/)."})
     model_name_or_path: str | None = field(default=None, metadata={"help": "Start from this HeartBert checkpoint instead of a new model."})
     tokenizer_name_or_path: str | None = field(
         default=None, metadata={"help": "Use this fitted HeartBert tokenizer; default: fit one on the training split (or reuse output_dir/tokenizer)."}
@@ -94,6 +97,7 @@ class ModelArguments:
     attention_probs_dropout_prob: float = field(default=0.1, metadata={"help": "Dropout on attention probabilities."})
     attn_implementation: str = field(default="sdpa", metadata={"help": "'sdpa' (default) or 'eager'."})
     auto_bf16: bool = field(default=True, metadata={"help": "Train in bf16 when a GPU supports it (unless --fp16/--bf16 is given)."})
+    torch_threads: int = field(default=0, metadata={"help": THREADS_HELP})
 
 
 @dataclass
@@ -124,6 +128,14 @@ class DataArguments:
     preprocessing_num_workers: int | None = field(default=None, metadata={"help": "Processes for the tokenizing map."})
     pack_batch_size: int = field(default=1000, metadata={"help": "Rows packed together (at most one padded block per this many rows)."})
     max_eval_blocks: int | None = field(default=None, metadata={"help": "Evaluate on the first N validation blocks only (faster evaluations)."})
+    save_blocks: str | None = field(
+        default=None, metadata={"help": "Also write the packed token blocks + tokenizer to this folder (for --prepared_blocks on another machine)."}
+    )
+    prepared_blocks: str | None = field(
+        default=None,
+        metadata={"help": "Pretrain from a --save_blocks folder instead of PhysioNet records: needs only torch + transformers "
+                  "(no datasets, wfdb or scipy); --sources and the split options are then ignored."},
+    )
 
 
 # ---------------------------------------------------------------------------------------------- arguments
@@ -154,6 +166,12 @@ def _to_argv(values: dict) -> list[str]:
     return argv
 
 
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def _cuda_bf16() -> bool:
     import torch
 
@@ -178,156 +196,21 @@ def parse_args(argv: list[str] | None = None):
             preset = argv[i + 1]
         elif a.startswith("--preset="):
             preset = a.split("=", 1)[1]
-    preset_values: dict = {}
-    if preset is not None:
-        if preset not in PRESETS:
-            raise SystemExit(f"unknown preset {preset!r}; choose among {sorted(PRESETS)}.")
-        preset_values = dict(PRESETS[preset])
-        if preset != "quickstart" and not _cuda_bf16():
-            preset_values.pop("torch_compile", None)  # compile is measured to pay on the GPU only
-            preset_values.pop("optim", None)
-            preset_values.pop("dataloader_num_workers", None)
-    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
+    preset_values = load_preset(preset) if preset is not None else {}
+    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments), prog="heartbert pretrain")
     full = _to_argv(preset_values) + _to_argv(file_values) + argv
+    given = {a.split("=")[0] for a in full if a.startswith("--")}
+    if "--output_dir" not in given:
+        full += ["--output_dir", DEFAULT_OUTPUT_DIR]
     model_args, data_args, training_args = parser.parse_args_into_dataclasses(args=full)
-    explicit_precision = any(a.split("=")[0] in ("--bf16", "--fp16") for a in full)
-    if model_args.auto_bf16 and not explicit_precision and not training_args.use_cpu and _cuda_bf16():
+    if model_args.auto_bf16 and not given & {"--bf16", "--fp16"} and not training_args.use_cpu and _cuda_bf16():
         training_args.bf16 = True
+    if "--dataloader_pin_memory" not in given and (training_args.use_cpu or not _cuda_available()):
+        training_args.dataloader_pin_memory = False  # pinning needs an accelerator; torch warns once per loader otherwise
     return model_args, data_args, training_args
 
 
 # ---------------------------------------------------------------------------------------------- data
-def _parse_dirs(text: str | None) -> dict[str, str]:
-    out = {}
-    for part in filter(None, (text or "").split(",")):
-        if "=" not in part:
-            raise SystemExit(f"--data_dirs expects name=path pairs, got {part!r}.")
-        name, path = part.split("=", 1)
-        out[name.strip()] = path.strip()
-    return out
-
-
-def load_corpus(data_args: DataArguments):
-    """The raw corpus (``DatasetDict`` of signals) for ``data_args.sources``; ``test`` splits are dropped."""
-    import datasets
-
-    from .data import load_physionet
-    from .data.processing import build_pretraining_corpus
-
-    sources = [s.strip() for s in data_args.sources.split(",") if s.strip()]
-    if sources == ["sample"]:
-        dsd = load_physionet("mitdb", "windows", data_dir=str(SAMPLE_DIR), cache_dir=data_args.cache_dir)
-        dsd = datasets.DatasetDict({k: v.add_column("source", ["sample"] * len(v)) for k, v in dsd.items()})
-    else:
-        dirs = _parse_dirs(data_args.data_dirs)
-        options = {s: ({"data_dir": dirs[s]} if s in dirs else {}) for s in sources}
-        if "mitdb" in options:
-            options["mitdb"]["include_paced"] = True  # unlabelled ECG is fine for pretraining
-        try:
-            extra = json.loads(data_args.source_options) if data_args.source_options else {}
-        except json.JSONDecodeError as err:
-            raise SystemExit(f"--source_options is not valid JSON: {err}") from None
-        for name, values in extra.items():
-            if name not in options:
-                raise SystemExit(f"--source_options names {name!r}, which is not among --sources {sources}.")
-            options[name].update(values)
-        dsd = build_pretraining_corpus(options, cache_dir=data_args.cache_dir, num_proc=data_args.preprocessing_num_workers)
-    # downstream test records never enter pretraining, nor any record the user excludes
-    dsd = datasets.DatasetDict({k: v for k, v in dsd.items() if k != "test"})
-    excluded = excluded_records(data_args.exclude_records)
-    if excluded:
-        dsd = datasets.DatasetDict(
-            {k: v.filter(lambda r, p: r not in excluded and p not in excluded, input_columns=["record_id", "patient_id"]) for k, v in dsd.items()}
-        )
-        if len(dsd["train"]) == 0:
-            raise SystemExit(f"--exclude_records left no training data (excluded {len(excluded)} records).")
-    return dsd
-
-
-def excluded_records(text: str | None) -> set[str]:
-    """``'DS1'`` (MIT-BIH DS1), ``'DS2'`` or record ids, comma-separated → a set of record ids."""
-    from .data.splits import MITDB_DS1, MITDB_DS2
-
-    named = {"ds1": MITDB_DS1, "ds2": MITDB_DS2}
-    out: set[str] = set()
-    for part in (text or "").split(","):
-        part = part.strip()
-        if part:
-            out.update(named.get(part.lower(), [part]))
-    return out
-
-
-def split_by_patient(dsd, data_args: DataArguments, seed: int):
-    """``(train, validation)`` with no patient (MIT-BIH: record) in both."""
-    import random
-
-    import datasets
-
-    train = dsd["train"]
-    if "validation" in dsd and not data_args.validation_records:
-        return train, dsd["validation"]
-    full = datasets.concatenate_datasets([dsd[k] for k in dsd]) if len(dsd) > 1 else train
-    groups = full["patient_id"] if "patient_id" in full.column_names else full["record_id"]
-    unique = sorted(set(groups))
-    if data_args.validation_records:
-        held = {r.strip() for r in data_args.validation_records.split(",") if r.strip()}
-        unknown = held - set(unique) - set(full["record_id"])
-        if unknown:
-            raise SystemExit(f"validation_records {sorted(unknown)} are not in the corpus (have {unique[:10]}...).")
-        is_val = [g in held or r in held for g, r in zip(groups, full["record_id"])]
-    else:
-        order = unique[:]
-        random.Random(seed).shuffle(order)
-        n_val = max(1, round(data_args.validation_fraction * len(order)))
-        if n_val >= len(order):
-            raise SystemExit("too few patients/records to hold out a validation split; pass more data or validation_records.")
-        held = set(order[:n_val])
-        is_val = [g in held for g in groups]
-    val_idx = [i for i, v in enumerate(is_val) if v]
-    train_idx = [i for i, v in enumerate(is_val) if not v]
-    return full.select(train_idx), full.select(val_idx)
-
-
-def count_input_samples(dataset, target_rate: float) -> int:
-    """Samples (all leads) the split holds after resampling to ``target_rate``: the denominator of the share used."""
-    import numpy as np
-
-    total = 0.0
-    for batch in dataset.select_columns(["signal", "sampling_rate"]).iter(batch_size=64):
-        for sig, fs in zip(batch["signal"], batch["sampling_rate"]):
-            arr = np.asarray(sig)
-            leads, n = (1, arr.shape[0]) if arr.ndim == 1 else arr.shape
-            total += leads * round(n * target_rate / float(fs))
-    return int(total)
-
-
-def samples_per_token_table(tokenizer):
-    """Token id → number of ECG samples it stands for (0 for special tokens)."""
-    import numpy as np
-
-    table = np.zeros(len(tokenizer), dtype=np.int64)
-    special = set(tokenizer.all_special_ids)
-    for tok, idx in tokenizer.get_vocab().items():
-        if idx not in special and idx < len(table):
-            table[idx] = len(tok)
-    return table
-
-
-def block_stats(packed, table, max_seq_length: int) -> dict:
-    import numpy as np
-
-    ids = np.asarray(packed["input_ids"], dtype=np.int64)
-    mask = np.asarray(packed["attention_mask"], dtype=np.int64)
-    return dict(
-        blocks=int(ids.shape[0]),
-        tokens=int(mask.sum()),
-        pad_tokens=int((1 - mask).sum()),
-        content_tokens=int(sum(packed["n_content_tokens"])),
-        samples_in_blocks=int(table[ids].sum()),
-        padding_share=float((1 - mask).sum() / max(1, ids.size)),
-    )
-
-
 def fit_or_load_tokenizer(model_args, data_args, training_args, train_raw):
     """Load ``tokenizer_name_or_path`` or ``output_dir/tokenizer``; else fit on the training split and save it there."""
     from .tokenization_heartbert import HeartBertTokenizer
@@ -348,39 +231,41 @@ def fit_or_load_tokenizer(model_args, data_args, training_args, train_raw):
     return tok
 
 
+def load_prepared(model_args, data_args):
+    """(tokenizer, train, validation, summary) from a ``--save_blocks`` folder: numpy + the tokenizer, no ``datasets``."""
+    from .corpus import load_blocks
+    from .tokenization_heartbert import HeartBertTokenizer
+
+    folder = Path(data_args.prepared_blocks)
+    tokenizer = HeartBertTokenizer.from_pretrained(model_args.tokenizer_name_or_path or str(folder / "tokenizer"))
+    train_ds, val_ds, summary, width = load_blocks(folder, tokenizer.pad_token_id, data_args.max_eval_blocks)
+    if width != data_args.max_seq_length:
+        logger.info("blocks in %s are %d tokens long: max_seq_length %d -> %d", folder, width, data_args.max_seq_length, width)
+        data_args.max_seq_length = width
+    tokenizer.model_max_length = width
+    return tokenizer, train_ds, val_ds, summary
+
+
 def build_datasets(model_args, data_args, training_args):
-    """Raw corpus → (tokenizer, packed train, packed validation, data summary for the card)."""
-    from .data.processing import tokenize_dataset
-    from .packing import pack_dataset
+    """Raw corpus → (tokenizer, packed train, packed validation, data summary for the card), with :mod:`heartbert_hf.corpus`."""
+    from .corpus import load_corpus, split_by_patient, split_summary, tokenize_and_pack
 
     with training_args.main_process_first(desc="building the corpus"):
-        dsd = load_corpus(data_args)
-    train_raw, val_raw = split_by_patient(dsd, data_args, training_args.seed)
+        dsd = load_corpus(data_args.sources, data_args.data_dirs, data_args.source_options, cache_dir=data_args.cache_dir,
+                          num_proc=data_args.preprocessing_num_workers, exclude=data_args.exclude_records)
+    train_raw, val_raw = split_by_patient(dsd, data_args.validation_records, data_args.validation_fraction, training_args.seed)
     if data_args.max_train_records is not None:
         train_raw = train_raw.select(range(min(data_args.max_train_records, len(train_raw))))
     tokenizer = fit_or_load_tokenizer(model_args, data_args, training_args, train_raw)
-    keep = ["record_id"]
-    with training_args.main_process_first(desc="tokenizing and packing"):
-        splits = {}
-        for name, raw, offset in (("train", train_raw, 0), ("validation", val_raw, -(10**9))):
-            tok_ds = tokenize_dataset(raw, tokenizer, max_length=data_args.max_seq_length, keep_columns=keep,
-                                      num_proc=data_args.preprocessing_num_workers, desc=f"Tokenizing {name}")
-            splits[name] = pack_dataset(tok_ds, data_args.max_seq_length, tokenizer, batch_size=data_args.pack_batch_size,
-                                        num_proc=data_args.preprocessing_num_workers, uid_offset=offset, desc=f"Packing {name}")
-            splits[name + "_chunks"] = len(tok_ds)
-    table = samples_per_token_table(tokenizer)
     summary = {"sources": sorted(set(train_raw["source"])) if "source" in train_raw.column_names else [data_args.sources]}
-    for name, raw in (("train", train_raw), ("validation", val_raw)):
-        stats = block_stats(splits[name], table, data_args.max_seq_length)
-        stats["input_samples"] = count_input_samples(raw, tokenizer.target_rate)
-        stats["samples_used_share"] = stats["samples_in_blocks"] / max(1, stats["input_samples"])
-        stats["records"] = sorted(set(raw["record_id"]))
-        stats["patients"] = len(set(raw["patient_id"])) if "patient_id" in raw.column_names else len(stats["records"])
-        stats["examples"] = len(raw)
-        stats["chunks"] = splits[name + "_chunks"]
-        summary[name] = stats
-    train_ds = splits["train"].remove_columns(["n_content_tokens", "n_pad"])
-    val_ds = splits["validation"].remove_columns(["n_content_tokens", "n_pad"])
+    packed = {}
+    with training_args.main_process_first(desc="tokenizing and packing"):
+        for name, raw, offset in (("train", train_raw, 0), ("validation", val_raw, -(10**9))):
+            packed[name], n_chunks = tokenize_and_pack(raw, tokenizer, data_args.max_seq_length, num_proc=data_args.preprocessing_num_workers,
+                                                       pack_batch_size=data_args.pack_batch_size, uid_offset=offset, name=name)
+            summary[name] = split_summary(raw, packed[name], n_chunks, tokenizer, data_args.max_seq_length)
+    train_ds = packed["train"].remove_columns(["n_content_tokens", "n_pad"])
+    val_ds = packed["validation"].remove_columns(["n_content_tokens", "n_pad"])
     if data_args.max_eval_blocks is not None and len(val_ds) > data_args.max_eval_blocks:
         val_ds = val_ds.select(range(data_args.max_eval_blocks))
     summary["validation"]["blocks_evaluated"] = len(val_ds)
@@ -397,8 +282,6 @@ def preprocess_logits_for_metrics(logits, labels):
 
 def compute_metrics(eval_pred) -> dict:
     """Masked-token accuracy over the positions with a label."""
-    import numpy as np
-
     preds, labels = eval_pred.predictions, eval_pred.label_ids
     mask = labels != -100
     return {"masked_accuracy": float((preds[mask] == labels[mask]).mean()) if mask.any() else 0.0,
@@ -444,6 +327,9 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
     from .packing import PackedMLMCollator
 
     model_args, data_args, training_args = parse_args(argv)
+    from .runtime import set_torch_threads
+
+    set_torch_threads(model_args.torch_threads)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO if training_args.should_log else logging.WARNING)
     push, training_args.push_to_hub = training_args.push_to_hub, False  # we push ourselves, card included
     if push:
@@ -458,7 +344,17 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
     elif resume and not Path(resume).is_dir():
         raise SystemExit(f"--resume_from_checkpoint {resume}: no such folder.")
 
-    tokenizer, train_ds, val_ds, summary = build_datasets(model_args, data_args, training_args)
+    try:
+        if data_args.prepared_blocks:
+            tokenizer, train_ds, val_ds, summary = load_prepared(model_args, data_args)
+        else:
+            tokenizer, train_ds, val_ds, summary = build_datasets(model_args, data_args, training_args)
+            if data_args.save_blocks and training_args.should_save:
+                from .corpus import save_blocks
+
+                save_blocks(data_args.save_blocks, train_ds, val_ds, tokenizer, summary)
+    except (ValueError, FileNotFoundError) as err:
+        raise SystemExit(f"heartbert pretrain: error: {err}") from err
     if training_args.should_log:
         t = summary["train"]
         print(f"[heartbert pretrain] train: {len(summary['train']['records'])} records, {t['blocks']} blocks of {data_args.max_seq_length}, "
@@ -510,12 +406,13 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
         from .plots import plot_curves
 
         try:
-            plot_curves(trainer.state.log_history, out / "curves.png")
+            plot_curves(trainer.state.log_history, out / "curves.png", vocab_size=len(tokenizer))
         except Exception as err:  # a missing plotting backend must not lose the run
             logger.warning("could not draw the curves: %s", err)
         card_cb.write(out, trainer.state, training_args, model_config=trainer.model.config)
         (out / "data_summary.json").write_text(json.dumps(summary, indent=1))
-        print(f"[heartbert pretrain] saved to {out} (README.md card, curves.png, TensorBoard logs)", flush=True)
+        logs = ", TensorBoard logs in runs/" if "tensorboard" in (training_args.report_to or []) else ""
+        print(f"[heartbert pretrain] saved to {out.resolve()} (README.md card, curves.png{logs})", flush=True)
         if push:
             url = push_folder(out, training_args.hub_model_id, token=training_args.hub_token,
                               private=training_args.hub_private_repo, commit_message=f"HeartBert pretraining: {trainer.state.global_step} steps")

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .runtime import THREADS_HELP
+
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
 TRAIN_RECORDS = ("101", "208")
 VALIDATION_RECORDS = ("118",)
@@ -23,7 +25,7 @@ VALIDATION_RECORDS = ("118",)
 
 @dataclass
 class QuickstartArguments:
-    output_dir: str = field(default="heartbert-quickstart", metadata={"help": "Folder to save the model, tokenizer and figure in."})
+    output_dir: str = field(default="heartbert-runs/quickstart", metadata={"help": "Folder to save the model, tokenizer and figure in (relative to the current folder)."})
     vocab_size: int = field(default=1000, metadata={"help": "BPE vocabulary size (small for the 3-record sample)."})
     steps: int = field(default=60, metadata={"help": "Masked-LM optimisation steps."})
     batch_size: int = field(default=16, metadata={"help": "Sequences per step."})
@@ -32,6 +34,7 @@ class QuickstartArguments:
     num_layers: int = field(default=2, metadata={"help": "Transformer layers."})
     learning_rate: float = field(default=1e-3, metadata={"help": "AdamW learning rate."})
     seed: int = field(default=0, metadata={"help": "Random seed."})
+    torch_threads: int = field(default=0, metadata={"help": THREADS_HELP})
 
 
 def _load(records: tuple[str, ...]) -> list[np.ndarray]:
@@ -50,11 +53,16 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from tqdm.auto import tqdm
     from transformers import AutoModel, AutoTokenizer, DataCollatorForLanguageModeling, HfArgumentParser
+    from transformers.utils import logging as hf_logging
 
     from . import HeartBertConfig, HeartBertForMaskedLM, HeartBertTokenizer
     from .plots import plot_tokens
+    from .runtime import set_torch_threads
 
-    (args,) = HfArgumentParser(QuickstartArguments).parse_args_into_dataclasses(args=argv)
+    parser = HfArgumentParser(QuickstartArguments, prog="heartbert quickstart", description=__doc__.split("\n\n")[0])
+    (args,) = parser.parse_args_into_dataclasses(args=argv)
+    threads = set_torch_threads(args.torch_threads)
+    hf_logging.disable_progress_bar()  # weight loading/saving bars: instant here, and noise in a log
     torch.manual_seed(args.seed)
     out = Path(args.output_dir)
     t0 = time.perf_counter()
@@ -62,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     train, valid = _load(TRAIN_RECORDS), _load(VALIDATION_RECORDS)
     n_train = sum(s.size for s in train)
     print(f"[1/4] fitting quantizer + BPE (vocab {args.vocab_size}) on records {', '.join(TRAIN_RECORDS)} ({n_train:,} samples); record {VALIDATION_RECORDS[0]} is held out")
-    tokenizer = HeartBertTokenizer.train_from_ecg(train, 360, vocab_size=args.vocab_size)
+    tokenizer = HeartBertTokenizer.train_from_ecg(train, 360, vocab_size=args.vocab_size, show_progress=False)  # seconds: no bar
     tokenizer.model_max_length = args.max_length  # the small model's positions: truncation=True then fits it
     q = tokenizer.quantizer
     print(f"      {q}; {len(tokenizer)} tokens")
@@ -98,11 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         model.train()
         return float(np.mean(losses))
 
-    print(f"[2/4] masked-LM training: {sum(p.numel() for p in model.parameters()):,} parameters, {args.steps} steps of {args.batch_size} x {args.max_length} tokens")
+    print(f"[2/4] masked-LM training: {sum(p.numel() for p in model.parameters()):,} parameters, {args.steps} steps of {args.batch_size} x {args.max_length} tokens, {threads} torch thread(s)")
     before = validation_loss()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.01)
     model.train()
-    bar = tqdm(range(args.steps), desc="MLM steps")
+    bar = tqdm(range(args.steps), desc="MLM steps", mininterval=2.0)  # a few lines in a log, not one per step
+    t_train = time.perf_counter()
     for _ in bar:
         b = batch(train_ids, rng.choice(len(train_ids), args.batch_size, replace=False))
         loss = model(**b).loss
@@ -110,9 +119,12 @@ def main(argv: list[str] | None = None) -> int:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         optimizer.zero_grad()
-        bar.set_postfix(loss=f"{loss.item():.3f}")
+        bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+    bar.close()
+    train_seconds = time.perf_counter() - t_train
     after = validation_loss()
-    print(f"      validation MLM loss on record {VALIDATION_RECORDS[0]}: {before:.3f} -> {after:.3f} (uniform guess: {np.log(len(tokenizer)):.3f})")
+    print(f"      validation MLM loss on record {VALIDATION_RECORDS[0]}: {before:.3f} -> {after:.3f} (uniform guess: {np.log(len(tokenizer)):.3f}); "
+          f"{args.steps} steps in {train_seconds:.1f} s")
 
     print(f"[3/4] saving to {out}/ and reloading with AutoTokenizer / AutoModel")
     model.save_pretrained(out)
@@ -131,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         raise RuntimeError("the reloaded model does not reproduce the trained one")
     print(f"      reloaded {type(reloaded_tok).__name__} + {type(encoder).__name__}: embeddings {tuple(embeddings.shape)} match the trained model")
 
-    figure = plot_tokens(reloaded_tok, valid[0], 360, out / "tokens.png")
+    figure = plot_tokens(reloaded_tok, valid[0], 360, out / "tokens.png", record=VALIDATION_RECORDS[0], lead_name="MLII")
     print(f"[4/4] token view of record {VALIDATION_RECORDS[0]}, window 0: {figure}")
     print(f"done in {time.perf_counter() - t0:.0f} s.\n")
     print("Next:")

@@ -1,14 +1,29 @@
-"""Shared fixtures: the shipped sample, ../shared/physionet when present, a tiny tokenizer and config."""
+"""Shared fixtures: the shipped sample, ../shared/physionet when present, a tiny tokenizer and config.
+
+The Hugging Face caches (``HF_HOME``: hub files and the remote-code module copies under
+``modules/``; the ``datasets`` cache) point at one temporary folder for the whole session, set here
+before anything imports transformers or datasets, so the suite leaves nothing in
+``~/.cache/huggingface``. Subprocesses inherit the environment. The folder is removed at exit.
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-import numpy as np
-import pytest
+_HF_TMP = Path(tempfile.mkdtemp(prefix="heartbert-tests-hf-"))
+os.environ["HF_HOME"] = str(_HF_TMP)
+os.environ["HF_MODULES_CACHE"] = str(_HF_TMP / "modules")
+os.environ["HF_DATASETS_CACHE"] = str(_HF_TMP / "datasets")
+atexit.register(shutil.rmtree, _HF_TMP, ignore_errors=True)
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO / "heartbert_hf" / "sample_data"

@@ -1,12 +1,15 @@
 """The `heartbert` console script, the quick start and the plots."""
 
+import os
 import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_python
 
-from conftest import REPO
 from heartbert_hf.cli import main as cli_main
 from heartbert_hf.plots import plot_confusion_matrix, plot_curves, plot_tokens
 
@@ -45,3 +48,52 @@ def test_plots_write_pngs(tiny_tokenizer, sample_signals, tmp_path):
     assert cm.stat().st_size > 1000
     with pytest.raises(ValueError, match="does not match"):
         plot_confusion_matrix(np.eye(3, dtype=int), ["N", "V"], tmp_path / "bad.png")
+
+
+def test_hf_caches_point_at_a_session_tmp_dir_in_subprocesses_too(tmp_path):
+    proc = run_python("import transformers.utils as t, datasets.config as d; print(t.HF_MODULES_CACHE); print(d.HF_DATASETS_CACHE)", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    paths = [Path(line) for line in proc.stdout.split()]
+    assert len(paths) == 2
+    for path in paths:
+        assert path.is_relative_to(Path(tempfile.gettempdir())) and not path.is_relative_to(Path.home() / ".cache"), path
+
+
+def test_torch_threads_default_and_explicit(monkeypatch):
+    import torch
+
+    from heartbert_hf import runtime
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        monkeypatch.setattr(runtime, "usable_cpus", lambda: 8)
+        monkeypatch.setattr(os, "getloadavg", lambda: (3.2, 0.0, 0.0))
+        assert runtime.default_torch_threads(16) == 5  # 8 cores, 3 busy
+        assert runtime.default_torch_threads(4) == 4  # never above torch's default
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+        assert runtime.default_torch_threads(16) == 2  # two launched processes share the 5 free cores
+        monkeypatch.setattr(os, "getloadavg", lambda: (11.0, 0.0, 0.0))
+        assert runtime.default_torch_threads(16) == 1  # a busy machine: at least one
+        assert runtime.set_torch_threads(1) == 1 and torch.get_num_threads() == 1
+        monkeypatch.setenv("OMP_NUM_THREADS", "1")
+        assert runtime.set_torch_threads(0) == torch.get_num_threads()  # the user's OMP_NUM_THREADS wins
+        with pytest.raises(ValueError, match="--torch_threads"):
+            runtime.set_torch_threads(-1)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_check_model_path_tells_a_missing_folder_from_a_hub_id(tmp_path):
+    from heartbert_hf.runtime import check_model_path
+
+    (tmp_path / "models").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"does not exist \(.*models exists: is the last part misspelt\?\)"):
+        check_model_path(str(tmp_path / "models" / "tiny"))
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        check_model_path("./heartbert-runs/nothing")
+    (tmp_path / "file.bin").write_text("x")
+    with pytest.raises(FileNotFoundError, match="is a file"):
+        check_model_path(str(tmp_path / "file.bin"))
+    check_model_path("org/name")  # a Hub id: left to from_pretrained
+    check_model_path(str(tmp_path))  # an existing folder
