@@ -152,7 +152,7 @@ class HeartBertFeatureExtractor(FeatureExtractionMixin):
             ECG), ``lead_index`` and ``window_index``.
 
         Raises:
-            TypeError / ValueError: bad input; for a batch the message starts with ``ecg[i]``, and
+            TypeError / ValueError: bad input; for a batch of several ECGs the message starts with ``ecg[i]``, and
             names the lead and window where that applies.
         """
         if kwargs:
@@ -169,7 +169,7 @@ class HeartBertFeatureExtractor(FeatureExtractionMixin):
                 check_sampling_rate(fs)
                 texts, index = self.ecg_to_text(signal, fs, drop_flat=drop_flat)
             except (TypeError, ValueError) as err:
-                if not batched:
+                if not batched or len(signals) == 1:  # one ECG: the message needs no item number
                     raise
                 raise type(err)(f"ecg[{i}] (item {i} of the batch of {len(signals)}): {err}") from None
             out["level_text"] += texts

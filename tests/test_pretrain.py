@@ -117,7 +117,7 @@ def test_arguments_preset_then_file_then_command_line(tmp_path):
 def test_quickstart_preset_under_accelerate_launch(tmp_path):
     """The CI run: the real quickstart preset (tokenizer fitted on the training records), shortened."""
     out = tmp_path / "qs"
-    proc = _run(["accelerate", "launch", "--num_processes", "1", "--cpu", "-m", "heartbert_hf.pretrain", "--preset", "quickstart",
+    proc = _run(["accelerate", "launch", "--num_processes", "1", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--cpu", "-m", "heartbert_hf.pretrain", "--preset", "quickstart",
                  "--output_dir", str(out), "--max_steps", "40", "--warmup_steps", "5", "--eval_steps", "20", "--save_steps", "20",
                  "--max_eval_blocks", "64", "--cache_dir", str(tmp_path / "cache"), "--dataloader_num_workers", "0"])
     assert "samples reaching the model 100.00%" in proc.stdout
