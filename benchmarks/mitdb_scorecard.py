@@ -16,6 +16,10 @@ records' signals), though DS2 stays inductive. ``--encoder_saw_ds1 auto`` reads 
 ``data_summary.json`` (in the model folder or, for a ``checkpoint-N`` folder, its parent); the
 label goes into every table.
 
+``--merge DIR [DIR ...]``: instead of running, merge the ``cv_results.json`` of runs that split the
+arms between processes (same folds, caps and seed; the scorecard checks that every arm scored the
+same beats) into ``--output_dir``.
+
 ``--ship FOLDER``: afterwards, fine-tune the best encoder arm of the CV (pooled macro-F1) with the
 same options on **every** DS1 record (``--val_folds 0``) and write it to FOLDER with its tokenizer,
 ``scorecard.json`` and a model card generated from this run (``heartbert_hf.scorecard.classifier_card``).
@@ -51,6 +55,39 @@ def encoder_saw_ds1(model: str, answer: str) -> tuple[bool | None, str]:
     return None, "pretraining data unknown (no data_summary.json): treat as transductive"
 
 
+def options(args: list[str]) -> list[list[str]]:
+    """Command-line options as ``[flag]`` or ``[option, value]`` groups."""
+    groups = []
+    for a in args:
+        if a.startswith("--") or not groups:
+            groups.append([a])
+        else:
+            groups[-1].append(a)
+    return groups
+
+
+def merge_runs(runs: list[Path], out: Path) -> None:
+    """Write ``out/cv_results.json`` holding every arm of ``runs`` and their joint scorecard."""
+    from heartbert_hf.scorecard import scorecard
+    from heartbert_hf.tasks import get_task, task_labels
+
+    reports = [json.loads((r / "cv_results.json").read_text()) for r in runs]
+    base = dict(reports[0])
+    if any(r["records"] != base["records"] or r["n_folds"] != base["n_folds"] for r in reports):
+        raise ValueError(f"runs {runs} used different records or folds; only runs of the same CV can be merged.")
+    preds, arms = {}, {}
+    for r in reports:
+        for arm, p in r["predictions"].items():
+            preds.setdefault(arm, p)
+            arms.setdefault(arm, r["arms"][arm])
+    task = get_task(base["task"])
+    table = {arm: (p["label"], p["predicted"], p["record_id"]) for arm, p in preds.items()}
+    base.update({"arms": arms, "predictions": preds, "arms_run": list(arms), "merged_from": [str(r) for r in runs],
+                 "scorecard": scorecard(table, task_labels(task), task.report_classes, base["arguments"]["bootstrap"], base["arguments"]["seed"])})
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "cv_results.json").write_text(json.dumps(base))
+
+
 def main(argv: list[str] | None = None) -> int:
     from heartbert_hf.finetune import main as finetune_main
     from heartbert_hf.scorecard import format_table, plot_scorecard
@@ -65,17 +102,33 @@ def main(argv: list[str] | None = None) -> int:
         i = argv.index("--ship")
         ship_dir = argv[i + 1]
         del argv[i : i + 2]
+    merge = []
+    if "--merge" in argv:
+        i = argv.index("--merge")
+        j = i + 1
+        while j < len(argv) and not argv[j].startswith("--"):
+            j += 1
+        merge = argv[i + 1 : j]
+        del argv[i:j]
     if "--output_dir" not in argv:
         argv += ["--output_dir", "outputs/mitdb-scorecard"]
     given = {a for a in argv if a.startswith("--")}
     extra = [x for i in range(0, len(DEFAULTS), 2) if DEFAULTS[i] not in given for x in DEFAULTS[i : i + 2]]
     command = ["heartbert", "finetune", "--task", "mitdb-aami", *extra, *argv]
-    start = time.time()
-    code = finetune_main(command[2:])
-    if code:
-        return code
-    wall = time.time() - start
     out = Path(argv[argv.index("--output_dir") + 1])
+    start = time.time()
+    if merge:
+        merge_runs([Path(m) for m in merge], out)
+        command = [f"(merged from {len(merge)} runs: " + ", ".join(json.loads((Path(m) / "cv_results.json").read_text())["command"] for m in merge) + ")"]
+        wall = max(json.loads((Path(m) / "cv_results.json").read_text()).get("wall_seconds", 0) for m in merge)
+    else:
+        code = finetune_main(command[2:])
+        if code:
+            return code
+        wall = time.time() - start
+        report = json.loads((out / "cv_results.json").read_text())
+        report["command"], report["wall_seconds"] = shlex.join(command), round(wall)
+        (out / "cv_results.json").write_text(json.dumps(report))
     model = argv[argv.index("--model") + 1]
     report = json.loads((out / "cv_results.json").read_text())
     seen, how = encoder_saw_ds1(model, saw)
@@ -86,8 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     notes = [
         f"DS1 record-wise {report['n_folds']}-fold CV ({len(report['records'])} records), pooled held-out beats; encoder arms (b)-(d): {mode} ({how})",
         f"model {model}; head {report['head']}; machine {platform.machine()} {os.cpu_count()}-core CPU, shared/busy; wall time {wall / 60:.0f} min",
-        "command: " + shlex.join(["python", "benchmarks/mitdb_scorecard.py", *argv] + (["--encoder_saw_ds1", saw] if saw != "auto" else [])),
-        "expanded: " + shlex.join(command),
+        "command: " + shlex.join(["python", "benchmarks/mitdb_scorecard.py", *argv] + (["--encoder_saw_ds1", saw] if saw != "auto" else []) + (["--merge", *merge] if merge else [])),
+        "expanded: " + (shlex.join(command) if not merge else command[0]),
     ]
     table = format_table(report["scorecard"], notes)
     print(table)
@@ -97,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     plot_scorecard(report["scorecard"], figure, title=f"mitdb-aami, DS1 {report['n_folds']}-fold CV" + (" (encoder transductive)" if seen is not False else ""))
     print(f"\nJSON: {out / 'scorecard.json'}\nfigure: {figure}")
     if ship_dir:
-        return ship(command, report, table, notes, Path(ship_dir), out)
+        run_command = shlex.split(json.loads((Path(merge[0]) / "cv_results.json").read_text())["command"]) if merge else command
+        return ship(run_command, report, table, notes, Path(ship_dir), out)
     return 0
 
 
@@ -110,10 +164,9 @@ def ship(cv_command: list[str], report: dict, table: str, notes: list[str], fold
     from heartbert_hf.scorecard import classifier_card
 
     arms = report["scorecard"]["arms"]
-    best = max((a for a in arms if a in NEURAL_ARMS), key=lambda a: arms[a]["macro_f1"] or 0.0)
-    args = cv_command[2:]
+    best = max((a for a in arms if a in NEURAL_ARMS), key=lambda a: (not arms[a]["degenerate"], arms[a]["macro_f1"] or 0.0))
     drop = {"--cv", "--output_dir", "--arms", "--max_eval_examples", "--bootstrap"}
-    kept = [x for i in range(0, len(args), 2) if args[i] not in drop for x in args[i : i + 2]]
+    kept = [x for option in options(cv_command[2:]) if option[0] not in drop for x in option]
     train_dir = out / "ship-train"
     train_args = [*kept, "--arms", best, "--val_folds", "0", "--output_dir", str(train_dir)]
     code = finetune_main(train_args)

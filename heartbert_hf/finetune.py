@@ -502,6 +502,11 @@ def run_cv(args: FinetuneArguments, tokenizer, data, task, labels, head: str, ar
             "train_and_score_seconds": round(seconds[arm], 1),
         }
     report["scorecard"] = build_scorecard(task, labels, preds, record_of, args.bootstrap, args.seed)
+    report["predictions"] = {  # per held-out beat, so that runs of different arms on the same folds can be merged
+        arm: {"example_id": [int(i) for i in ids], "record_id": [record_of[int(i)] for i in ids], "label": [int(v) for v in y],
+              "predicted": [int(v) for v in np.asarray(p).argmax(axis=1)]}
+        for arm, (ids, p, y) in preds.items()
+    } if not task.multi_label else None
     return report
 
 
