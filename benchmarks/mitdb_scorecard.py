@@ -20,6 +20,8 @@ label goes into every table.
 arms between processes (same folds, caps and seed; the scorecard checks that every arm scored the
 same beats) into ``--output_dir``.
 
+``--base_model_note TEXT`` names the pretrained encoder in that card (e.g. where a copied checkpoint came from).
+
 ``--ship FOLDER``: afterwards, fine-tune the best encoder arm of the CV (pooled macro-F1) with the
 same options on **every** DS1 record (``--val_folds 0``) and write it to FOLDER with its tokenizer,
 ``scorecard.json`` and a model card generated from this run (``heartbert_hf.scorecard.classifier_card``).
@@ -102,6 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         i = argv.index("--ship")
         ship_dir = argv[i + 1]
         del argv[i : i + 2]
+    base_note = None
+    if "--base_model_note" in argv:
+        i = argv.index("--base_model_note")
+        base_note = argv[i + 1]
+        del argv[i : i + 2]
     merge = []
     if "--merge" in argv:
         i = argv.index("--merge")
@@ -151,11 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nJSON: {out / 'scorecard.json'}\nfigure: {figure}")
     if ship_dir:
         run_command = shlex.split(json.loads((Path(merge[0]) / "cv_results.json").read_text())["command"]) if merge else command
-        return ship(run_command, report, table, notes, Path(ship_dir), out)
+        return ship(run_command, report, table, notes, Path(ship_dir), out, base_note)
     return 0
 
 
-def ship(cv_command: list[str], report: dict, table: str, notes: list[str], folder: Path, out: Path) -> int:
+def ship(cv_command: list[str], report: dict, table: str, notes: list[str], folder: Path, out: Path, base_note: str | None = None) -> int:
     """Fine-tune the CV's best encoder arm on every DS1 record and write it, with its card, to ``folder``."""
     import shutil
 
@@ -181,7 +188,7 @@ def ship(cv_command: list[str], report: dict, table: str, notes: list[str], fold
     config = json.loads((folder / "config.json").read_text())
     size = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
     chosen = [f"shipped configuration: arm {best} (best pooled macro-F1 of the encoder arms in this CV)", *notes]
-    card = classifier_card(folder.name, table, chosen, shlex.join(["heartbert", "finetune", *train_args[:-2], "--output_dir", "OUT"]), config, size)
+    card = classifier_card(folder.name, table, chosen, shlex.join(["heartbert", "finetune", *train_args[:-2], "--output_dir", "OUT"]), config, size, base_note)
     (folder / "README.md").write_text(card)
     (folder / "scorecard.json").write_text(json.dumps({"table": table, "notes": chosen, "scorecard": report["scorecard"]}, indent=1))
     size = sum(f.stat().st_size for f in folder.iterdir()) / 1e6

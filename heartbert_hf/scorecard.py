@@ -210,7 +210,7 @@ def plot_scorecard(card: dict, path, title: str = "mitdb-aami scorecard") -> Non
     plt.close(fig)
 
 
-def classifier_card(name: str, table: str, notes: Sequence[str], train_command: str, config: dict, size_mb: float) -> str:
+def classifier_card(name: str, table: str, notes: Sequence[str], train_command: str, config: dict, size_mb: float, base_model: str | None = None) -> str:
     """The model card (README.md with Hub front matter) of a shipped DS1-trained beat classifier.
 
     Args:
@@ -220,6 +220,7 @@ def classifier_card(name: str, table: str, notes: Sequence[str], train_command: 
         train_command: the command that trained the shipped weights on all DS1 records.
         config: the shipped model's ``config.json`` (task, head, rhythm features).
         size_mb: size of the folder.
+        base_model: how to name the pretrained encoder (default: the path in the config).
     """
     info = config.get("heartbert_finetune", {})
     rhythm = config.get("rhythm_feature_names") or []
@@ -239,14 +240,16 @@ def classifier_card(name: str, table: str, notes: Sequence[str], train_command: 
         "",
         f"* encoder: {config.get('num_hidden_layers')} layers, hidden {config.get('hidden_size')}, vocabulary {config.get('vocab_size')}, "
         f"{config.get('max_position_embeddings', 2) - 2} token positions; head `{config.get('classifier_head', info.get('head'))}`; {size_mb:.1f} MB",
-        f"* base model: `{info.get('base_model')}` (HeartBert masked-LM pretraining)",
+        f"* base model: {base_model or '`' + str(info.get('base_model')) + '`'} (HeartBert masked-LM pretraining)",
         f"* fine-tuned on the 22 MIT-BIH DS1 records (de Chazal et al. 2004): {', '.join((info.get('splits') or {}).get('train', []))}",
         f"* training command: `{train_command}`",
         "* use: `heartbert classify-beats --record R` (R peaks from the annotations when present, else the GQRS detector)",
         "",
         "## Cross-validated scorecard (DS1, record-wise)",
         "",
-        "The same recipe, run as record-wise cross-validation over DS1 with four arms on identical folds and beats:",
+        "The same recipe, run as record-wise 5-fold cross-validation over DS1, every arm on identical folds and beats "
+        "(arms: (a) RR + morphology logistic regression, (b) random-init encoder, (c) pretrained encoder, (d) pretrained "
+        "encoder + rhythm, the configuration shipped):",
         "",
         table,
         "",
