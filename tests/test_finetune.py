@@ -230,3 +230,36 @@ def test_embed_saved_dataset_rows(tiny_model_dir, sample_signals, tmp_path):
     assert list(zip(frame["record_id"], frame["example"], frame["lead"])) == [("101", 0, 0), ("101", 0, 1), ("118", 1, 0), ("118", 1, 1)]
     assert (frame["window"] == 0).all() and (frame["start_sample"] == 0).all()
     assert main(["--model", str(tiny_model_dir), "--input", str(tmp_path / "nothing-here"), "--output", str(out)]) == 2
+
+
+def test_shipped_aami_classifier_is_complete_and_reloads_identically(tmp_path, sample_dir):
+    import wfdb
+    from transformers import AutoModelForSequenceClassification
+
+    import heartbert_hf
+    from heartbert_hf import HeartBertTokenizer
+    from heartbert_hf.rhythm import RR_FEATURE_NAMES, beat_segments, detect_r_peaks, rr_features
+
+    folder = Path(heartbert_hf.__file__).parent / "models" / "heartbert-aami-ds1"
+    if not folder.is_dir():
+        pytest.skip("the shipped classifier is not in this checkout")
+    assert sum(f.stat().st_size for f in folder.iterdir()) < 25e6
+    card = (folder / "README.md").read_text()
+    assert "ODC-By" in card and "license: odc-by" in card and "TRANSDUCTIVE" in card and "inductive for DS2" in card
+    config = json.loads((folder / "config.json").read_text())
+    assert config["id2label"] == {"0": "N", "1": "S", "2": "V", "3": "F"} and config["rhythm_feature_names"] == list(RR_FEATURE_NAMES)
+    assert len(config["heartbert_finetune"]["splits"]["train"]) == 22
+    rec = wfdb.rdrecord(str(sample_dir / "118"), channel_names=["MLII"])
+    peaks = detect_r_peaks(rec.p_signal[:, 0], rec.fs)
+    rr = rr_features(peaks, rec.fs)[10:14]
+    tok = HeartBertTokenizer.from_pretrained(str(folder))
+    enc = tok(ecg=list(beat_segments(rec.p_signal.T, rec.fs, peaks[10:14], 0.8)), sampling_rate=rec.fs, max_length=256,
+              truncation=True, padding=True, return_tensors="pt")
+    features = torch.tensor(rr[enc["overflow_to_sample_mapping"].numpy()])
+    model = AutoModelForSequenceClassification.from_pretrained(str(folder)).eval()
+    model.save_pretrained(tmp_path / "again")
+    again = AutoModelForSequenceClassification.from_pretrained(str(tmp_path / "again")).eval()
+    with torch.no_grad():
+        a = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], rhythm_features=features).logits
+        b = again(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], rhythm_features=features).logits
+    assert a.shape == (len(features), 4) and torch.equal(a, b)
