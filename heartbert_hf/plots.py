@@ -137,6 +137,82 @@ def plot_confusion_matrix(matrix, labels: list[str], path: str | Path, title: st
     return _save(plt, fig, path)
 
 
+def plot_beat_labels(
+    signal,
+    sampling_rate: float,
+    beat_samples,
+    labels: list[str],
+    path: str | Path,
+    start_s: float = 0.0,
+    seconds: float = 10.0,
+    title: str | None = None,
+    units: str = "mV",
+    reference_labels: list[str] | None = None,
+) -> Path:
+    """Draw a strip of one ECG lead with each beat's class above its R peak, on ECG-paper grid lines.
+
+    Grid: 0.2 s and 0.5 mV major lines (the large squares of ECG paper at 25 mm/s, 10 mm/mV) when
+    ``units`` is mV. Labels are coloured by AAMI class (N black, S blue, V red, F orange, Q grey);
+    where ``reference_labels`` differs, the reference class is written under the label.
+
+    Args:
+        signal: ``(n_samples,)`` the lead in physical units (NaN: invalid samples, left as gaps).
+        sampling_rate: Hz of ``signal``.
+        beat_samples: ``(n_beats,)`` R-peak sample numbers.
+        labels: one class per beat.
+        path: the PNG to write.
+        start_s: strip start in seconds from the record start.
+        seconds: strip length in seconds.
+        title: e.g. the record and lead.
+        units: physical unit of ``signal`` (axis label).
+        reference_labels: optional reference class per beat (``""``: no reference beat).
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: ``labels`` / ``reference_labels`` and ``beat_samples`` differ in length, or the
+            strip lies outside the signal.
+    """
+    signal = np.asarray(signal, dtype=np.float64).ravel()
+    beat_samples = np.asarray(beat_samples, dtype=np.int64)
+    if len(labels) != len(beat_samples) or (reference_labels is not None and len(reference_labels) != len(beat_samples)):
+        raise ValueError(f"{len(beat_samples)} beats but {len(labels)} labels" + (f" and {len(reference_labels)} reference labels." if reference_labels is not None else "."))
+    lo = max(int(round(start_s * sampling_rate)), 0)
+    hi = min(lo + int(round(seconds * sampling_rate)), len(signal))
+    if hi <= lo:
+        raise ValueError(f"the strip {start_s:g}-{start_s + seconds:g} s lies outside the signal ({len(signal) / sampling_rate:g} s).")
+    t = np.arange(lo, hi) / sampling_rate
+    y = signal[lo:hi]
+    colours = {"N": "black", "S": "tab:blue", "V": "tab:red", "F": "tab:orange", "Q": "0.5"}
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * seconds + 2.0), 3.6))
+    finite = y[np.isfinite(y)]
+    ymin, ymax = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
+    span = max(ymax - ymin, 1e-6)
+    if units.lower() == "mv":
+        ax.set_xticks(np.arange(np.ceil(t[0] / 0.2) * 0.2, t[-1], 0.2), minor=True)
+        ax.set_yticks(np.arange(np.floor(ymin / 0.5) * 0.5, ymax + 0.6 * span, 0.5), minor=True)
+        ax.grid(which="minor", color="#f4b6b6", lw=0.5)
+    ax.grid(which="major", color="#e88", lw=0.8)
+    ax.plot(t, y, color="black", lw=0.8)
+    in_strip = np.flatnonzero((beat_samples >= lo) & (beat_samples < hi))
+    for i in in_strip:
+        x = beat_samples[i] / sampling_rate
+        ax.text(x, ymax + 0.18 * span, labels[i], ha="center", va="bottom", fontsize=10, fontweight="bold", color=colours.get(labels[i], "purple"))
+        if reference_labels is not None and reference_labels[i] != labels[i]:
+            ref = reference_labels[i] or "-"
+            ax.text(x, ymax + 0.06 * span, f"ref {ref}", ha="center", va="bottom", fontsize=7, color="0.35", style="italic")
+    ax.set_xlim(t[0], t[-1])
+    ax.set_ylim(ymin - 0.1 * span, ymax + 0.45 * span)
+    ax.set_xlabel("time (s from record start)")
+    ax.set_ylabel(f"amplitude ({units})")
+    shown = [labels[i] for i in in_strip]
+    counts = ", ".join(f"{c} {shown.count(c)}" for c in colours if shown.count(c))
+    ax.set_title(f"{title or 'beat labels'} — {t[0]:.1f}-{t[-1]:.1f} s" + (f" ({counts})" if counts else ""), fontsize=10)
+    return _save(plt, fig, path)
+
+
 @dataclass
 class PlotArguments:
     record: str = field(metadata={"help": "WFDB record path without extension, e.g. heartbert_hf/sample_data/208."})
