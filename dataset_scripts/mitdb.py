@@ -6,7 +6,13 @@ Configs:
       beat-centred segment of ``±beat_seconds``.
 
 Splits: de Chazal DS1 → ``train``, DS2 → ``test`` (paced 102/104/107/217 excluded); with
-``n_folds=K`` DS1 is split record-wise into ``train`` / ``validation`` (fold ``fold``).
+``n_folds=K`` DS1 is split record-wise into ``train`` / ``validation`` (fold ``fold``). Records 201
+(DS1) and 202 (DS2) are one patient: the published split keeps both (``patient_id`` "201" on both),
+``strict_patients=True`` drops 202 from ``test``.
+
+``beats`` also carries ``rr_features``: the RR features of :func:`heartbert_hf.rhythm.rr_features`
+(names in :data:`heartbert_hf.rhythm.RR_FEATURE_NAMES`), computed from every annotated beat of the
+record (reference R peaks, all AAMI classes including Q).
 
 Use: ``heartbert_hf.load_physionet("mitdb", "beats", data_dir=...)`` or
 ``MitBihBuilder(config_name="beats", data_dir=...)``.
@@ -17,11 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import datasets
+import numpy as np
 
 from heartbert_hf.data.builder_base import PhysioNetBuilder, PhysioNetConfig, iter_signal_windows, signal_features
 from heartbert_hf.data.labels import AAMI_CLASSES, aami_class
-from heartbert_hf.data.splits import mitdb_splits
+from heartbert_hf.data.splits import MITDB_SAME_PATIENT, mitdb_splits
 from heartbert_hf.data.wfdb_io import read_annotation, read_record
+from heartbert_hf.rhythm import RR_FEATURE_NAMES, rr_features
 
 _CITATION = """\
 @article{moody2001impact,
@@ -31,7 +39,7 @@ _CITATION = """\
   volume={20}, number={3}, pages={45--50}, year={2001}
 }"""
 
-SAME_SUBJECT = {"202": "201"}
+SAME_SUBJECT = MITDB_SAME_PATIENT
 """Records 201 and 202 come from the same subject (MIT-BIH directory); both get patient_id "201"."""
 
 
@@ -44,12 +52,14 @@ class MitBihConfig(PhysioNetConfig):
         fold: the DS1 fold held out as ``validation``.
         include_paced: put the paced records in ``train`` (pretraining windows only; never for beats).
         beat_seconds: half-width of the beat-centred segment in seconds (``beats``).
+        strict_patients: leave record 202 (the DS1 patient of record 201) out of ``test``.
     """
 
     n_folds: int | None = None
     fold: int = 0
     include_paced: bool = False
     beat_seconds: float = 1.0
+    strict_patients: bool = False
 
 
 class MitBihBuilder(PhysioNetBuilder):
@@ -74,6 +84,7 @@ class MitBihBuilder(PhysioNetBuilder):
                     "r_peak_index": datasets.Value("int64"),
                     "symbol": datasets.Value("string"),
                     "label": datasets.ClassLabel(names=AAMI_CLASSES),
+                    "rr_features": datasets.Sequence(datasets.Value("float32"), length=len(RR_FEATURE_NAMES)),
                 }
             )
         return datasets.DatasetInfo(
@@ -93,9 +104,9 @@ class MitBihBuilder(PhysioNetBuilder):
             from heartbert_hf.data.splits import MITDB_RECORDS
 
             available = list(cfg.records or MITDB_RECORDS)
-            wanted = [r for recs in mitdb_splits(available, cfg.n_folds, cfg.fold, include_paced, cfg.seed).values() for r in recs]
+            wanted = [r for recs in mitdb_splits(available, cfg.n_folds, cfg.fold, include_paced, cfg.seed, cfg.strict_patients).values() for r in recs]
             root, available = self.resolve_records(dl_manager, records=wanted)
-        splits = mitdb_splits(available, cfg.n_folds, cfg.fold, include_paced, cfg.seed)
+        splits = mitdb_splits(available, cfg.n_folds, cfg.fold, include_paced, cfg.seed, cfg.strict_patients)
         if not splits:
             raise ValueError(f"none of the records {available} belongs to a MIT-BIH split (paced records are excluded from beats).")
         return [
@@ -117,11 +128,12 @@ class MitBihBuilder(PhysioNetBuilder):
             ann = read_annotation(path, "atr")
             half = int(round(cfg.beat_seconds * rec.sampling_rate))
             n = rec.signal.shape[1]
-            for i, (sample, symbol) in enumerate(zip(ann.sample, ann.symbol)):
+            beats = [(i, int(s), sym) for i, (s, sym) in enumerate(zip(ann.sample, ann.symbol)) if aami_class(sym) is not None]
+            if len(beats) < 2:
+                raise ValueError(f"mitdb record {record_id}: {len(beats)} annotated beat(s) in {path}.atr; the beats config needs at least 2 (RR features).")
+            rr = rr_features(np.array([b[1] for b in beats]), rec.sampling_rate)  # (n_beats, n_features)
+            for (i, r, symbol), rr_row in zip(beats, rr):
                 label = aami_class(symbol)
-                if label is None:
-                    continue
-                r = int(sample)
                 lo, hi = max(0, r - half), min(n, r + half + 1)
                 yield f"{record_id}_{i}", {
                     **base,
@@ -131,4 +143,5 @@ class MitBihBuilder(PhysioNetBuilder):
                     "r_peak_index": r - lo,
                     "symbol": symbol,
                     "label": label,
+                    "rr_features": rr_row,
                 }

@@ -2,7 +2,7 @@
 
 Importing the package registers the ``heartbert`` model type with the Auto classes:
 ``AutoConfig``, ``AutoModel``, ``AutoModelForMaskedLM``, ``AutoModelForSequenceClassification``
-and ``AutoTokenizer``.
+(every head in ``HEADS``, chosen by ``HeartBertConfig.classifier_head``) and ``AutoTokenizer``.
 """
 
 from transformers import (
@@ -15,6 +15,7 @@ from transformers import (
 
 from .configuration_heartbert import HeartBertConfig
 from .modeling_heartbert import (
+    HEADS,
     HeartBertForMaskedLM,
     HeartBertForSequenceClassification,
     HeartBertModel,
@@ -41,6 +42,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "HEADS",
     "HeartBertConfig",
     "HeartBertForMaskedLM",
     "HeartBertForSequenceClassification",

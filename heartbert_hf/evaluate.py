@@ -125,7 +125,7 @@ def update_model_card(model_dir: str, task: str, split: str, results: dict, data
 def evaluate(args: EvaluateArguments) -> dict:
     """Run ``heartbert evaluate`` from parsed arguments; returns the results dict written to JSON."""
     from .finetune import load_heartbert_tokenizer, tokenize_split
-    from .heads import load_finetuned
+    from .modeling_heartbert import HeartBertForSequenceClassification
     from .plots import plot_confusion_matrix
     from .tasks import check_label_space, get_task, load_task_data, subsample, task_labels
 
@@ -134,7 +134,7 @@ def evaluate(args: EvaluateArguments) -> dict:
     labels = task_labels(task, args.data_dir)
     check_label_space(info.get("labels"), labels, args.model)
     tokenizer = load_heartbert_tokenizer(args.model)
-    model = load_finetuned(args.model)
+    model = HeartBertForSequenceClassification.from_pretrained(args.model)
     val_records = (info.get("splits") or {}).get("validation") if task.database == "mitdb" else None
     extra = {"skip_missing": True} if info.get("skip_missing_records") and task.database == "ptbxl" else {}
     data = load_task_data(task, args.data_dir, args.cache_dir, validation_records=val_records, seed=info.get("seed", 42), **extra)

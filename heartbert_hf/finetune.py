@@ -109,23 +109,22 @@ def build_model(model: str, head: str, labels: list[str], problem_type: str, ran
     from transformers import set_seed
 
     from .configuration_heartbert import HeartBertConfig
-    from .heads import head_class
+    from .modeling_heartbert import HeartBertForSequenceClassification
 
-    cls = head_class(head)
     config = HeartBertConfig.from_pretrained(model)
     config.num_labels = len(labels)
     config.id2label = dict(enumerate(labels))
     config.label2id = {name: i for i, name in enumerate(labels)}
     config.problem_type = problem_type
+    config.classifier_head = head
     config.lstm_hidden_size = lstm_hidden_size
     config.architectures = None
+    config.check_heads()  # unknown head → ValueError listing the choices
     set_seed(seed)
     if random_init:
-        net = cls(config)
+        net = HeartBertForSequenceClassification(config)
     else:
-        net = cls.from_pretrained(model, config=config)
-    if hasattr(net, "apply_freezing"):
-        net.apply_freezing()
+        net = HeartBertForSequenceClassification.from_pretrained(model, config=config)  # freezing re-applied on load
     return net.to(torch.float32)
 
 
@@ -193,7 +192,7 @@ def make_trainer(model, args: FinetuneArguments, output_dir: str, train, eval_ds
     import torch
     from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
-    from .heads import classification_loss
+    from .modeling_heartbert import classification_loss
 
     class WeightedLossTrainer(Trainer):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):

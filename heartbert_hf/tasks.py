@@ -7,8 +7,9 @@ and uses its label mappings and splits; nothing here re-derives a split at beat 
 task                        examples / labels                         splits (all by record / patient)
 ==========================  ========================================  ====================================
 ``mitdb-aami``              beats, ±0.8 s around the R peak, lead     train = DS1 minus validation records
-                            MLII; AAMI N/S/V/F (Q dropped: 8 beats    (record-wise fold of DS1), test = DS2
-                            in DS1 without paced records)             only when present
+                            MLII, + per-beat RR features; AAMI        (record-wise fold of DS1), test = DS2
+                            N/S/V/F (Q dropped: 8 beats in DS1        only when present (201/202: see below)
+                            without paced records)
 ``ptbxl-superdiagnostic``   10-s 12-lead records; NORM/MI/STTC/CD/HYP  strat_fold 1-8 / 9 / 10
                             (multi-label)
 ``ptbxl-diagnostic``        the 44 diagnostic SCP statements           strat_fold 1-8 / 9 / 10
@@ -20,7 +21,14 @@ task                        examples / labels                         splits (al
 Why ±0.8 s: 577 samples at 360 Hz hold the beat plus most of both neighbouring RR intervals at
 normal rates (the RR context is what separates S from N), stay above the tokenizer's
 ``min_window`` (360 samples) and under its ``window_size`` (4000), so each beat is one window,
-min-max scaled on its own.
+min-max scaled on its own. The RR features (:mod:`heartbert_hf.rhythm`) carry the rhythm
+explicitly; the ``rr_features`` column travels with every beat.
+
+Records 201 (DS1) and 202 (DS2) of MIT-BIH are one patient. The published de Chazal split keeps
+both, and every DS1→DS2 figure in the literature includes 202, so the standard split runs with a
+one-line warning (``TaskSpec.published_shared_groups``); ``strict_patients=True``
+(``heartbert finetune --strict_patients``) drops 202 from the test split instead. Any other patient
+shared between two splits is an error.
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .data.splits import MITDB_PUBLISHED_SHARED_PATIENTS
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +61,9 @@ class TaskSpec:
         primary_metric: metric used for model selection and the headline number.
         builder_kwargs: config fields passed to the builder.
         report_classes: classes the macro averages run over (default: all).
+        published_shared_groups: ``group_column`` values a published split shares between its
+            training and test sides (kept, with a warning; any other shared value is an error).
+        extra_columns: builder columns carried to the model besides the signal (e.g. ``rr_features``).
     """
 
     name: str
@@ -62,6 +75,8 @@ class TaskSpec:
     primary_metric: str
     builder_kwargs: dict = field(default_factory=dict)
     report_classes: tuple[str, ...] | None = None
+    published_shared_groups: tuple[str, ...] = ()
+    extra_columns: tuple[str, ...] = ()
 
     @property
     def multi_label(self) -> bool:
@@ -75,6 +90,7 @@ TASKS: dict[str, TaskSpec] = {
     "mitdb-aami": TaskSpec(
         "mitdb-aami", "mitdb", "beats", "label", SINGLE, "patient_id", "macro_f1",
         {"leads": ["MLII"], "beat_seconds": BEAT_SECONDS}, ("N", "S", "V", "F"),
+        published_shared_groups=MITDB_PUBLISHED_SHARED_PATIENTS, extra_columns=("rr_features",),
     ),
     "ptbxl-superdiagnostic": TaskSpec(
         "ptbxl-superdiagnostic", "ptbxl", "diagnostic", "superdiagnostic", MULTI, "patient_id", "macro_auroc",
@@ -182,6 +198,7 @@ def load_task_data(
     validation_records: list[str] | None = None,
     val_folds: int = 5,
     seed: int = 42,
+    strict_patients: bool = False,
     **builder_overrides,
 ):
     """Load a task as a ``DatasetDict`` with ``signal``, ``sampling_rate``, ``record_id``,
@@ -195,6 +212,8 @@ def load_task_data(
             of a seeded record-wise ``val_folds``-fold split of the DS1 records present).
         val_folds: K of that split.
         seed: its seed.
+        strict_patients: mitdb-aami: drop record 202 (the DS1 patient of 201) from the test split,
+            so that no patient is on both sides; otherwise the published split runs with a warning.
         **builder_overrides: extra builder config fields (e.g. ``skip_missing=True`` for a partial PTB-XL).
     """
     import datasets
@@ -202,6 +221,10 @@ def load_task_data(
     from .data import load_physionet
     from .data.splits import kfold_records
 
+    if strict_patients:
+        if task.database != "mitdb":
+            raise ValueError(f"strict_patients applies to the MIT-BIH DS1/DS2 split; {task.name} splits are patient-disjoint already.")
+        builder_overrides = {**builder_overrides, "strict_patients": True}
     raw = load_physionet(task.database, task.config, data_dir=data_dir, cache_dir=cache_dir, **{**task.builder_kwargs, **builder_overrides})
     labels = task_labels(task, data_dir)
     if task.database == "mitdb" and "validation" not in raw and "train" in raw:
@@ -225,22 +248,38 @@ def load_task_data(
             continue
         ds = _drop_incomplete(raw[split], task)
         ds = _to_label_column(ds, task, labels)
-        keep = ["signal", "sampling_rate", "record_id", "patient_id", "labels"]
+        keep = ["signal", "sampling_rate", "record_id", "patient_id", "labels", *[c for c in task.extra_columns if c in ds.column_names]]
         ds = ds.select_columns(keep)
         out[split] = ds.add_column("example_id", list(range(len(ds))))
-    check_disjoint(out, task.group_column)
+    check_disjoint(out, task.group_column, allowed=() if strict_patients else task.published_shared_groups)
     return out
 
 
-def check_disjoint(splits, column: str = "patient_id") -> dict[str, list[str]]:
-    """Assert that no value of ``column`` (record / patient) is in two splits; return split → values."""
+def check_disjoint(splits, column: str = "patient_id", allowed=()) -> dict[str, list[str]]:
+    """Check that no value of ``column`` (record / patient) is in two splits; return split → values.
+
+    Args:
+        splits: split name → dataset (or anything with ``ds[column]``).
+        column: the grouping column.
+        allowed: values a published split is known to share (MIT-BIH patient "201": records 201 in
+            DS1 and 202 in DS2); they are kept and logged as one warning line.
+
+    Raises:
+        ValueError: any other value in two splits (the evaluation would leak).
+    """
     groups = {name: sorted(set(ds[column])) for name, ds in splits.items()}
     names = list(groups)
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             shared = set(groups[a]) & set(groups[b])
-            if shared:
-                raise ValueError(f"splits {a!r} and {b!r} share {column} {sorted(shared)[:5]}: the evaluation would leak.")
+            known = sorted(shared & set(allowed))
+            if shared - set(known):
+                raise ValueError(f"splits {a!r} and {b!r} share {column} {sorted(shared - set(known))[:5]}: the evaluation would leak.")
+            if known:
+                logger.warning(
+                    "splits %r and %r share %s %s, as the published split does (MIT-BIH 201 in DS1 and 202 in DS2 are one patient); "
+                    "pass --strict_patients to leave 202 out of the test.", a, b, column, known,
+                )
     return groups
 
 

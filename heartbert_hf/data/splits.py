@@ -11,6 +11,14 @@ MITDB_DS2 = ["100", "103", "105", "111", "113", "117", "121", "123", "200", "202
              "212", "213", "214", "219", "221", "222", "228", "231", "232", "233", "234"]
 """de Chazal, O'Dwyer & Reilly (2004) inter-patient split; the paced records are in neither."""
 
+MITDB_SAME_PATIENT = {"202": "201"}
+"""Records from one subject (the MIT-BIH directory: 201 and 202 are the same man). The published
+DS1/DS2 split puts 201 in DS1 and 202 in DS2; every DS1→DS2 result in the literature includes
+both, so the standard split keeps them (with a warning) and ``strict_patients`` drops 202."""
+
+MITDB_PUBLISHED_SHARED_PATIENTS = ("201",)
+"""Patient ids the published DS1/DS2 split shares between its training and test sides."""
+
 MITDB_RECORDS = sorted(MITDB_DS1 + MITDB_DS2 + MITDB_PACED)
 
 PTBXL_FOLDS = {"train": range(1, 9), "validation": (9,), "test": (10,)}
@@ -36,7 +44,8 @@ def kfold_records(records: list[str], n_folds: int, fold: int, seed: int = 42) -
 
 
 def mitdb_splits(
-    available: list[str], n_folds: int | None = None, fold: int = 0, include_paced: bool = False, seed: int = 42
+    available: list[str], n_folds: int | None = None, fold: int = 0, include_paced: bool = False, seed: int = 42,
+    strict_patients: bool = False,
 ) -> dict[str, list[str]]:
     """MIT-BIH splits: ``train`` = DS1, ``test`` = DS2; with ``n_folds`` DS1 is split record-wise
     into ``train`` / ``validation``. Paced records go to ``train`` only if ``include_paced``
@@ -48,6 +57,8 @@ def mitdb_splits(
         fold: the held-out fold.
         include_paced: keep the paced records (in ``train``).
         seed: K-fold seed.
+        strict_patients: drop DS2 records whose patient is also in DS1 (202, see
+            :data:`MITDB_SAME_PATIENT`) for a strictly patient-disjoint test.
     """
     ds1 = MITDB_DS1
     splits: dict[str, list[str]] = {}
@@ -58,7 +69,7 @@ def mitdb_splits(
         splits["train"] = list(ds1)
     if include_paced:
         splits["train"] = splits["train"] + MITDB_PACED
-    splits["test"] = list(MITDB_DS2)
+    splits["test"] = [r for r in MITDB_DS2 if not (strict_patients and r in MITDB_SAME_PATIENT)]
     have = set(available)
     unknown = sorted(have - set(MITDB_RECORDS))
     if unknown:  # e.g. a renamed quick-start record: keep it usable, in train

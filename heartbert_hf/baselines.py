@@ -1,0 +1,94 @@
+"""The features-only classical baseline of the mitdb-aami scorecard (arm ``features``).
+
+Features per beat, after de Chazal et al. (IEEE TBME 51(7), 2004) and Mondéjar-Guerra et al.
+(BSPC 47, 2019), both of which reach their inter-patient results with RR intervals plus a coarse
+sampling of the beat:
+
+* the RR features of :func:`heartbert_hf.rhythm.rr_features` (``rr_features`` column);
+* morphology: lead MLII from :data:`MORPHOLOGY_WINDOW_S` around the R peak (QRS and T wave),
+  minus its median (baseline wander), resampled to :data:`MORPHOLOGY_RATE` Hz
+  (``scipy.signal.resample_poly``); amplitudes stay in mV.
+
+Model: ``StandardScaler`` → ``LogisticRegression(class_weight="balanced")`` (scikit-learn), fitted
+on the training beats only. It sees exactly the beats the encoder arms see (same splits, same
+per-class caps).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MORPHOLOGY_WINDOW_S = (-0.25, 0.45)
+"""Seconds before / after the R peak kept for the morphology features."""
+
+MORPHOLOGY_RATE = 60
+"""Hz the morphology window is resampled to (about 42 values per beat)."""
+
+
+def morphology_features(signals, sampling_rates, r_peak_indices) -> np.ndarray:
+    """Beat morphology vectors, ``(n_beats, n_values)`` float32.
+
+    Args:
+        signals: per beat, ``(leads, samples)`` (the first lead is used) with the R peak at
+            ``r_peak_indices[i]``.
+        sampling_rates: per beat, Hz.
+        r_peak_indices: per beat, the R peak's sample index inside its segment.
+
+    Raises:
+        ValueError: a segment too short to hold :data:`MORPHOLOGY_WINDOW_S` around its R peak
+            (names the beat index).
+    """
+    from scipy.signal import resample_poly
+
+    out = []
+    for i, (sig, fs, r) in enumerate(zip(signals, sampling_rates, r_peak_indices)):
+        lead = np.asarray(sig[0], dtype=np.float64)
+        lo, hi = int(round(r + MORPHOLOGY_WINDOW_S[0] * fs)), int(round(r + MORPHOLOGY_WINDOW_S[1] * fs))
+        if lo < 0 or hi > len(lead):
+            raise ValueError(f"beat {i}: its segment ({len(lead)} samples, R at {r}) does not hold {MORPHOLOGY_WINDOW_S} s around the R peak.")
+        win = lead[lo:hi]
+        win = np.nan_to_num(win - np.nanmedian(win))
+        fs_int = int(round(fs))
+        out.append(resample_poly(win, MORPHOLOGY_RATE, fs_int) if fs_int != MORPHOLOGY_RATE else win)
+    width = min(len(v) for v in out) if out else 0
+    return np.stack([v[:width] for v in out]).astype(np.float32) if out else np.zeros((0, 0), np.float32)
+
+
+def beat_feature_matrix(ds) -> np.ndarray:
+    """RR + morphology features of every beat of a mitdb-aami split, ``(n_beats, n_features)``.
+
+    Args:
+        ds: a split with ``signal``, ``sampling_rate`` and ``rr_features`` (the R peak sits at the
+            centre of each beat window, as :func:`heartbert_hf.tasks.load_task_data` guarantees).
+    """
+    if "rr_features" not in ds.column_names:
+        raise ValueError("the features baseline needs the rr_features column (the mitdb beats builder writes it).")
+    signals = ds["signal"]
+    centres = [len(s[0]) // 2 for s in signals]
+    morph = morphology_features(signals, ds["sampling_rate"], centres)
+    return np.hstack([np.asarray(ds["rr_features"], dtype=np.float32), morph])
+
+
+def fit_features_baseline(x: np.ndarray, y: np.ndarray, n_classes: int, seed: int = 42):
+    """Standardised, class-weighted logistic regression (scikit-learn) on ``(n, features)``.
+
+    Returns:
+        the fitted ``Pipeline``; ``predict_proba`` gives ``(n, n_classes)`` after
+        :func:`baseline_probs` (classes absent from training get probability 0).
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=2000, random_state=seed))
+    model.fit(x, np.asarray(y))
+    model.n_task_classes_ = n_classes
+    return model
+
+
+def baseline_probs(model, x: np.ndarray) -> np.ndarray:
+    """``(n, n_classes)`` class probabilities of a :func:`fit_features_baseline` model."""
+    p = model.predict_proba(x)
+    out = np.zeros((len(x), model.n_task_classes_))
+    out[:, model.classes_.astype(int)] = p
+    return out
