@@ -1,0 +1,253 @@
+"""`heartbert classify-beats`: annotation file, CSV, strip plot, confusion, bad records, any sampling rate."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from conftest import SAMPLE_DIR
+
+SECONDS = 60  # records are cut to their first minute to keep the tests fast
+
+
+def _copy_record(src, dst_dir, seconds: float = SECONDS, fs_out: int | None = None, name: str | None = None):
+    """Write the first ``seconds`` of a sample record (and its .atr) into ``dst_dir``, optionally resampled."""
+    import wfdb
+    from scipy.signal import resample_poly
+
+    name = name or src.name
+    fs = 360
+    stop = int(seconds * fs)
+    ann = wfdb.rdann(str(src), "atr", sampto=stop - 1)
+    if fs_out is None:
+        rec = wfdb.rdrecord(str(src), sampto=stop, physical=False)
+        rec.record_name = name
+        rec.wrsamp(write_dir=str(dst_dir), expanded=False)
+        samples = ann.sample
+    else:
+        rec = wfdb.rdrecord(str(src), sampto=stop)
+        signal = resample_poly(rec.p_signal, fs_out, fs, axis=0)
+        wfdb.wrsamp(name, fs=fs_out, units=rec.units, sig_name=rec.sig_name, p_signal=signal, fmt=["16"] * len(rec.sig_name), write_dir=str(dst_dir))
+        samples = np.round(ann.sample * fs_out / fs).astype(np.int64)
+    wfdb.wrann(name, "atr", samples, symbol=ann.symbol, aux_note=ann.aux_note, fs=fs_out or fs, write_dir=str(dst_dir))
+    return dst_dir / name
+
+
+def _save_classifier(folder, tokenizer, tiny_config, **config_fields):
+    import torch
+
+    from heartbert_hf import HeartBertConfig, HeartBertForSequenceClassification
+
+    labels = ["N", "S", "V", "F"]
+    fields = {"num_labels": 4, "id2label": dict(enumerate(labels)), "label2id": {c: i for i, c in enumerate(labels)}, **config_fields}
+    config = HeartBertConfig(**{**tiny_config.to_dict(), **fields})
+    torch.manual_seed(0)
+    HeartBertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def beat_model_dir(tmp_path_factory, tiny_tokenizer, tiny_config):
+    """A tiny (random) HeartBert beat classifier over N/S/V/F, saved with its tokenizer."""
+    return _save_classifier(tmp_path_factory.mktemp("tiny-beat-classifier"), tiny_tokenizer, tiny_config)
+
+
+@pytest.fixture(scope="module")
+def short_records(tmp_path_factory):
+    """The first minute of sample records 101 and 208, with their reference annotations."""
+    folder = tmp_path_factory.mktemp("records")
+    for name in ("101", "208"):
+        _copy_record(SAMPLE_DIR / name, folder)
+    return folder
+
+
+def _run(argv, capsys):
+    from heartbert_hf.classify_beats import main
+
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _read_csv(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_annotations_round_trip_csv_and_confusion(beat_model_dir, short_records, tmp_path, capsys):
+    import wfdb
+
+    from heartbert_hf.rhythm import RR_FEATURE_NAMES
+
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(["--record", str(short_records / "208"), "--model", str(beat_model_dir), "--output_dir", str(out)], capsys)
+    assert code == 0, stderr
+    ann = wfdb.rdann(str(out / "208"), "hbt")
+    rows = _read_csv(out / "208_beats.csv")
+    assert ann.fs == 360
+    assert len(ann.sample) == len(rows) > 50  # ~70 beats a minute in 208
+    assert set(ann.symbol) <= {"N", "S", "V", "F", "Q"}
+    assert [int(r["sample"]) for r in rows] == ann.sample.tolist()
+    assert [r["label"] for r in rows] == ann.symbol
+    assert list(rows[0]) == ["sample", "time_s", "label", "p_N", "p_S", "p_V", "p_F", *RR_FEATURE_NAMES, "reference", "note"]
+    for row in rows:
+        if row["label"] == "Q":
+            assert row["note"] and row["p_N"] == ""
+        else:
+            p = np.array([float(row[f"p_{c}"]) for c in "NSVF"])
+            assert abs(p.sum() - 1) < 1e-3 and row["label"] == "NSVF"[int(p.argmax())]
+        assert abs(float(row["time_s"]) - int(row["sample"]) / 360) < 1e-3
+    # the reference exists, so the confusion against it is printed; matched beats carry their reference class
+    assert "against 208.atr" in stdout and "(beat detection)" in stdout
+    assert {"N", "V"} <= {r["reference"] for r in rows}
+    png = out / "208_strip.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_reference_beats_at_250_hz_stay_in_the_records_own_samples(beat_model_dir, tmp_path, capsys):
+    import wfdb
+
+    from heartbert_hf.data.labels import aami_class
+
+    (tmp_path / "rec250").mkdir()
+    rec = _copy_record(SAMPLE_DIR / "101", tmp_path / "rec250", fs_out=250)
+    ref = wfdb.rdann(str(rec), "atr")
+    ref_beats = [s for s, sym in zip(ref.sample, ref.symbol) if aami_class(sym) is not None]
+
+    out = tmp_path / "ref"
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(out), "--use_reference_beats"], capsys)
+    assert code == 0, stderr
+    ann = wfdb.rdann(str(out / "101"), "hbt")
+    assert ann.fs == 250 and ann.sample.tolist() == ref_beats
+
+    # detected beats: also in 250 Hz samples, so they match the reference within 150 ms
+    out = tmp_path / "detected"
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(out)], capsys)
+    assert code == 0, stderr
+    detected = wfdb.rdann(str(out / "101"), "hbt").sample
+    assert detected.max() < 250 * SECONDS
+    near = [np.abs(detected - s).min() <= 0.15 * 250 for s in ref_beats]
+    assert np.mean(near) > 0.95
+
+
+def test_folder_goes_past_a_bad_record_and_lists_it(beat_model_dir, short_records, tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "folder"
+    shutil.copytree(short_records, folder)
+    dat = folder / "208.dat"
+    dat.write_bytes(dat.read_bytes()[: dat.stat().st_size // 2])  # truncated signal file
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(["--record", str(folder), "--model", str(beat_model_dir), "--output_dir", str(out)], capsys)
+    assert code == 1
+    assert (out / "101.hbt").is_file() and (out / "101_beats.csv").is_file()
+    assert not (out / "208.hbt").exists()
+    listing = stderr.split("record(s) failed:")[1]
+    assert "208" in listing and "truncated" in listing
+    assert "Traceback" not in stderr
+
+
+def test_on_error_raise_stops_at_the_bad_record(beat_model_dir, short_records, tmp_path):
+    import shutil
+
+    from heartbert_hf.classify_beats import main
+
+    folder = tmp_path / "folder"
+    shutil.copytree(short_records, folder)
+    (folder / "101.dat").write_bytes(b"")
+    with pytest.raises(ValueError, match="truncated"):
+        main(["--record", str(folder), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o"), "--on_error", "raise"])
+
+
+def test_missing_record_and_bad_lead_are_clear_errors(beat_model_dir, short_records, tmp_path, capsys):
+    code, stdout, stderr = _run(["--record", str(tmp_path / "nope"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 2
+    assert "nope" in stderr and "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
+
+    code, stdout, stderr = _run(["--record", str(short_records / "101"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o"), "--lead", "V5"], capsys)
+    assert code == 2
+    assert "101" in stderr and "'V5'" in stderr and "MLII" in stderr
+
+
+def test_unannotated_record_and_missing_model(beat_model_dir, tmp_path, capsys):
+    import wfdb
+
+    (tmp_path / "rec").mkdir()
+    rec = _copy_record(SAMPLE_DIR / "118", tmp_path / "rec", seconds=20)
+    (rec.parent / "118.atr").unlink()
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(out), "--lead", "V1"], capsys)
+    assert code == 0, stderr
+    assert "lead V1" in stdout and "against" not in stdout
+    assert len(wfdb.rdann(str(out / "118"), "hbt").sample) > 10
+
+    code, _, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(out), "--use_reference_beats"], capsys)
+    assert code == 2 and "no reference annotations" in stderr
+
+    code, _, stderr = _run(["--record", str(rec), "--model", str(tmp_path / "no-model"), "--output_dir", str(out)], capsys)
+    assert code == 2 and "no-model" in stderr
+
+
+def test_rhythm_model_gets_the_rr_features_it_names(tiny_tokenizer, tiny_config, short_records, tmp_path, capsys):
+    """A BiLSTM head over two RR features: the features reach it (a model without them would raise)."""
+    from heartbert_hf.classify_beats import classify_segments, load_classifier
+    from heartbert_hf.rhythm import RR_FEATURE_NAMES
+
+    names = ["pre_over_post", "pre_rr_norm"]
+    folder = _save_classifier(
+        tmp_path / "rhythm-model", tiny_tokenizer, tiny_config, classifier_head="bilstm", lstm_hidden_size=8,
+        rhythm_feature_names=names, rhythm_feature_mean=[1.0, 1.0], rhythm_feature_std=[0.2, 0.2],
+    )
+    clf = load_classifier(str(folder))
+    assert clf.rhythm_columns == [RR_FEATURE_NAMES.index(n) for n in names]
+    rng = np.random.default_rng(0)
+    segments = [rng.normal(size=577) for _ in range(3)]
+    rhythm = np.ones((3, len(RR_FEATURE_NAMES)), dtype=np.float32)
+    base = classify_segments(clf, segments, 360, rhythm)
+    rhythm[1, RR_FEATURE_NAMES.index("pre_over_post")] = 0.4  # a premature beat
+    moved = classify_segments(clf, segments, 360, rhythm)
+    assert np.allclose(base[[0, 2]], moved[[0, 2]]) and not np.allclose(base[1], moved[1])
+    assert np.allclose(moved.sum(axis=1), 1.0)
+
+    code, stdout, stderr = _run(["--record", str(short_records / "101"), "--model", str(folder), "--output_dir", str(tmp_path / "out")], capsys)
+    assert code == 0, stderr
+
+
+def test_compare_with_reference_counts_missed_and_extra_beats():
+    from heartbert_hf.classify_beats import compare_with_reference
+
+    fs = 100.0
+    ref = np.array([100, 200, 300, 400])
+    ref_classes = ["N", "V", "S", "N"]
+    # beat at 205 matches 200 (V), 296 matches 300 (S), 400 missed, 600 has no reference, 100 → N
+    beats = np.array([100, 205, 296, 600])
+    labels = ["N", "V", "N", "Q"]
+    comp = compare_with_reference(beats, labels, ref, ref_classes, fs, ["N", "S", "V", "F"])
+    m = dict(zip(comp["rows"], comp["matrix"].tolist()))
+    cols = comp["columns"]
+    assert m["N"][cols.index("N")] == 1 and m["N"][cols.index("missed")] == 1
+    assert m["V"][cols.index("V")] == 1
+    assert m["S"][cols.index("N")] == 1
+    assert m["none"][cols.index("Q")] == 1
+    assert comp["se"]["N"] == 0.5 and comp["ppv"]["N"] == 0.5 and comp["se"]["V"] == 1.0 and comp["se"]["S"] == 0.0
+    assert comp["se"]["F"] is None and comp["ppv"]["F"] is None
+    assert comp["detection_se"] == 0.75 and comp["detection_ppv"] == 0.75
+    assert comp["matched_reference"] == ["N", "V", "S", ""]
+
+
+def test_plot_beat_labels(tmp_path):
+    from heartbert_hf.plots import plot_beat_labels
+
+    t = np.arange(0, 12, 1 / 250)
+    signal = np.sin(2 * np.pi * 1.2 * t)
+    beats = np.arange(50, len(t), 200)
+    labels = ["N", "V"] * (len(beats) // 2) + ["N"] * (len(beats) % 2)
+    png = plot_beat_labels(signal, 250, beats, labels, tmp_path / "s.png", start_s=1, seconds=5, title="record x, lead MLII", reference_labels=["N"] * len(beats))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="labels"):
+        plot_beat_labels(signal, 250, beats, labels[:-1], tmp_path / "bad.png")
+    with pytest.raises(ValueError, match="outside the signal"):
+        plot_beat_labels(signal, 250, beats, labels, tmp_path / "bad.png", start_s=100)
