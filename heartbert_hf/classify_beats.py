@@ -481,7 +481,7 @@ def run(args: ClassifyBeatsArguments) -> tuple[list[RecordResult], list[tuple[st
             if args.on_error == "raise":
                 raise
             reason = " ".join(str(err).split()) or type(err).__name__
-            if path.name not in reason:
+            if not reason.startswith(f"record {path.name}"):
                 reason = f"record {path.name}: {reason}"
             failures.append((str(path), reason))
             print(f"heartbert classify-beats: skipped {reason}", file=sys.stderr)
