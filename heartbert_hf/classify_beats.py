@@ -71,6 +71,7 @@ class ClassifyBeatsArguments:
     plot_seconds: float = field(default=10.0, metadata={"help": "length of the strip plot in seconds"})
     plot_start: float | None = field(default=None, metadata={"help": "start of the strip plot in seconds (default: the stretch with the most non-N beats)"})
     batch_size: int = field(default=64, metadata={"help": "sequences per forward pass"})
+    precision: str = field(default="fp32", metadata={"help": "fp32 | bf16 | int8 (dynamic quantization, CPU only); a GPU is used when torch sees one"})
     max_length: int = field(default=0, metadata={"help": "tokens per sequence (0: the model's positions - 2, at most 512)"})
     on_error: str = field(default="skip", metadata={"help": "skip: report a bad record in one line and go on; raise: stop with its traceback"})
     torch_threads: int = field(default=0, metadata={"help": "torch CPU threads (0: half the usable cores, at least 1; 1 measured fastest on a busy 2-core machine)"})
@@ -85,7 +86,6 @@ class BeatClassifier:
     labels: list[str]
     max_length: int
     rhythm_columns: list[int] | None  # columns of rhythm.rr_features the model takes, in its order
-    device: object
 
 
 @dataclass
@@ -114,7 +114,6 @@ def load_classifier(model: str | None, max_length: int = 0) -> BeatClassifier:
     Raises:
         ValueError: no model / tokenizer there, or its labels are not AAMI beat classes.
     """
-    import torch
     from transformers import AutoModelForSequenceClassification
 
     from . import HeartBertTokenizer
@@ -141,16 +140,15 @@ def load_classifier(model: str | None, max_length: int = 0) -> BeatClassifier:
     limit = int(net.config.max_position_embeddings) - 2
     if max_length > limit:
         raise ValueError(f"max_length {max_length} exceeds the model's {limit} token positions.")
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return BeatClassifier(
-        model=net.eval().to(device), tokenizer=tokenizer, labels=labels,
+        model=net.eval(), tokenizer=tokenizer, labels=labels,
         max_length=int(max_length) if max_length else min(limit, 512),
-        rhythm_columns=[RR_FEATURE_NAMES.index(n) for n in names] or None, device=device,
+        rhythm_columns=[RR_FEATURE_NAMES.index(n) for n in names] or None,
     )
 
 
-def classify_segments(clf: BeatClassifier, segments: list[np.ndarray], sampling_rate: float, rhythm: np.ndarray | None, batch_size: int = 64) -> np.ndarray:
-    """Class probabilities of beat segments.
+def classify_segments(clf: BeatClassifier, segments: list[np.ndarray], sampling_rate: float, rhythm: np.ndarray | None, batch_size: int = 64, precision: str = "fp32") -> np.ndarray:
+    """Class probabilities of beat segments, through :func:`heartbert_hf.inference.predict_proba`.
 
     Args:
         clf: the loaded classifier.
@@ -158,36 +156,24 @@ def classify_segments(clf: BeatClassifier, segments: list[np.ndarray], sampling_
         sampling_rate: Hz of the segments.
         rhythm: ``(n_beats, n_features)`` RR features in ``rhythm.RR_FEATURE_NAMES`` order, or ``None``.
         batch_size: sequences per forward pass.
+        precision: ``fp32``, ``bf16`` or ``int8`` (CPU), see :mod:`heartbert_hf.inference`.
 
     Returns:
-        ``(n_beats, n_classes)`` probabilities; the mean over a beat's sequences; a NaN row for a
+        ``(n_beats, n_classes)`` probabilities: the mean over a beat's sequences; a NaN row for a
         flat (constant) segment, which has no sequence.
     """
-    import torch
+    from .inference import predict_proba
 
     probs = np.full((len(segments), len(clf.labels)), np.nan)
     if not segments:
         return probs
     enc = clf.tokenizer(ecg=segments, sampling_rate=sampling_rate, truncation=True, max_length=clf.max_length, drop_flat=True)
     owner = np.asarray(enc["overflow_to_sample_mapping"], dtype=np.int64)  # (n_sequences,) beat index
-    chunks = []
-    with torch.no_grad():
-        for start in range(0, len(owner), batch_size):
-            batch = clf.tokenizer.pad({"input_ids": enc["input_ids"][start : start + batch_size]}, return_tensors="pt")
-            inputs = {k: v.to(clf.device) for k, v in batch.items()}
-            if clf.rhythm_columns is not None:
-                feats = rhythm[owner[start : start + batch_size]][:, clf.rhythm_columns]  # (batch, n_features)
-                inputs["rhythm_features"] = torch.as_tensor(feats, dtype=torch.float32, device=clf.device)
-            logits = clf.model(**inputs).logits.float()  # (batch, classes)
-            chunks.append(torch.softmax(logits, dim=-1).cpu().numpy())
-    if not chunks:
+    if not len(owner):
         return probs
-    seq_probs = np.concatenate(chunks)
-    sums = np.zeros_like(probs)
-    np.add.at(sums, owner, seq_probs)
-    counts = np.bincount(owner, minlength=len(segments))
-    has = counts > 0
-    probs[has] = sums[has] / counts[has, None]
+    features = None if clf.rhythm_columns is None else rhythm[owner][:, clf.rhythm_columns]  # (n_sequences, n_features)
+    beats, beat_probs = predict_proba(clf.model, enc, owner, batch_size=batch_size, precision=precision, rhythm_features=features)
+    probs[beats] = beat_probs
     return probs
 
 
@@ -399,7 +385,7 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
         idx = ok_idx[start : start + chunk]
         lo, hi = samples[idx[0]] - half, samples[idx[-1]] + half + 1  # the stretch these whole windows span
         segments = list(beat_segments(signal[lo:hi], fs, samples[idx] - lo, BEAT_SECONDS)[:, 0])  # (beats, width)
-        probs[idx] = classify_segments(clf, segments, fs, rhythm[idx], args.batch_size)
+        probs[idx] = classify_segments(clf, segments, fs, rhythm[idx], args.batch_size, args.precision)
         if progress is not None:
             progress.update(len(idx))
     flat = ok & np.isnan(probs).any(axis=1)
@@ -464,8 +450,12 @@ def run(args: ClassifyBeatsArguments) -> tuple[list[RecordResult], list[tuple[st
     import torch
     from tqdm.auto import tqdm
 
+    from .inference import PRECISIONS
+
     if args.on_error not in ("skip", "raise"):
         raise ValueError(f"--on_error must be skip or raise, got {args.on_error!r}.")
+    if args.precision not in PRECISIONS:
+        raise ValueError(f"--precision must be one of {PRECISIONS}, got {args.precision!r}.")
     if args.plot_seconds <= 0:
         raise ValueError(f"--plot_seconds must be positive, got {args.plot_seconds}.")
     torch.set_num_threads(args.torch_threads or default_threads())
