@@ -251,3 +251,22 @@ def test_plot_beat_labels(tmp_path):
         plot_beat_labels(signal, 250, beats, labels[:-1], tmp_path / "bad.png")
     with pytest.raises(ValueError, match="outside the signal"):
         plot_beat_labels(signal, 250, beats, labels, tmp_path / "bad.png", start_s=100)
+
+
+@pytest.mark.slow
+def test_whole_sample_and_a_ds1_record_round_trip(beat_model_dir, shared_physionet, tmp_path, capsys):
+    """The issue's check: the shipped sample and a full 30-min DS1 record give annotations rdann reads back."""
+    import wfdb
+
+    from heartbert_hf.data.labels import aami_class
+
+    for record in (SAMPLE_DIR / "208", shared_physionet / "mitdb" / "119"):
+        out = tmp_path / record.name
+        code, stdout, stderr = _run(["--record", str(record), "--model", str(beat_model_dir), "--output_dir", str(out)], capsys)
+        assert code == 0, stderr
+        ann = wfdb.rdann(str(out / record.name), "hbt")
+        ref = wfdb.rdann(str(record), "atr")
+        n_ref = sum(aami_class(s) is not None for s in ref.symbol)
+        assert abs(len(ann.sample) - n_ref) < 0.05 * n_ref  # the detector finds about as many beats as the reference
+        assert len(_read_csv(out / f"{record.name}_beats.csv")) == len(ann.sample)
+        assert f"against {record.name}.atr" in stdout
