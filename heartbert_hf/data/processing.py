@@ -25,6 +25,8 @@ class EcgTokenizeFunction:
     window longer than ``max_length`` tokens is split into several sequences (no tokens dropped).
     The other columns are repeated onto every row they produced. Constant (flat, lead-off) windows
     are skipped. The object pickles (``num_proc``) and hashes deterministically (map cache).
+    A window holding NaN (invalid WFDB samples) raises the tokenizer's ``ValueError`` prefixed with
+    the example's ``record_id`` and ``start``.
 
     Args:
         tokenizer: a fitted ``HeartBertTokenizer``.
@@ -46,10 +48,20 @@ class EcgTokenizeFunction:
         if not batch["signal"]:
             return {c: [] for c in keep + ["input_ids", "attention_mask", "lead_index", "window_index"]}
         signals = [np.asarray(signal, dtype=np.float64) for signal in batch["signal"]]
-        enc = self.tokenizer(
-            ecg=signals, sampling_rate=[float(fs) for fs in batch["sampling_rate"]], drop_flat=True,
-            truncation=True, max_length=self.max_length,
-        )
+        try:
+            enc = self.tokenizer(
+                ecg=signals, sampling_rate=[float(fs) for fs in batch["sampling_rate"]], drop_flat=True,
+                truncation=True, max_length=self.max_length,
+            )
+        except ValueError as err:
+            bad = next((i for i, signal in enumerate(signals) if not np.isfinite(signal).all()), None)
+            if bad is None:
+                raise
+            where = ", ".join(f"{c} {batch[c][bad]!r}" for c in ("record_id", "start") if c in batch) or f"item {bad} of the batch"
+            raise ValueError(
+                f"example with {where}: {err} (WFDB invalid samples are read as NaN, as wfdb.rdrecord does: drop or "
+                "interpolate those windows before tokenizing, e.g. ds.filter on np.isfinite(signal).all())."
+            ) from err
         out = {c: [batch[c][example] for example in enc["overflow_to_sample_mapping"]] for c in keep}
         for key in ("input_ids", "attention_mask", "lead_index", "window_index"):
             out[key] = list(enc[key])

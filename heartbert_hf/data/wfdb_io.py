@@ -1,16 +1,38 @@
-"""Reading WFDB records with validation, and locating PhysioNet files (local copy or download).
+"""Reading WFDB records through ``wfdb``, with checks on top, and locating PhysioNet files.
 
-Every reader in :mod:`heartbert_hf.data` goes through :func:`read_record`, which checks the header
-against the ``.dat`` file before trusting it:
+Every reader in :mod:`heartbert_hf.data` (the builders, ``heartbert embed``) goes through
+:func:`read_record`. It returns what ``wfdb.rdrecord`` reads, in physical units, or refuses with a
+``ValueError`` / ``FileNotFoundError`` that names the record, the file or signal, and what is wrong:
 
-* a missing header or ``.dat`` raises ``FileNotFoundError`` naming the file;
-* a ``.dat`` shorter than the header's ``sig_len`` raises ``ValueError`` ("truncated");
-* a ``.dat`` longer than the header declares, or samples whose checksum differs from the header's,
-  raises ``ValueError`` ("header/sample mismatch").
+* **Checks before reading** (:func:`check_record_files`, also run by the builders before generating):
+  a missing ``.hea``, ``.dat`` or segment header → ``FileNotFoundError`` naming the file; a signal
+  file shorter than the header's sample count → ``ValueError("truncated ...")``; longer →
+  ``ValueError("header/sample mismatch ...")``. Sizes are computed per storage format (8, 16, 24,
+  32, 61, 80, 160: whole bytes; 212: 2 samples in 3 bytes; 310 / 311: 3 samples in 4 bytes),
+  with every signal's samples per frame, the byte offset and the skew. FLAC files (508 / 516 / 524,
+  read by ``wfdb`` through ``soundfile``) have no predictable size: their decoded sample count is
+  checked instead.
+* **Reading**: ``wfdb.rdrecord(..., smooth_frames=False)``, i.e. every sample of every signal in
+  physical units, as ``wfdb`` computes them: the invalid-sample code of each format (-32768 in
+  format 16, -2048 in 212, ...) is NaN. Then each signal's sample count and its checksum (the
+  header's 16-bit sum of the digital samples, recovered exactly from the values) are checked.
+  The tokenizer refuses NaN with an error naming the lead and sample, so invalid samples are never
+  turned into voltages.
+* **Multi-segment records** (a master header listing segment records, fixed or variable layout) are
+  read whole: every segment is checked as above and ``wfdb`` joins them (NaN where a variable-layout
+  segment lacks a signal, and over null ``~`` segments).
+* **Multi-frequency records** (signals with more than one sample per frame): each signal's rate is
+  ``fs x samples per frame``. The selected leads are returned at their own rate, sample for sample,
+  when they share one; leads at different rates are refused (the tokenizer takes one rate per ECG),
+  with the leads of each rate named so that ``leads=[...]`` picks one rate.
+* **Headers without a sample count**: the length is inferred from the signal file size, as ``wfdb``
+  does; every signal file of the record must then hold the same number of frames.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -18,12 +40,24 @@ from pathlib import Path
 
 import numpy as np
 
+logger = logging.getLogger(__name__)
+
 PHYSIONET_BASE_URL = "https://physionet.org/files"
 BASE_URL_ENV = "HEARTBERT_PHYSIONET_BASE_URL"
 """Environment variable overriding :data:`PHYSIONET_BASE_URL` (e.g. a mirror or a loopback test server)."""
 
-# bytes per sample of the WFDB storage formats we accept (212 packs two 12-bit samples in 3 bytes)
-_BYTES_PER_SAMPLE = {"8": 1.0, "16": 2.0, "61": 2.0, "80": 1.0, "160": 2.0, "212": 1.5, "24": 3.0, "32": 4.0}
+_BYTES_PER_SAMPLE = {"8": 1, "16": 2, "24": 3, "32": 4, "61": 2, "80": 1, "160": 2}
+"""Storage formats with whole bytes per sample (WFDB signal(5))."""
+
+_PACKED = {"212": (2, 3), "310": (3, 4), "311": (3, 4)}
+"""Bit-packed formats: (samples, bytes) per block (WFDB signal(5))."""
+
+FLAC_FORMATS = ("508", "516", "524")
+"""FLAC-compressed formats (WFDB 10.7): read by ``wfdb`` through ``soundfile``."""
+
+_INVALID_SAMPLE = {"80": -(2**7), "508": -(2**7), "310": -(2**9), "311": -(2**9), "212": -(2**11), "16": -(2**15),
+                   "61": -(2**15), "160": -(2**15), "516": -(2**15), "24": -(2**23), "524": -(2**23), "32": -(2**31)}
+"""The invalid-sample code of each format (WFDB signal(5); format 8 has none): ``wfdb`` reads it as NaN."""
 
 
 @dataclass
@@ -32,8 +66,9 @@ class WfdbRecord:
 
     Attributes:
         record_id: the record name (e.g. ``"101"``).
-        signal: physical units, float32, ``(leads, samples)``.
-        sampling_rate: Hz.
+        signal: physical units, float32, ``(leads, samples)``; NaN where the file holds the
+            invalid-sample code (as ``wfdb.rdrecord``), or where a segment lacks the signal.
+        sampling_rate: Hz, of the returned leads (``fs x samples per frame``).
         lead_names: one name per row of ``signal``.
         units: physical unit per lead.
         comments: the header's comment lines.
@@ -53,21 +88,32 @@ def base_url(override: str | None = None) -> str:
     return url.rstrip("/")
 
 
-def _expected_bytes(fmt: str, n_samples: int, n_sig_in_file: int) -> int:
-    if fmt not in _BYTES_PER_SAMPLE:
-        raise ValueError(f"unsupported WFDB storage format {fmt!r}; supported: {sorted(_BYTES_PER_SAMPLE)}.")
-    return int(np.ceil(_BYTES_PER_SAMPLE[fmt] * n_samples * n_sig_in_file))
+# ---------------------------------------------------------------------------------------- file checks
+def _byte_range(fmt: str, n_samples: int) -> tuple[int, int]:
+    """Fewest and most bytes a file of ``n_samples`` samples in ``fmt`` may hold (padding of the last block)."""
+    if fmt in _BYTES_PER_SAMPLE:
+        size = n_samples * _BYTES_PER_SAMPLE[fmt]
+        return size, size
+    per_block, block_bytes = _PACKED[fmt]
+    whole = block_bytes * math.ceil(n_samples / per_block)
+    if fmt == "310" and n_samples % 3 == 2:
+        return whole, whole  # wfdb reads the whole last block
+    return math.ceil(n_samples * block_bytes / per_block), whole
 
 
-def check_record_files(path: str | os.PathLike):
-    """Validate a record's header and ``.dat`` sizes without reading samples; return the header.
+def _bytes_per_sample(fmt: str) -> float:
+    if fmt in _BYTES_PER_SAMPLE:
+        return float(_BYTES_PER_SAMPLE[fmt])
+    per_block, block_bytes = _PACKED[fmt]
+    return block_bytes / per_block
 
-    Args:
-        path: the record path without extension (e.g. ``data/mitdb/101``).
+
+def read_header(path: str | os.PathLike):
+    """Parse a record's header with ``wfdb.rdheader``: a ``wfdb.Record``, or a ``wfdb.MultiRecord``.
 
     Raises:
-        FileNotFoundError: the ``.hea`` or a ``.dat`` file is missing.
-        ValueError: a ``.dat`` is shorter (truncated) or longer (header/sample mismatch) than the header says.
+        FileNotFoundError: no ``<path>.hea``.
+        ValueError: the header cannot be parsed, or declares no signals.
     """
     import wfdb
 
@@ -78,35 +124,207 @@ def check_record_files(path: str | os.PathLike):
     try:
         header = wfdb.rdheader(str(path))
     except Exception as err:  # wfdb raises assorted errors on a malformed header
-        raise ValueError(f"cannot parse WFDB header {hea}: {err}") from err
-    if not header.sig_len:
-        raise ValueError(f"WFDB header {hea} declares no samples (sig_len={header.sig_len}).")
+        raise ValueError(f"cannot parse WFDB header {hea}: {type(err).__name__}: {err}") from err
+    if not header.n_sig:
+        raise ValueError(f"WFDB header {hea} declares no signals.")
+    return header
+
+
+def _is_multi_segment(header) -> bool:
+    return getattr(header, "seg_name", None) is not None
+
+
+def _check_signal_files(path: Path, header) -> int | None:
+    """Check a single-segment record's signal files against its header; return its sample count
+    (frames), inferred from the file sizes when the header gives none (``None`` for FLAC files)."""
+    hea = path.with_name(path.name + ".hea")
+    if header.sig_len == 0:
+        raise ValueError(f"WFDB header {hea} declares 0 samples (sig_len=0).")
     by_file: dict[str, list[int]] = {}
-    for i, name in enumerate(header.file_name):
-        by_file.setdefault(name, []).append(i)
+    for ch, name in enumerate(header.file_name):
+        by_file.setdefault(name, []).append(ch)
+    max_skew = max([int(s or 0) for s in (header.skew or [])] + [0])
+    inferred: dict[str, int] = {}
     for name, channels in by_file.items():
         dat = path.parent / name
         if not dat.is_file():
             raise FileNotFoundError(f"signal file {dat} of record {path.name} is missing (named in {hea}).")
-        fmt = str(header.fmt[channels[0]])
+        formats = {str(header.fmt[ch]) for ch in channels}
+        if len(formats) > 1:
+            raise ValueError(f"signal file {dat} of record {path.name} mixes storage formats {sorted(formats)} ({hea}).")
+        fmt = formats.pop()
+        if fmt in FLAC_FORMATS:
+            if header.sig_len is None:
+                raise ValueError(
+                    f"record {path.name}: FLAC signal file {dat.name} (format {fmt}) and no sample count in {hea.name}: "
+                    "wfdb cannot infer the length of a compressed file; add the sample count to the header's record line."
+                )
+            continue  # compressed: the decoded sample count is checked after reading
+        if fmt not in _BYTES_PER_SAMPLE and fmt not in _PACKED:
+            supported = sorted([*_BYTES_PER_SAMPLE, *_PACKED, *FLAC_FORMATS], key=int)
+            raise ValueError(f"record {path.name}: unsupported WFDB storage format {fmt!r} of {dat.name}; supported: {supported}.")
+        samples_per_frame = sum(int(header.samps_per_frame[ch] or 1) for ch in channels)
         offset = int(header.byte_offset[channels[0]] or 0)
-        expected = _expected_bytes(fmt, header.sig_len, len(channels)) + offset
-        actual = dat.stat().st_size
-        if actual < expected:
-            have = int((actual - offset) / (_BYTES_PER_SAMPLE[fmt] * len(channels)))
+        size = dat.stat().st_size
+        if header.sig_len is None:  # wfdb infers the length from the first file: whole frames
+            inferred[name] = int((size - offset) / (_bytes_per_sample(fmt) * samples_per_frame))
+            continue
+        low, _ = _byte_range(fmt, header.sig_len * samples_per_frame)
+        _, high = _byte_range(fmt, (header.sig_len + max_skew) * samples_per_frame)
+        low, high = low + offset, high + offset
+        frame_bytes = _bytes_per_sample(fmt) * samples_per_frame
+        if size < low:
             raise ValueError(
-                f"truncated signal file {dat}: {actual} bytes, but header {hea.name} declares {header.sig_len} samples "
-                f"x {len(channels)} signals in format {fmt} = {expected} bytes (the file holds ~{have} samples). "
-                "Re-download the record."
+                f"truncated signal file {dat}: {size} bytes, but header {hea.name} declares {header.sig_len} samples "
+                f"x {len(channels)} signal(s) in format {fmt} = {low} bytes (the file holds ~{int((size - offset) / frame_bytes)} "
+                "samples). Re-download the record."
             )
-        # format 212 pads an odd sample count to a whole byte triple
-        if actual > expected + 2:
-            have = int((actual - offset) / (_BYTES_PER_SAMPLE[fmt] * len(channels)))
+        if size > high:
             raise ValueError(
-                f"header/sample mismatch for {dat}: it holds ~{have} samples per signal but header {hea.name} "
-                f"declares sig_len={header.sig_len} ({expected} bytes expected, {actual} found)."
+                f"header/sample mismatch for {dat}: it holds ~{int((size - offset) / frame_bytes)} samples per signal but "
+                f"header {hea.name} declares sig_len={header.sig_len} ({high} bytes expected, {size} found)."
             )
+    if header.sig_len is not None:
+        return header.sig_len
+    if len(set(inferred.values())) > 1:
+        raise ValueError(
+            f"header/sample mismatch for record {path.name}: {hea.name} gives no sample count and its signal files hold "
+            f"different numbers of samples: {inferred}."
+        )
+    length = next(iter(inferred.values()))
+    if length == 0:
+        raise ValueError(f"record {path.name}: {hea.name} gives no sample count and its signal files hold no whole sample.")
+    return length
+
+
+def _check_segments(path: Path, header) -> None:
+    """Check every segment of a multi-segment record (headers, lengths, signal files)."""
+    hea = path.with_name(path.name + ".hea")
+    total = sum(int(n) for n in header.seg_len)
+    if header.sig_len is None:
+        raise ValueError(
+            f"multi-segment header {hea} gives no total sample count (wfdb cannot read such a record); "
+            f"add it to its record line (its segments hold {total} samples)."
+        )
+    if total != header.sig_len:
+        raise ValueError(
+            f"header/sample mismatch for multi-segment record {path.name}: its segments hold {total} samples, "
+            f"the record line of {hea.name} declares {header.sig_len}."
+        )
+    for i, (name, length) in enumerate(zip(header.seg_name, header.seg_len)):
+        if name == "~":
+            if header.layout == "fixed":
+                raise ValueError(
+                    f"multi-segment record {path.name}: null segment '~' (segment {i}) in a fixed-layout record is not "
+                    "supported (wfdb cannot read it); a variable layout (a layout header as segment 0) allows gaps."
+                )
+            continue
+        seg_path = path.parent / name
+        if not seg_path.with_name(name + ".hea").is_file():
+            raise FileNotFoundError(f"segment header {seg_path}.hea of multi-segment record {path.name} is missing (named in {hea}).")
+        seg = read_header(seg_path)
+        if _is_multi_segment(seg):
+            raise ValueError(f"segment {name} of record {path.name} is itself a multi-segment record: not a valid WFDB record.")
+        if i == 0 and header.layout == "variable":
+            continue  # the layout header: signal names only, no samples
+        seg_len = _check_signal_files(seg_path, seg)
+        if seg_len is not None and seg_len != int(length):
+            raise ValueError(
+                f"header/sample mismatch for segment {name} of record {path.name}: it holds {seg_len} samples, "
+                f"{hea.name} lists {int(length)}."
+            )
+
+
+def check_record_files(path: str | os.PathLike):
+    """Validate a record's header(s) and signal file sizes without reading samples; return the header.
+
+    Args:
+        path: the record path without extension (e.g. ``data/mitdb/101``); a multi-segment record's
+            master header checks each segment.
+
+    Returns:
+        The ``wfdb.Record`` (or ``wfdb.MultiRecord``) header.
+
+    Raises:
+        FileNotFoundError: the ``.hea``, a signal file or a segment header is missing.
+        ValueError: an unparsable header, a signal file shorter (``truncated``) or longer
+            (``header/sample mismatch``) than declared, an unsupported storage format, or a
+            record layout ``wfdb`` cannot read.
+    """
+    path = Path(path)
+    header = read_header(path)
+    if _is_multi_segment(header):
+        _check_segments(path, header)
+    else:
+        _check_signal_files(path, header)
     return header
+
+
+# ---------------------------------------------------------------------------------------- reading
+def _verify_samples(where: str, rec, n_frames: int, verify_checksum: bool) -> None:
+    """Check what wfdb read (``rec.e_p_signal``, one array per signal) against the header: each
+    signal's sample count, and its checksum over the digital samples (recovered exactly as
+    ``round(value x gain + baseline)``, the invalid-sample code where the value is NaN)."""
+    checksums = rec.checksum or [None] * rec.n_sig
+    for k, values in enumerate(rec.e_p_signal):
+        name = rec.sig_name[k]
+        want = n_frames * int(rec.samps_per_frame[k] or 1)
+        if len(values) < want:
+            raise ValueError(f"truncated record {where}: signal {name!r} holds {len(values)} samples, the header declares {want}.")
+        if len(values) > want:
+            raise ValueError(f"header/sample mismatch for record {where}, signal {name!r}: {len(values)} samples read, {want} declared.")
+        if not verify_checksum or checksums[k] is None:
+            continue
+        digital = np.round(values * float(rec.adc_gain[k]) + float(rec.baseline[k]))
+        invalid = np.isnan(digital)
+        if invalid.any():
+            digital[invalid] = _INVALID_SAMPLE.get(str(rec.fmt[k]), 0)
+        got = int(digital.astype(np.int64).sum()) % 65536
+        if got != int(checksums[k]) % 65536:
+            raise ValueError(
+                f"header/sample mismatch for record {where}, signal {name!r}: sample checksum {got} != header "
+                f"checksum {int(checksums[k]) % 65536} (corrupt or altered signal file)."
+            )
+
+
+def _rdrecord(path: Path, **kwargs):
+    """``wfdb.rdrecord`` in physical units, every sample of every signal (``e_p_signal``), float64."""
+    import wfdb
+
+    try:
+        return wfdb.rdrecord(str(path), physical=True, smooth_frames=False, return_res=64, **kwargs)
+    except Exception as err:  # wfdb/soundfile raise assorted errors on damaged files
+        raise ValueError(f"wfdb cannot read record {path}: {type(err).__name__}: {err} (truncated or corrupt signal file?)") from err
+
+
+def _read_single_segment(path: Path, header, channels: list[int], verify_checksum: bool):
+    """Read ``channels`` of a single-segment record: a ``wfdb.Record`` with ``e_p_signal``."""
+    rec = _rdrecord(path, channels=channels)
+    _verify_samples(str(path), rec, int(rec.sig_len if header.sig_len is None else header.sig_len), verify_checksum)
+    return rec
+
+
+def _read_multi_segment(path: Path, verify_checksum: bool):
+    """Read a whole multi-segment record: a ``wfdb.Record`` with ``e_p_signal``, joined as ``wfdb.rdrecord`` does."""
+    multi = _rdrecord(path, m2s=False)
+    for seg, name, length in zip(multi.segments, multi.seg_name, multi.seg_len):
+        if seg is not None and int(length) > 0:  # not a null segment nor the layout header
+            _verify_samples(f"{path} (segment {name})", seg, int(length), verify_checksum)
+    try:
+        return multi.multi_to_single(physical=True, expanded=True, return_res=64)
+    except Exception as err:
+        raise ValueError(f"wfdb cannot join the segments of record {path}: {type(err).__name__}: {err}") from err
+
+
+def _lead_indices(record_name: str, names: list[str], leads: list[str] | None) -> list[int]:
+    if leads is None:
+        return list(range(len(names)))
+    if isinstance(leads, str):
+        raise TypeError(f"leads must be a list of lead names, got the string {leads!r}.")
+    missing = [lead for lead in leads if lead not in names]
+    if missing:
+        raise ValueError(f"record {record_name} has no lead(s) {missing}; its leads are {names}.")
+    return [names.index(lead) for lead in leads]
 
 
 def read_record(
@@ -114,60 +332,54 @@ def read_record(
     leads: list[str] | None = None,
     verify_checksum: bool = True,
 ) -> WfdbRecord:
-    """Read and validate one WFDB record.
+    """Read and validate one WFDB record (see the module doc for what is checked and supported).
 
     Args:
-        path: the record path without extension.
+        path: the record path without extension (a single-segment record or a multi-segment master).
         leads: lead (signal) names to keep, in this order; ``None`` keeps all.
-        verify_checksum: compare each signal's sample sum with the header checksum.
+        verify_checksum: compare each signal's 16-bit sample sum with the header checksum.
 
     Returns:
-        A :class:`WfdbRecord` with the physical signal as float32 ``(leads, samples)``.
+        A :class:`WfdbRecord`: ``signal`` float32 ``(leads, samples)`` in physical units, equal to
+        ``wfdb.rdrecord(path, smooth_frames=False).e_p_signal`` (cast to float32), NaN at invalid
+        samples; ``sampling_rate`` = ``fs x samples per frame`` of the leads.
 
     Raises:
-        FileNotFoundError, ValueError: see :func:`check_record_files`; also an unknown lead name
-            or a checksum mismatch (corrupt samples).
+        FileNotFoundError: a header, signal file or segment header is missing.
+        ValueError: see :func:`check_record_files`; also an unknown lead name, a sample count or
+            checksum that differs from the header (``truncated`` / ``header/sample mismatch``),
+            a file ``wfdb`` cannot decode, or selected leads at different sampling rates.
+        TypeError: ``leads`` is a string.
     """
-    import wfdb
-
     path = Path(path)
     header = check_record_files(path)
-    names = list(header.sig_name)
-    if leads is not None:
-        missing = [lead for lead in leads if lead not in names]
-        if missing:
-            raise ValueError(f"record {path.name} has no lead(s) {missing}; its leads are {names}.")
-        channels = [names.index(lead) for lead in leads]
+    if _is_multi_segment(header):
+        rec = _read_multi_segment(path, verify_checksum)
+        keep = _lead_indices(path.name, list(rec.sig_name), leads)
     else:
-        channels = list(range(len(names)))
-    try:
-        rec = wfdb.rdrecord(str(path), channels=channels, physical=False, return_res=32)
-    except Exception as err:
-        raise ValueError(f"cannot read WFDB record {path}: {err}") from err
-    digital = np.asarray(rec.d_signal, dtype=np.int64)
-    if digital.shape[0] != header.sig_len:
+        channels = _lead_indices(path.name, list(header.sig_name), leads)
+        rec = _read_single_segment(path, header, channels, verify_checksum)
+        keep = list(range(len(channels)))
+    names = [rec.sig_name[i] for i in keep]
+    per_frame = [int(rec.samps_per_frame[i] or 1) for i in keep]
+    if len(set(per_frame)) > 1:
+        by_rate: dict[float, list[str]] = {}
+        for name, spf in zip(names, per_frame):
+            by_rate.setdefault(float(rec.fs) * spf, []).append(name)
+        rates = "; ".join(f"{rate:g} Hz: {lead_list}" for rate, lead_list in sorted(by_rate.items()))
         raise ValueError(
-            f"header/sample mismatch for record {path.name}: header declares {header.sig_len} samples, read {digital.shape[0]}."
+            f"record {path.name} is multi-frequency and the selected leads have different sampling rates ({rates}). "
+            "HeartBert takes one rate per ECG: pass leads=[...] with leads of one rate "
+            f"(e.g. leads={by_rate[max(by_rate)]})."
         )
-    if verify_checksum and header.checksum is not None:
-        sums = digital.sum(axis=0) % 65536
-        for col, ch in enumerate(channels):
-            want = header.checksum[ch]
-            if want is not None and int(sums[col]) != int(want) % 65536:
-                raise ValueError(
-                    f"header/sample mismatch for record {path.name}, signal {names[ch]!r}: sample checksum "
-                    f"{int(sums[col])} != header checksum {int(want) % 65536} (corrupt or altered .dat)."
-                )
-    gain = np.asarray([header.adc_gain[ch] for ch in channels], dtype=np.float64)
-    baseline = np.asarray([header.baseline[ch] for ch in channels], dtype=np.float64)
-    gain[gain == 0] = 200.0  # WFDB's default gain when the header leaves it out
-    signal = ((digital - baseline) / gain).T.astype(np.float32)
+    signal = np.stack([np.asarray(rec.e_p_signal[i], dtype=np.float32) for i in keep])
+    units = list(rec.units) if getattr(rec, "units", None) else [""] * len(rec.sig_name)
     return WfdbRecord(
         record_id=path.name,
         signal=np.ascontiguousarray(signal),
-        sampling_rate=float(header.fs),
-        lead_names=[names[ch] for ch in channels],
-        units=[header.units[ch] for ch in channels],
+        sampling_rate=float(rec.fs) * per_frame[0],
+        lead_names=names,
+        units=[units[i] or "" for i in keep],
         comments=list(header.comments or []),
     )
 
@@ -193,18 +405,58 @@ def read_annotation(path: str | os.PathLike, extension: str = "atr"):
     return ann
 
 
+# ---------------------------------------------------------------------------------------- listing
+def _segment_names(hea: Path) -> set[str]:
+    """The segment records named by a multi-segment master header (empty for a single-segment one)."""
+    lines = [line.split() for line in hea.read_text(encoding="ascii", errors="ignore").splitlines()]
+    lines = [parts for parts in lines if parts and not parts[0].startswith("#")]
+    if not lines or "/" not in lines[0][0]:
+        return set()
+    return {parts[0] for parts in lines[1:] if parts[0] != "~"}
+
+
+def _preview(names: list[str], n: int = 5) -> str:
+    return ", ".join(names[:n]) + (f", ... ({len(names) - n} more)" if len(names) > n else "")
+
+
 def list_local_records(root: str | os.PathLike, pattern: str = "*.hea") -> list[str]:
-    """Record names under ``root`` (from its ``RECORDS`` file when present, else from ``*.hea``)."""
+    """Record names under ``root``: its ``RECORDS`` file when present, else every ``*.hea``.
+
+    Segment headers of multi-segment records in ``root`` are not records of their own and are never
+    listed. A ``RECORDS`` file that omits headers present in ``root``, or lists records whose header is
+    absent, is followed, with a warning naming how many records were skipped (logger
+    ``heartbert_hf.data.wfdb_io``); a ``RECORDS`` file none of whose records is present is ignored,
+    with a warning.
+    """
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"data_dir {root} does not exist or is not a directory.")
+    headers = sorted(p.name[: -len(".hea")] for p in root.glob(pattern) if p.is_file())
+    segments = set().union(*[_segment_names(root / f"{h}.hea") for h in headers]) if headers else set()
+    found = [h for h in headers if h not in segments]
     listing = root / "RECORDS"
-    if listing.is_file():
-        names = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
-        present = [n for n in names if (root / f"{n}.hea").is_file()]
-        if present:
-            return present
-    return sorted(p.name[: -len(".hea")] for p in root.glob(pattern))
+    if not listing.is_file():
+        return found
+    names = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
+    present = [n for n in names if (root / f"{n}.hea").is_file()]
+    if not present:
+        if names:
+            logger.warning("RECORDS in %s lists %d record(s), none of them present: reading every header there (%d) instead.", root, len(names), len(found))
+        return found
+    absent = [n for n in names if n not in present]
+    if absent:
+        logger.warning(
+            "RECORDS in %s lists %d record(s) whose header is absent: %d record(s) skipped (%s).",
+            root, len(names), len(absent), _preview(absent),
+        )
+    unlisted = sorted(set(found) - set(names))
+    if unlisted:
+        logger.warning(
+            "RECORDS in %s omits %d record(s) whose .hea is in the folder: %d record(s) skipped (%s). Add them to RECORDS, "
+            "delete RECORDS to read every header, or pass records=[...].",
+            root, len(unlisted), len(unlisted), _preview(unlisted),
+        )
+    return present
 
 
 def download_records(dl_manager, url_root: str, records: list[str], extensions: list[str], stage_dir: str | os.PathLike) -> Path:
