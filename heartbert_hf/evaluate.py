@@ -65,6 +65,9 @@ def predict_examples(model, tokenized, multi_label: bool, batch_size: int = 64) 
     model.eval()
     logits = []
     ids, masks = tokenized["input_ids"], tokenized["attention_mask"]
+    rhythm = tokenized["rr_features"] if getattr(model.config, "rhythm_feature_names", None) else None
+    if getattr(model.config, "rhythm_feature_names", None) and "rr_features" not in tokenized.column_names:
+        raise ValueError(f"the model takes rhythm features {model.config.rhythm_feature_names}, but the data has no rr_features column.")
     with torch.no_grad():
         for start in tqdm(range(0, len(ids), batch_size), desc="Predicting", leave=False):
             chunk_ids, chunk_mask = ids[start : start + batch_size], masks[start : start + batch_size]
@@ -72,7 +75,8 @@ def predict_examples(model, tokenized, multi_label: bool, batch_size: int = 64) 
             pad = model.config.pad_token_id if model.config.pad_token_id is not None else 1
             input_ids = torch.tensor([x + [pad] * (width - len(x)) for x in chunk_ids])
             mask = torch.tensor([m + [0] * (width - len(m)) for m in chunk_mask])
-            logits.append(model(input_ids=input_ids, attention_mask=mask).logits.float().numpy())
+            extra = {"rhythm_features": torch.tensor(np.asarray(rhythm[start : start + batch_size], dtype=np.float32))} if rhythm is not None else {}
+            logits.append(model(input_ids=input_ids, attention_mask=mask, **extra).logits.float().numpy())
     uniq, probs = aggregate(tokenized["example_id"], to_probs(np.concatenate(logits), multi_label))
     return uniq, probs, example_labels(tokenized, uniq)
 
@@ -137,17 +141,25 @@ def evaluate(args: EvaluateArguments) -> dict:
     model = HeartBertForSequenceClassification.from_pretrained(args.model)
     val_records = (info.get("splits") or {}).get("validation") if task.database == "mitdb" else None
     extra = {"skip_missing": True} if info.get("skip_missing_records") and task.database == "ptbxl" else {}
-    data = load_task_data(task, args.data_dir, args.cache_dir, validation_records=val_records, seed=info.get("seed", 42), **extra)
+    data = load_task_data(task, args.data_dir, args.cache_dir, validation_records=val_records, seed=info.get("seed", 42),
+                          strict_patients=bool(info.get("strict_patients")), **extra)
     if args.split not in data:
         hint = " MIT-BIH DS2 (the test records) is not in this data_dir." if task.database == "mitdb" else ""
         raise ValueError(f"split {args.split!r} is not in the {task.name} data (have {list(data)}).{hint} Use --split validation to score the selection split.")
     ds = subsample(data[args.split], args.max_eval_examples, args.seed)
     tokenized = tokenize_split(ds, tokenizer, int(info.get("max_length") or 0) or model.config.max_position_embeddings - 2, f"Tokenizing {args.split}")
-    _, probs, y = predict_examples(model, tokenized, task.multi_label, args.batch_size)
+    uniq, probs, y = predict_examples(model, tokenized, task.multi_label, args.batch_size)
     thresholds = [info["thresholds"][c] for c in labels] if task.multi_label and info.get("thresholds") else None
     from .finetune import score
 
     results = score(task, labels, y, probs, thresholds)
+    if not task.multi_label:
+        from .scorecard import scorecard
+
+        record_of = dict(zip(ds["example_id"], ds["record_id"]))
+        recs = [record_of[int(e)] for e in uniq]
+        ci = scorecard({"model": (y, probs.argmax(axis=1), recs)}, labels, task.report_classes)["arms"]["model"]["ci"]
+        results["ci"] = ci  # 95 % record-level bootstrap intervals
     results.update({"task": task.name, "split": args.split, "model": str(args.model), "records": sorted(set(ds["record_id"]))})
     out_dir = Path(args.output_dir or args.model)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -177,4 +189,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     keys = [k for k in ("accuracy", "macro_f1", "cohen_kappa", "macro_auroc", "j_index") if results.get(k) is not None]
     print(", ".join(f"{k} {results[k]:.4f}" for k in keys))
+    if results.get("absent_classes"):
+        print(f"note: classes absent from the {args.split} split, left out of the macro averages: {results['absent_classes']}")
     return 0

@@ -16,11 +16,25 @@ What it does, in order:
 5. predicts per example by averaging the class probabilities of its sequences, selects the epoch on
    the validation split (mitdb-aami: held-out DS1 records), tunes multi-label thresholds there,
    and scores the test split when the data has one;
-6. runs the same recipe from a randomly initialised HeartBert of the same shape (``--baseline``,
-   on by default) and reports the difference.
+6. runs the **arms** of the comparison on identical splits and beats (``--arms``; default for
+   mitdb-aami: all four of the scorecard, for other tasks ``pretrained,random``):
+   ``features`` (RR + morphology logistic regression, :mod:`heartbert_hf.baselines`), ``random``
+   (a randomly initialised HeartBert of the same shape), ``pretrained`` and ``pretrained+rhythm``
+   (the per-beat RR features fused into the head, normalised with the training beats' mean/std,
+   which are saved in the config);
+7. writes the scorecard (:mod:`heartbert_hf.scorecard`): metrics with record-level bootstrap 95 %
+   CIs, paired differences, and a gain only where both arms are non-degenerate and the CI of the
+   difference excludes 0.
+
+The model saved in ``--output_dir`` is the last encoder arm of ``pretrained+rhythm``,
+``pretrained``, ``random`` that ran; the others go to ``output_dir/arm-<name>``.
 
 ``--cv K`` (mitdb-aami): record-wise K-fold cross-validation over the DS1 records present, fixed
-epochs, each fold scored on its held-out records; writes ``cv_results.json``.
+epochs, each fold scored on its held-out records, every arm on the same folds and beats; the
+scorecard pools the folds' predictions. Writes ``cv_results.json``.
+
+MIT-BIH: the published DS1→DS2 split shares one patient (records 201 and 202); it runs with a
+warning, ``--strict_patients`` leaves 202 out of the test split.
 """
 
 from __future__ import annotations
@@ -48,10 +62,13 @@ class FinetuneArguments:
     output_dir: str = field(default="heartbert-finetuned", metadata={"help": "where the model, tokenizer and results go"})
     data_dir: str | None = field(default=None, metadata={"help": "local database copy (default: download from PhysioNet)"})
     cache_dir: str | None = field(default=None, metadata={"help": "datasets cache directory"})
-    head: str = field(default="sequence", metadata={"help": "sequence (RoBERTa <s> classifier) | bilstm (BiLSTM over token states, lower half of the encoder frozen)"})
-    linear_probe: bool = field(default=False, metadata={"help": "freeze the encoder; train a linear layer on the pooled embedding"})
+    head: str = field(default="sequence", metadata={"help": "sequence (RoBERTa <s> classifier) | bilstm (BiLSTM over token states, lower half of the encoder frozen) | linear-probe"})
+    linear_probe: bool = field(default=False, metadata={"help": "freeze the encoder; train a linear layer on the pooled embedding (same as --head linear-probe)"})
+    arms: str = field(default="", metadata={"help": "comma list of features,random,pretrained,pretrained+rhythm (default: all four for mitdb-aami, pretrained,random otherwise)"})
     random_init: bool = field(default=False, metadata={"help": "train from a randomly initialised HeartBert of the model's shape (the baseline) only"})
-    baseline: bool = field(default=True, metadata={"help": "also run the random-init baseline with the same splits and report the gain (--no_baseline to skip)"})
+    baseline: bool = field(default=True, metadata={"help": "also run the random-init baseline with the same splits (--no_baseline to skip)"})
+    strict_patients: bool = field(default=False, metadata={"help": "mitdb-aami: leave record 202 (same patient as DS1 record 201) out of the DS2 test split"})
+    bootstrap: int = field(default=1000, metadata={"help": "record-level bootstrap resamples for the scorecard's 95%% CIs"})
     cv: int = field(default=0, metadata={"help": "mitdb-aami: record-wise K-fold cross-validation over the DS1 records present (0: off)"})
     validation_records: list[str] | None = field(default=None, metadata={"help": "mitdb-aami: DS1 records for model selection (default: a seeded record-wise fold)"})
     val_folds: int = field(default=5, metadata={"help": "mitdb-aami: the validation records are 1 of this many record-wise folds of DS1"})
@@ -93,7 +110,7 @@ def resolve_max_length(requested: int, config) -> int:
     return int(requested) if requested else min(limit, 512)
 
 
-def build_model(model: str, head: str, labels: list[str], problem_type: str, random_init: bool, seed: int, lstm_hidden_size: int = 128):
+def build_model(model: str, head: str, labels: list[str], problem_type: str, random_init: bool, seed: int, lstm_hidden_size: int = 128, rhythm: dict | None = None):
     """A classifier of the requested head over ``model``'s encoder (or a random one of its shape).
 
     Args:
@@ -104,6 +121,7 @@ def build_model(model: str, head: str, labels: list[str], problem_type: str, ran
         random_init: ignore the pretrained weights (the baseline).
         seed: initialisation seed.
         lstm_hidden_size: BiLSTM width.
+        rhythm: ``{"names", "mean", "std"}`` of the rhythm features fed to the head (``None``: none).
     """
     import torch
     from transformers import set_seed
@@ -119,6 +137,9 @@ def build_model(model: str, head: str, labels: list[str], problem_type: str, ran
     config.classifier_head = head
     config.lstm_hidden_size = lstm_hidden_size
     config.architectures = None
+    config.rhythm_feature_names = list(rhythm["names"]) if rhythm else None
+    config.rhythm_feature_mean = [float(v) for v in rhythm["mean"]] if rhythm else None
+    config.rhythm_feature_std = [float(v) for v in rhythm["std"]] if rhythm else None
     config.check_heads()  # unknown head → ValueError listing the choices
     set_seed(seed)
     if random_init:
@@ -129,11 +150,75 @@ def build_model(model: str, head: str, labels: list[str], problem_type: str, ran
 
 
 # ------------------------------------------------------------------ data
+RHYTHM_COLUMN = "rr_features"
+"""The per-beat RR features column (:mod:`heartbert_hf.rhythm`) that the ``pretrained+rhythm`` arm feeds to its head."""
+
+NEURAL_ARMS = {"random": (True, False), "pretrained": (False, False), "pretrained+rhythm": (False, True)}
+"""Encoder arm → (random init, rhythm input)."""
+
+
+def resolve_arms(args: FinetuneArguments, task) -> list[str]:
+    """The arms to run, in scorecard order (see ``--arms``); a clear ``ValueError`` for a bad list."""
+    from .scorecard import ARMS
+
+    if args.arms:
+        arms = [a.strip() for a in args.arms.split(",") if a.strip()]
+    elif args.random_init:
+        arms = ["random"]
+    elif RHYTHM_COLUMN in task.extra_columns:
+        arms = list(ARMS) if args.baseline else ["features", "pretrained", "pretrained+rhythm"]
+    else:
+        arms = ["random", "pretrained"] if args.baseline else ["pretrained"]
+    unknown = [a for a in arms if a not in ARMS]
+    if unknown or not arms:
+        raise ValueError(f"unknown --arms {unknown or args.arms!r}; choose from {list(ARMS)}.")
+    needs_rr = [a for a in arms if a in ("features", "pretrained+rhythm")]
+    if needs_rr and RHYTHM_COLUMN not in task.extra_columns:
+        raise ValueError(f"arms {needs_rr} need per-beat RR features, which only mitdb-aami has; {task.name} runs random and pretrained.")
+    if task.multi_label and "features" in arms:
+        raise ValueError("the features arm is single-label (mitdb-aami).")
+    return [a for a in ARMS if a in arms]
+
+
 def tokenize_split(ds, tokenizer, max_length: int, desc: str = "Tokenizing"):
-    """Examples → sequences (``input_ids``, ``attention_mask``, ``labels``, ``example_id``)."""
+    """Examples → sequences (``input_ids``, ``attention_mask``, ``labels``, ``example_id``, and
+    ``rr_features`` when the split has them: each sequence carries its beat's features)."""
     from .data import tokenize_dataset
 
-    return tokenize_dataset(ds, tokenizer, max_length=max_length, keep_columns=["labels", "example_id"], desc=desc)
+    keep = ["labels", "example_id"] + ([RHYTHM_COLUMN] if RHYTHM_COLUMN in ds.column_names else [])
+    return tokenize_dataset(ds, tokenizer, max_length=max_length, keep_columns=keep, desc=desc)
+
+
+def rhythm_spec(train_examples) -> dict:
+    """Names, mean and std of the RR features over the **training** beats (one row per beat), saved
+    in the model's config so that the model normalises new beats the same way."""
+    from .rhythm import RR_FEATURE_NAMES
+
+    x = np.asarray(train_examples[RHYTHM_COLUMN], dtype=np.float64)  # (n_beats, n_features)
+    return {"names": list(RR_FEATURE_NAMES), "mean": x.mean(axis=0).tolist(), "std": x.std(axis=0).tolist()}
+
+
+def model_columns(rhythm: bool) -> list[str]:
+    return ["input_ids", "attention_mask", "labels"] + ([RHYTHM_COLUMN] if rhythm else [])
+
+
+class RhythmCollator:
+    """``DataCollatorWithPadding`` that also stacks ``rr_features`` into ``rhythm_features`` ``(batch, n)`` float32."""
+
+    def __init__(self, tokenizer):
+        from transformers import DataCollatorWithPadding
+
+        self.pad = DataCollatorWithPadding(tokenizer)
+
+    def __call__(self, features):
+        import torch
+
+        features = [dict(f) for f in features]
+        rr = [f.pop(RHYTHM_COLUMN) for f in features] if features and RHYTHM_COLUMN in features[0] else None
+        batch = self.pad(features)
+        if rr is not None:
+            batch["rhythm_features"] = torch.tensor(np.asarray(rr, dtype=np.float32))
+        return batch
 
 
 def class_weights(tokenized, n_labels: int, multi_label: bool):
@@ -187,10 +272,10 @@ def example_labels(tokenized, uniq_ids: np.ndarray):
 
 
 # ------------------------------------------------------------------ training
-def make_trainer(model, args: FinetuneArguments, output_dir: str, train, eval_ds, tokenizer, weights, task, labels, select: bool):
+def make_trainer(model, args: FinetuneArguments, output_dir: str, train, eval_ds, tokenizer, weights, task, labels, select: bool, rhythm: bool = False):
     """A ``Trainer`` with the class-weighted loss and per-example validation metrics."""
     import torch
-    from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
+    from transformers import Trainer, TrainingArguments
 
     from .modeling_heartbert import classification_loss
 
@@ -231,79 +316,105 @@ def make_trainer(model, args: FinetuneArguments, output_dir: str, train, eval_ds
         use_cpu=not torch.cuda.is_available(),
         seed=args.seed,
         dataloader_num_workers=0,
-        remove_unused_columns=True,
+        remove_unused_columns=False,
         disable_tqdm=False,
     )
-    columns = ["input_ids", "attention_mask", "labels"]
+    columns = model_columns(rhythm)
     return WeightedLossTrainer(
         model=model,
         args=targs,
         train_dataset=train.select_columns(columns),
         eval_dataset=eval_ds.select_columns(columns) if do_eval else None,
-        data_collator=DataCollatorWithPadding(tokenizer),
+        data_collator=RhythmCollator(tokenizer),
         processing_class=tokenizer,
         compute_metrics=compute_metrics if do_eval else None,
     )
 
 
-def predict(trainer, tokenized, task) -> tuple[np.ndarray, np.ndarray, list]:
+def predict(trainer, tokenized, task, rhythm: bool = False) -> tuple[np.ndarray, np.ndarray, list]:
     """Per-example ``(example_ids, probs, labels)`` for a tokenized split."""
     saved, trainer.compute_metrics = trainer.compute_metrics, None  # it knows the validation split only
     try:
-        out = trainer.predict(tokenized.select_columns(["input_ids", "attention_mask", "labels"]))
+        out = trainer.predict(tokenized.select_columns(model_columns(rhythm)))
     finally:
         trainer.compute_metrics = saved
     uniq, probs = aggregate(tokenized["example_id"], to_probs(out.predictions, task.multi_label))
     return uniq, probs, example_labels(tokenized, uniq)
 
 
-def evaluate_splits(trainer, tokenized: dict, task, labels: list[str]) -> dict:
-    """Score validation and test; multi-label thresholds are tuned on validation (else on train, flagged)."""
+def evaluate_splits(trainer, tokenized: dict, task, labels: list[str], rhythm: bool = False) -> tuple[dict, dict]:
+    """Score validation and test; multi-label thresholds are tuned on validation (else on train, flagged).
+
+    Returns:
+        ``(results, predictions)``: metrics per split, and split → ``(example_ids, probs, labels)``.
+    """
     from .metrics import tune_thresholds
 
-    results, thresholds, tuned_on = {}, None, None
+    results, predictions, thresholds, tuned_on = {}, {}, None, None
     if task.multi_label:
         tuned_on = "validation" if "validation" in tokenized else "train"
         if tuned_on == "train":
             logger.warning("no validation split: multi-label thresholds are tuned on the TRAINING split.")
-        _, probs, y = predict(trainer, tokenized[tuned_on], task)
+        _, probs, y = predict(trainer, tokenized[tuned_on], task, rhythm)
         thresholds = tune_thresholds(np.asarray(y), probs)
     for split in ("validation", "test"):
         if split in tokenized:
-            _, probs, y = predict(trainer, tokenized[split], task)
-            results[split] = score(task, labels, y, probs, thresholds)
+            predictions[split] = predict(trainer, tokenized[split], task, rhythm)
+            results[split] = score(task, labels, predictions[split][2], predictions[split][1], thresholds)
     if thresholds is not None:
         results["thresholds"] = dict(zip(labels, map(float, thresholds)))
         results["thresholds_tuned_on"] = tuned_on
-    return results
+    return results, predictions
 
 
-def run_arm(args: FinetuneArguments, tokenizer, tokenized: dict, task, labels, head: str, random_init: bool, output_dir: str, save: bool, select: bool = True) -> tuple[dict, object]:
-    """Train one model (pretrained or random init) and score it; returns ``(results, trainer)``."""
-    model = build_model(args.model, head, labels, task.problem_type, random_init, args.seed, args.lstm_hidden_size)
+def run_arm(args: FinetuneArguments, tokenizer, tokenized: dict, task, labels, head: str, arm: str, output_dir: str, save: bool,
+            select: bool = True, rhythm: dict | None = None) -> tuple[dict, dict]:
+    """Train one encoder arm and score it; returns ``(results, predictions)`` (see :func:`evaluate_splits`).
+
+    Args:
+        arm: ``random``, ``pretrained`` or ``pretrained+rhythm``.
+        rhythm: the training beats' RR feature spec (:func:`rhythm_spec`; ``pretrained+rhythm`` only).
+    """
+    random_init, uses_rhythm = NEURAL_ARMS[arm]
+    model = build_model(args.model, head, labels, task.problem_type, random_init, args.seed, args.lstm_hidden_size, rhythm if uses_rhythm else None)
     weights = class_weights(tokenized["train"], len(labels), task.multi_label) if args.class_weighting else None
-    trainer = make_trainer(model, args, output_dir, tokenized["train"], tokenized.get("validation"), tokenizer, weights, task, labels, select)
+    trainer = make_trainer(model, args, output_dir, tokenized["train"], tokenized.get("validation"), tokenizer, weights, task, labels, select, uses_rhythm)
     trainer.train()
-    results = evaluate_splits(trainer, tokenized, task, labels)
+    results, predictions = evaluate_splits(trainer, tokenized, task, labels, uses_rhythm)
     results["init"] = "random" if random_init else "pretrained"
+    results["rhythm_features"] = list(rhythm["names"]) if uses_rhythm else None
     results["trainable_parameters"] = int(sum(p.numel() for p in model.parameters() if p.requires_grad))
     if save:
-        save_finetuned(trainer.model, tokenizer, output_dir, args, task, labels, results)
-    return results, trainer
+        save_finetuned(trainer.model, tokenizer, output_dir, args, task, labels, results, head)
+    return results, predictions
 
 
-def save_finetuned(model, tokenizer, output_dir: str, args: FinetuneArguments, task, labels, results: dict) -> None:
+def run_features_arm(train, splits: dict, labels: list[str], seed: int) -> dict:
+    """The features-only baseline (:mod:`heartbert_hf.baselines`): fit on ``train``, predict each split.
+
+    Returns:
+        split → ``(example_ids, probs, labels)``.
+    """
+    from .baselines import baseline_probs, beat_feature_matrix, fit_features_baseline
+
+    model = fit_features_baseline(beat_feature_matrix(train), np.asarray(train["labels"]), len(labels), seed)
+    return {name: (np.asarray(ds["example_id"]), baseline_probs(model, beat_feature_matrix(ds)), list(ds["labels"])) for name, ds in splits.items()}
+
+
+def save_finetuned(model, tokenizer, output_dir: str, args: FinetuneArguments, task, labels, results: dict, head: str) -> None:
     """Save the model (with its task, labels, thresholds and sequence length in the config) + tokenizer."""
     model.config.heartbert_finetune = {
         "task": task.name,
         "labels": labels,
-        "head": "linear-probe" if args.linear_probe else args.head,
+        "head": head,
         "init": results["init"],
+        "rhythm_features": results.get("rhythm_features"),
         "base_model": args.model,
         "max_length": args.max_length,
         "thresholds": results.get("thresholds"),
         "seed": args.seed,
         "splits": getattr(args, "_splits", None),
+        "strict_patients": args.strict_patients,
         "skip_missing_records": args.skip_missing_records,
     }
     model.save_pretrained(output_dir)
@@ -323,52 +434,74 @@ def headline(results: dict, metric: str) -> float | None:
     return None
 
 
+def build_scorecard(task, labels: list[str], preds: dict, record_of, n_boot: int, seed: int) -> dict | None:
+    """The scorecard (:mod:`heartbert_hf.scorecard`) of per-arm ``(example_ids, probs, labels)``; ``None`` for multi-label."""
+    from .scorecard import scorecard
+
+    if task.multi_label or not preds:
+        return None
+    table = {arm: (y, np.asarray(p).argmax(axis=1), [record_of[int(e)] for e in ids]) for arm, (ids, p, y) in preds.items()}
+    return scorecard(table, labels, task.report_classes, n_boot, seed)
+
+
 # ------------------------------------------------------------------ cross-validation
-def run_cv(args: FinetuneArguments, tokenizer, data, task, labels, head: str) -> dict:
-    """Record-wise K-fold CV over the training records (mitdb-aami: DS1); pooled + per-fold metrics."""
+def run_cv(args: FinetuneArguments, tokenizer, data, task, labels, head: str, arms: list[str]) -> dict:
+    """Record-wise K-fold CV over the training records (mitdb-aami: DS1), every arm on the same
+    folds and beats; per-fold metrics and the scorecard of the pooled held-out predictions."""
+    import time
+
     import datasets
 
     from .tasks import check_disjoint, cv_folds, subsample, subsample_per_class
 
     pool = datasets.concatenate_datasets([data[s] for s in ("train", "validation") if s in data])
     pool = pool.remove_columns("example_id").add_column("example_id", list(range(len(pool))))
-    records = sorted(set(pool["record_id"]))
+    record_of = pool["record_id"]
+    records = sorted(set(record_of))
     folds = cv_folds(records, args.cv, args.seed)
-    arms = [("pretrained", False)] * (not args.random_init) + [("random", True)] * (args.baseline or args.random_init)
-    report = {"task": task.name, "n_folds": args.cv, "records": records, "folds": [], "arms": {}}
-    pooled = {name: ([], []) for name, _ in arms}
-    seconds = {name: 0.0 for name, _ in arms}
-    import time
+    tokenized_pool = tokenize_split(pool, tokenizer, args.max_length, "Tokenizing DS1") if any(a in NEURAL_ARMS for a in arms) else None
+    report = {"task": task.name, "n_folds": args.cv, "records": records, "arms_run": arms, "folds": [], "arms": {}}
+    pooled = {arm: ([], [], []) for arm in arms}
+    seconds = dict.fromkeys(arms, 0.0)
     for k, (train_recs, test_recs) in enumerate(folds):
         train = subsample_per_class(pool.filter(lambda b: [r in train_recs for r in b["record_id"]], batched=True), args.max_train_per_class, args.seed, task.multi_label)
         test = subsample(pool.filter(lambda b: [r in test_recs for r in b["record_id"]], batched=True), args.max_eval_examples, args.seed)
         check_disjoint({"train": train, "test": test}, "record_id")
-        tok = {"train": tokenize_split(train, tokenizer, args.max_length, f"fold {k} train"), "test": tokenize_split(test, tokenizer, args.max_length, f"fold {k} test")}
         fold = {"fold": k, "train_records": train_recs, "test_records": test_recs, "n_train": len(train), "n_test": len(test)}
-        for name, random_init in arms:
-            logger.info("fold %d/%d, %s", k + 1, args.cv, name)
+        tok = None
+        if tokenized_pool is not None:
+            keep_train, keep_test = set(train["example_id"]), set(test["example_id"])
+            tok = {name: tokenized_pool.filter(lambda b, keep=keep: [e in keep for e in b["example_id"]], batched=True, desc=f"fold {k} {name}")
+                   for name, keep in (("train", keep_train), ("test", keep_test))}
+        rhythm = rhythm_spec(train) if "pretrained+rhythm" in arms else None
+        for arm in arms:
+            logger.info("fold %d/%d, arm %s", k + 1, args.cv, arm)
             t0 = time.time()
-            results, trainer = run_arm(args, tokenizer, tok, task, labels, head, random_init, os.path.join(args.output_dir, f"fold{k}-{name}"), save=False, select=False)
-            _, probs, y = predict(trainer, tok["test"], task)
-            pooled[name][0].extend(y)
-            pooled[name][1].append(probs)
-            fold[name] = results["test"]
-            seconds[name] += time.time() - t0
+            if arm == "features":
+                ids, probs, y = run_features_arm(train, {"test": test}, labels, args.seed)["test"]
+                fold[arm] = score(task, labels, y, probs)
+            else:
+                results, preds = run_arm(args, tokenizer, tok, task, labels, head, arm, os.path.join(args.output_dir, f"fold{k}-{arm}"), save=False, select=False, rhythm=rhythm)
+                ids, probs, y = preds["test"]
+                fold[arm] = results["test"]
+            pooled[arm][0].extend(int(i) for i in ids)
+            pooled[arm][1].append(probs)
+            pooled[arm][2].extend(y)
+            seconds[arm] += time.time() - t0
         report["folds"].append(fold)
-    for name, _ in arms:
-        per_fold = [f[name][task.primary_metric] for f in report["folds"]]
-        report["arms"][name] = {
-            "pooled": score(task, labels, pooled[name][0], np.concatenate(pooled[name][1])),
-            f"{task.primary_metric}_per_fold": per_fold,
-            f"{task.primary_metric}_mean": float(np.mean(per_fold)),
-            f"{task.primary_metric}_std": float(np.std(per_fold)),
-            "train_and_score_seconds": round(seconds[name], 1),
+        _write_json(Path(args.output_dir) / "cv_progress.json", report)  # partial results survive an interrupted run
+    metric = task.primary_metric
+    preds = {arm: (np.asarray(pooled[arm][0]), np.concatenate(pooled[arm][1]), pooled[arm][2]) for arm in arms}
+    for arm in arms:
+        per_fold = [f[arm][metric] for f in report["folds"] if f[arm].get(metric) is not None]
+        report["arms"][arm] = {
+            "pooled": score(task, labels, preds[arm][2], preds[arm][1]),
+            f"{metric}_per_fold": per_fold,
+            f"{metric}_mean": float(np.mean(per_fold)) if per_fold else None,
+            f"{metric}_std": float(np.std(per_fold)) if per_fold else None,
+            "train_and_score_seconds": round(seconds[arm], 1),
         }
-    if len(arms) == 2:
-        report["pretraining_gain"] = {
-            f"pooled_{task.primary_metric}": report["arms"]["pretrained"]["pooled"][task.primary_metric] - report["arms"]["random"]["pooled"][task.primary_metric],
-            f"mean_{task.primary_metric}": report["arms"]["pretrained"][f"{task.primary_metric}_mean"] - report["arms"]["random"][f"{task.primary_metric}_mean"],
-        }
+    report["scorecard"] = build_scorecard(task, labels, preds, record_of, args.bootstrap, args.seed)
     return report
 
 
@@ -383,11 +516,12 @@ def finetune(args: FinetuneArguments) -> dict:
         import torch
 
         torch.set_num_threads(args.torch_threads)
-    if args.head not in ("sequence", "bilstm"):
-        raise ValueError(f"unknown --head {args.head!r}; choose sequence or bilstm (or --linear_probe).")
+    if args.head not in ("sequence", "bilstm", "linear-probe"):
+        raise ValueError(f"unknown --head {args.head!r}; choose sequence, bilstm or linear-probe.")
     head = "linear-probe" if args.linear_probe else args.head
     if args.cv and task.name != "mitdb-aami":
         raise ValueError("--cv is implemented for mitdb-aami (record-wise over DS1); other tasks have fixed splits.")
+    arms = resolve_arms(args, task)
     tokenizer = load_heartbert_tokenizer(args.model)
     config = HeartBertConfig.from_pretrained(args.model)
     labels = task_labels(task, args.data_dir)
@@ -395,32 +529,50 @@ def finetune(args: FinetuneArguments) -> dict:
     check_label_space(done.get("labels") if isinstance(done, dict) else None, labels, args.model)
     args.max_length = resolve_max_length(args.max_length, config)
     extra = {"skip_missing": True} if args.skip_missing_records and task.database == "ptbxl" else {}
-    data = load_task_data(task, args.data_dir, args.cache_dir, args.validation_records, args.val_folds, args.seed, **extra)
+    data = load_task_data(task, args.data_dir, args.cache_dir, args.validation_records, args.val_folds, args.seed,
+                          strict_patients=args.strict_patients, **extra)
     if "train" not in data:
         raise ValueError(f"{task.name}: the data at {args.data_dir} has no training split ({list(data)}).")
     splits = {name: sorted(set(ds[task.group_column])) for name, ds in data.items()}
     args._splits = {name: sorted(set(ds["record_id"])) for name, ds in data.items()}
     os.makedirs(args.output_dir, exist_ok=True)
     if args.cv:
-        report = run_cv(args, tokenizer, data, task, labels, head)
+        report = run_cv(args, tokenizer, data, task, labels, head, arms)
         report.update({"model": args.model, "head": head, "arguments": asdict(args)})
         _write_json(Path(args.output_dir) / "cv_results.json", report)
         return report
+    notes = []
+    if "test" not in data:
+        where = "the DS2 records are not in --data_dir" if task.database == "mitdb" else "the data has no test split"
+        notes.append(f"no test split ({where}): every figure is on the validation split, which also selected the epoch, so it is optimistic")
+        logger.warning("heartbert finetune: %s.", notes[-1])
     data["train"] = subsample_per_class(data["train"], args.max_train_per_class, args.seed, task.multi_label)
     for split in ("validation", "test"):
         if split in data:
             data[split] = subsample(data[split], args.max_eval_examples, args.seed)
-    tokenized = {name: tokenize_split(ds, tokenizer, args.max_length, f"Tokenizing {name}") for name, ds in data.items()}
-    report = {"task": task.name, "model": args.model, "head": head, "labels": labels, "splits": splits, "n_examples": {k: len(v) for k, v in data.items()}}
+    scored = "test" if "test" in data else "validation" if "validation" in data else None
+    tokenized = {name: tokenize_split(ds, tokenizer, args.max_length, f"Tokenizing {name}") for name, ds in data.items()} if any(a in NEURAL_ARMS for a in arms) else {}
+    report = {"task": task.name, "model": args.model, "head": head, "labels": labels, "splits": splits, "n_examples": {k: len(v) for k, v in data.items()},
+              "arms_run": arms, "scored_split": scored, "notes": notes, "arms": {}}
     report["class_imbalance"] = "class-weighted loss" if args.class_weighting else "none"
-    if not args.random_init:
-        report["pretrained"], _ = run_arm(args, tokenizer, tokenized, task, labels, head, False, args.output_dir, save=True)
-    if args.random_init or args.baseline:
-        out = args.output_dir if args.random_init else os.path.join(args.output_dir, "baseline-random-init")
-        report["random_init"], _ = run_arm(args, tokenizer, tokenized, task, labels, head, True, out, save=True)
-    if "pretrained" in report and "random_init" in report:
-        a, b = headline(report["pretrained"], task.primary_metric), headline(report["random_init"], task.primary_metric)
-        report["pretraining_gain"] = {task.primary_metric: (a - b) if a is not None and b is not None else None}
+    rhythm = rhythm_spec(data["train"]) if "pretrained+rhythm" in arms else None
+    encoder_arms = [a for a in arms if a in NEURAL_ARMS]
+    saved = encoder_arms[-1] if encoder_arms else None
+    report["saved_arm"] = saved
+    preds = {}
+    for arm in arms:
+        if arm == "features":
+            evals = {s: data[s] for s in ("validation", "test") if s in data}
+            arm_preds = run_features_arm(data["train"], evals, labels, args.seed)
+            report["arms"][arm] = {s: score(task, labels, p[2], p[1]) for s, p in arm_preds.items()}
+        else:
+            out = args.output_dir if arm == saved else os.path.join(args.output_dir, f"arm-{arm}")
+            report["arms"][arm], arm_preds = run_arm(args, tokenizer, tokenized, task, labels, head, arm, out, save=True, rhythm=rhythm)
+        if scored:
+            preds[arm] = arm_preds[scored]
+    if scored:
+        record_of = data[scored]["record_id"]
+        report["scorecard"] = build_scorecard(task, labels, preds, {int(e): r for e, r in zip(data[scored]["example_id"], record_of)}, args.bootstrap, args.seed)
     report["arguments"] = asdict(args)
     _write_json(Path(args.output_dir) / RESULTS_FILE, report)
     return report
@@ -429,6 +581,26 @@ def finetune(args: FinetuneArguments) -> dict:
 def _write_json(path: Path, obj) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+
+
+def print_report(report: dict, args: FinetuneArguments) -> None:
+    """The console summary: the scorecard table (single-label) or each arm's headline metric."""
+    from .scorecard import format_table
+
+    metric = get_metric_name(args.task)
+    for note in report.get("notes", []):
+        print(f"note: {note}")
+    card = report.get("scorecard")
+    if card:
+        where = f"{args.cv}-fold record-wise CV, pooled held-out beats" if args.cv else f"split {report['scored_split']!r}"
+        print(f"scorecard ({where}):")
+        print(format_table(card))
+    elif args.cv:
+        for arm, res in report["arms"].items():
+            print(f"{arm}: pooled {metric} {res['pooled'][metric]}")
+    else:
+        for arm, res in report["arms"].items():
+            print(f"{arm}: {metric} = {headline(res, metric)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -446,14 +618,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as err:
         print(f"heartbert finetune: error: {err}", file=sys.stderr)
         return 2
-    metric = get_metric_name(args.task)
-    if args.cv:
-        for arm, res in report["arms"].items():
-            print(f"{arm}: pooled {metric} {res['pooled'][metric]:.4f}, per-fold mean {res[metric + '_mean']:.4f} ± {res[metric + '_std']:.4f}")
-    else:
-        for arm in ("pretrained", "random_init"):
-            if arm in report:
-                print(f"{arm}: {metric} = {headline(report[arm], metric)}")
+    print_report(report, args)
     print(f"results: {args.output_dir}")
     return 0
 

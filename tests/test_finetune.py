@@ -34,14 +34,23 @@ def test_mitdb_aami_end_to_end(mitdb_finetuned, tiny_model_dir):
     report = json.loads((mitdb_finetuned / "results.json").read_text())
     assert report["splits"] == {"train": ["101", "208"], "validation": ["118"]}  # record-wise, disjoint
     assert report["labels"] == ["N", "S", "V", "F"]
-    for arm in ("pretrained", "random_init"):  # the baseline runs with the same splits
-        val = report[arm]["validation"]
+    assert report["arms_run"] == ["features", "random", "pretrained", "pretrained+rhythm"]  # the scorecard's four arms
+    for arm in report["arms_run"]:  # every arm scores the same 60 validation beats
+        val = report["arms"][arm]["validation"]
         assert 0.0 <= val["macro_f1"] <= 1.0 and np.isfinite(val["cohen_kappa"]) and np.isfinite(val["j_index"])
         assert set(val["per_class"]) == {"N", "S", "V", "F"}
         assert sum(map(sum, val["confusion_matrix"])) == val["n"] == 60
-        assert "test" not in report[arm]  # DS2 is absent: no test numbers are claimed
-    assert report["random_init"]["init"] == "random" and report["pretrained"]["init"] == "pretrained"
-    assert "macro_f1" in report["pretraining_gain"]
+        assert "test" not in report["arms"][arm]  # DS2 is absent: no test numbers are claimed
+        assert "F" in val["absent_classes"] and "F" not in val["macro_f1_classes"]  # 118 has no F beat in the sample
+        assert all(val["per_class"][c]["support"] == 0 for c in val["absent_classes"])
+    assert report["arms"]["random"]["init"] == "random" and report["arms"]["pretrained"]["init"] == "pretrained"
+    assert report["scored_split"] == "validation" and "no test split" in report["notes"][0]
+    card = report["scorecard"]
+    assert set(card["arms"]) == set(report["arms_run"]) and card["records"] == ["118"]
+    assert [c["arms"] for c in card["comparisons"]] == [["pretrained", "random"], ["pretrained+rhythm", "features"], ["pretrained+rhythm", "pretrained"]]
+    for c in card["comparisons"]:  # one record: the CI is a point, or an arm is degenerate; either way a reason is given
+        assert c["claim"].startswith(("no gain claimed", c["arms"][0]))
+    assert report["saved_arm"] == "pretrained+rhythm" and (mitdb_finetuned / "arm-pretrained" / "config.json").is_file()
     # the tokenizer travels unchanged: never refitted on task data
     assert (mitdb_finetuned / "quantizer.json").read_bytes() == (tiny_model_dir / "quantizer.json").read_bytes()
     saved, original = (json.loads((d / "tokenizer.json").read_text()) for d in (mitdb_finetuned, tiny_model_dir))
@@ -49,6 +58,48 @@ def test_mitdb_aami_end_to_end(mitdb_finetuned, tiny_model_dir):
     config = json.loads((mitdb_finetuned / "config.json").read_text())
     assert config["heartbert_finetune"]["task"] == "mitdb-aami"
     assert config["id2label"] == {"0": "N", "1": "S", "2": "V", "3": "F"}
+    from heartbert_hf.rhythm import RR_FEATURE_NAMES
+
+    assert config["rhythm_feature_names"] == list(RR_FEATURE_NAMES)
+    assert 0.3 < config["rhythm_feature_mean"][0] < 1.5 and all(s > 0 for s in config["rhythm_feature_std"])  # seconds, from train beats
+
+
+def test_rhythm_normalisation_is_fitted_on_training_beats(mitdb_finetuned, sample_dir, cache_dir):
+    from heartbert_hf.tasks import get_task, load_task_data, subsample_per_class
+
+    config = json.loads((mitdb_finetuned / "config.json").read_text())
+    data = load_task_data(get_task("mitdb-aami"), str(sample_dir), cache_dir, validation_records=["118"])
+    train = subsample_per_class(data["train"], 40, 42)
+    rr = np.asarray(train["rr_features"], dtype=np.float64)
+    np.testing.assert_allclose(config["rhythm_feature_mean"], rr.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(config["rhythm_feature_std"], rr.std(axis=0), rtol=1e-5)
+    val = np.asarray(data["validation"]["rr_features"], dtype=np.float64)
+    assert not np.allclose(config["rhythm_feature_mean"], val.mean(axis=0), rtol=1e-3)
+
+
+def test_rhythm_classifier_reloads_with_identical_logits(mitdb_finetuned, sample_dir):
+    import wfdb
+
+    from heartbert_hf import HeartBertTokenizer
+    from heartbert_hf.modeling_heartbert import HeartBertForSequenceClassification
+    from heartbert_hf.rhythm import beat_segments, detect_r_peaks, rr_features
+    from transformers import AutoModelForSequenceClassification
+
+    rec = wfdb.rdrecord(str(sample_dir / "118"), channel_names=["MLII"])
+    peaks = detect_r_peaks(rec.p_signal[:, 0], rec.fs)[5:9]
+    rr = torch.tensor(rr_features(detect_r_peaks(rec.p_signal[:, 0], rec.fs), rec.fs)[5:9])
+    segs = beat_segments(rec.p_signal.T, rec.fs, peaks, 0.8)
+    tok = HeartBertTokenizer.from_pretrained(str(mitdb_finetuned))
+    enc = tok(ecg=[s for s in segs], sampling_rate=rec.fs, max_length=128, truncation=True, padding=True, return_tensors="pt")
+    rr = rr[enc["overflow_to_sample_mapping"]]  # each sequence carries its beat's features
+    a = HeartBertForSequenceClassification.from_pretrained(str(mitdb_finetuned)).eval()
+    b = AutoModelForSequenceClassification.from_pretrained(str(mitdb_finetuned)).eval()
+    with torch.no_grad():
+        la = a(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], rhythm_features=rr).logits
+        lb = b(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], rhythm_features=rr).logits
+    assert la.shape == (len(rr), 4) and len(rr) >= 4 and torch.equal(la, lb)
+    with pytest.raises(ValueError, match="rhythm features"):
+        a(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
 
 
 def test_evaluate_writes_json_png_and_card(mitdb_finetuned, sample_dir, cache_dir, tmp_path, capsys):
@@ -94,35 +145,35 @@ def test_linear_probe_leaves_encoder_unchanged(tiny_model_dir, sample_dir, cache
     out = tmp_path / "probe"
     assert main(["--task", "mitdb-aami", "--model", str(tiny_model_dir), "--data_dir", str(sample_dir), "--output_dir", str(out),
                  "--cache_dir", cache_dir, "--validation_records", "118", "--max_train_per_class", "30", "--linear_probe",
-                 "--no_baseline", "--learning_rate", "1e-2", *COMMON]) == 0
+                 "--arms", "pretrained", "--learning_rate", "1e-2", *COMMON]) == 0
     before, after = load_file(tiny_model_dir / "model.safetensors"), load_file(out / "model.safetensors")
     encoder = [k for k in after if k.startswith("roberta.")]
     assert len(encoder) > 10
     for key in encoder:
         assert torch.equal(before[key], after[key]), key
     report = json.loads((out / "results.json").read_text())
-    assert report["pretrained"]["trainable_parameters"] == 32 * 4 + 4  # the linear head only
-    assert "random_init" not in report
+    assert report["arms"]["pretrained"]["trainable_parameters"] == 32 * 4 + 4  # the linear head only
+    assert list(report["arms"]) == ["pretrained"]
 
 
 def test_bilstm_head_freezes_lower_half(tiny_model_dir, sample_dir, cache_dir, tmp_path):
     from safetensors.torch import load_file
 
     from heartbert_hf.finetune import main
-    from heartbert_hf.heads import load_finetuned
+    from heartbert_hf.modeling_heartbert import HeartBertForSequenceClassification
 
     out = tmp_path / "bilstm"
     assert main(["--task", "mitdb-aami", "--model", str(tiny_model_dir), "--data_dir", str(sample_dir), "--output_dir", str(out),
                  "--cache_dir", cache_dir, "--validation_records", "118", "--max_train_per_class", "30", "--head", "bilstm",
-                 "--lstm_hidden_size", "16", "--no_baseline", "--learning_rate", "1e-3", *COMMON]) == 0
+                 "--lstm_hidden_size", "16", "--arms", "pretrained", "--learning_rate", "1e-3", *COMMON]) == 0
     before, after = load_file(tiny_model_dir / "model.safetensors"), load_file(out / "model.safetensors")
     lower = [k for k in after if k.startswith(("roberta.embeddings.", "roberta.encoder.layer.0."))]
     upper = [k for k in after if k.startswith("roberta.encoder.layer.1.") and k.endswith("weight")]
     assert lower and upper
     assert all(torch.equal(before[k], after[k]) for k in lower)
     assert any(not torch.equal(before[k], after[k]) for k in upper)
-    model = load_finetuned(str(out))
-    assert type(model).__name__ == "HeartBertBiLSTMForSequenceClassification" and model.lstm.hidden_size == 16
+    model = HeartBertForSequenceClassification.from_pretrained(str(out))
+    assert model.config.classifier_head == "bilstm" and model.lstm.hidden_size == 16
 
 
 def test_bad_task_name_is_clear(tiny_model_dir, capsys):

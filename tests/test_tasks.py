@@ -126,7 +126,7 @@ def test_slpdb_end_to_end_subject_wise(task, slpdb_subjects_dir, tiny_model_dir,
     assert set(subjects) == {"train", "validation", "test"}
     assert sum(len(s) for s in subjects.values()) == 4 and len(set().union(*subjects.values())) == 4  # disjoint subjects
     for split in ("validation", "test"):
-        res = report["pretrained"][split]
+        res = report["arms"]["pretrained"][split]
         assert np.isfinite([res["macro_f1"], res["accuracy"], res["cohen_kappa"]]).all()
         assert res["n"] == sum(sum(r) for r in res["confusion_matrix"]) > 0
     assert report["labels"] == (["W", "S1", "S2", "S3+S4", "R"] if task == "slpdb-5" else ["W", "NREM", "R"])
@@ -143,8 +143,9 @@ def test_ptbxl_superdiagnostic_multilabel_end_to_end(shared_physionet, tiny_mode
     patients = report["splits"]
     assert set(patients) == {"train", "test"}  # the shared subset has no fold-9 record
     assert not set(patients["train"]) & set(patients["test"])
-    for arm in ("pretrained", "random_init"):
-        res = report[arm]
+    assert report["arms_run"] == ["random", "pretrained"]
+    for arm in ("pretrained", "random"):
+        res = report["arms"][arm]
         assert res["thresholds_tuned_on"] == "train"  # flagged, since there is no validation split
         assert set(res["thresholds"]) == {"NORM", "MI", "STTC", "CD", "HYP"}
         test = res["test"]
@@ -156,7 +157,7 @@ def test_ptbxl_superdiagnostic_multilabel_end_to_end(shared_physionet, tiny_mode
     assert evaluate_main(["--model", str(out), "--data_dir", str(shared_physionet / "ptb-xl"), "--cache_dir", str(tmp_path / "cache"),
                           "--output_dir", str(tmp_path / "eval")]) == 0
     ev = json.loads((tmp_path / "eval" / "eval_ptbxl-superdiagnostic_test.json").read_text())
-    assert ev["thresholds"] == report["pretrained"]["thresholds"]  # the tuned thresholds travel with the model
+    assert ev["thresholds"] == report["arms"]["pretrained"]["thresholds"]  # the tuned thresholds travel with the model
     assert (tmp_path / "eval" / "confusion_ptbxl-superdiagnostic_test.png").is_file()
 
 
@@ -169,9 +170,11 @@ def test_mitdb_cv_one_command(sample_dir, tiny_model_dir, tmp_path):
                  "--cache_dir", str(tmp_path / "cache"), "--cv", "3", "--max_train_per_class", "30", "--max_eval_examples", "60", *COMMON]) == 0
     report = json.loads((out / "cv_results.json").read_text())
     assert [f["test_records"] for f in report["folds"]] and sorted(r for f in report["folds"] for r in f["test_records"]) == ["101", "118", "208"]
-    for arm in ("pretrained", "random"):
+    for arm in ("features", "random", "pretrained", "pretrained+rhythm"):
         assert len(report["arms"][arm]["macro_f1_per_fold"]) == 3 and np.isfinite(report["arms"][arm]["pooled"]["macro_f1"])
-    assert "pooled_macro_f1" in report["pretraining_gain"]
+    card = report["scorecard"]
+    assert card["records"] == ["101", "118", "208"] and len(card["comparisons"]) == 3
+    assert all(card["arms"][a]["n"] == 180 for a in card["arms"])  # identical beats in every arm
 
 
 def test_ptbxl_diagnostic_labels_and_patient_split(shared_physionet, tmp_path):
