@@ -1,14 +1,19 @@
-"""HeartBert models: config defaults and version stamp, MLM learning on real data, classification heads, pooling."""
+"""HeartBert models: config defaults and version stamp, MLM learning on real data, the MLM loss weighting under
+Trainer, classification heads, pooling (every head's save/reload: test_heads.py)."""
 
 import json
 
 import numpy as np
-import pytest
 import torch
 from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification, DataCollatorForLanguageModeling
 
 import heartbert_hf
 from heartbert_hf import HeartBertConfig, HeartBertForMaskedLM, HeartBertForSequenceClassification, HeartBertModel
+
+
+def _no_dropout(config: HeartBertConfig) -> HeartBertConfig:
+    """A copy of ``config`` without dropout (the session fixture is shared: never mutate it)."""
+    return HeartBertConfig(**{**config.to_dict(), "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0})
 
 
 def test_config_defaults_are_the_published_shape():
@@ -56,8 +61,7 @@ def test_mlm_loss_is_finite_and_decreases_on_real_data(tiny_tokenizer, tiny_conf
 
 def test_sparse_training_head_matches_the_full_head(tiny_tokenizer, tiny_config, sample_signals):
     torch.manual_seed(0)
-    tiny_config.hidden_dropout_prob = tiny_config.attention_probs_dropout_prob = 0.0
-    model = HeartBertForMaskedLM(tiny_config)
+    model = HeartBertForMaskedLM(_no_dropout(tiny_config))
     batch = _mlm_batches(tiny_tokenizer, sample_signals[:1], 1, 8)[0]
     model.train()
     sparse = model(**batch)
@@ -65,7 +69,7 @@ def test_sparse_training_head_matches_the_full_head(tiny_tokenizer, tiny_config,
     full = model(**batch)
     n_masked = int((batch["labels"] != -100).sum())
     assert sparse.logits.shape == (n_masked, tiny_config.vocab_size)
-    assert full.logits.shape == (*batch["input_ids"].shape, tiny_config.vocab_size)
+    assert full.logits.shape == (*batch["input_ids"].shape, model.config.vocab_size)
     torch.testing.assert_close(sparse.loss, full.loss, rtol=1e-5, atol=1e-5)
 
 
@@ -106,3 +110,67 @@ def test_only_the_mlm_takes_trainer_loss_kwargs():
     # the MLM divides by Trainer's num_items_in_batch; the classifier's loss is a per-batch mean Trainer must not rescale
     assert HeartBertForMaskedLM.accepts_loss_kwargs is True
     assert HeartBertForSequenceClassification.accepts_loss_kwargs is False
+
+
+# ------------------------------------------------------------------------------------------ loss weighting
+def _two_rows_with_different_mask_counts(vocab: int) -> dict:
+    """Two rows of 24 tokens: 2 masked tokens in row 0, 9 in row 1 (per-row means would weigh them 1:1)."""
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(5, vocab, (2, 24), generator=g)
+    labels = torch.full_like(ids, -100)
+    labels[0, [3, 7]] = ids[0, [3, 7]]
+    labels[1, 2:20:2] = ids[1, 2:20:2]
+    return {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels}
+
+
+def _grads(model, batches, **kw) -> dict[str, torch.Tensor]:
+    model.zero_grad()
+    for b in batches:
+        model(**b, **kw).loss.backward()
+    return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+
+def test_mlm_loss_is_the_sum_over_masked_tokens_divided_by_num_items_in_batch(tiny_config):
+    torch.manual_seed(0)
+    model = HeartBertForMaskedLM(_no_dropout(tiny_config)).train()
+    batch = _two_rows_with_different_mask_counts(tiny_config.vocab_size)
+    rows = [{k: v[i : i + 1] for k, v in batch.items()} for i in range(2)]
+    whole = _grads(model, [batch])  # no num_items_in_batch: the batch's own 11 masked tokens
+    split = _grads(model, rows, num_items_in_batch=torch.tensor(11))  # two micro-batches of one optimizer step
+    per_row_mean = _grads(model, rows)  # what a per-micro-batch mean would give
+    for name in whole:
+        torch.testing.assert_close(split[name], whole[name], rtol=1e-5, atol=1e-7)
+    # Trainer's old weighting, (mean of row 0 + mean of row 1) / 2 accumulation steps, is visibly different
+    assert any(not torch.allclose(per_row_mean[n] / 2, whole[n], rtol=1e-3) for n in whole)
+    model.eval()
+    with torch.no_grad():  # the eval path (full logits) gives the same loss
+        torch.testing.assert_close(model(**batch).loss, model.train()(**batch).loss, rtol=1e-5, atol=1e-6)
+
+
+def _one_trainer_step(model, batch, tmp_path, per_device: int, accumulation: int) -> dict[str, torch.Tensor]:
+    """One SGD step (lr 1, no clipping, no decay) through Trainer; returns the parameter change (= -gradient)."""
+    from transformers import Trainer, TrainingArguments
+
+    rows = [{k: v[i] for k, v in batch.items()} for i in range(batch["input_ids"].shape[0])]
+    args = TrainingArguments(output_dir=str(tmp_path), per_device_train_batch_size=per_device, gradient_accumulation_steps=accumulation,
+                             max_steps=1, learning_rate=1.0, optim="sgd", weight_decay=0.0, max_grad_norm=0.0, lr_scheduler_type="constant",
+                             use_cpu=True, report_to="none", save_strategy="no", disable_tqdm=True, dataloader_num_workers=0, seed=0)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    Trainer(model=model, args=args, train_dataset=rows, data_collator=lambda items: {k: torch.stack([i[k] for i in items]) for k in items[0]}).train()
+    return {n: p.detach() - before[n] for n, p in model.named_parameters()}
+
+
+def test_trainer_gradient_accumulation_weighs_every_masked_token_the_same(tiny_config, tmp_path):
+    """2 accumulation steps x batch 1 vs 1 step x batch 2, rows with 2 and 9 masked tokens: same update."""
+    config = _no_dropout(tiny_config)
+    batch = _two_rows_with_different_mask_counts(config.vocab_size)
+    updates = {}
+    for name, per_device, accumulation, loss_kwargs in [("2x1", 1, 2, True), ("1x2", 2, 1, True), ("2x1 per-batch mean", 1, 2, False)]:
+        torch.manual_seed(0)
+        model = HeartBertForMaskedLM(config)
+        model.accepts_loss_kwargs = loss_kwargs  # False: Trainer's old behaviour, each micro-batch a plain mean
+        updates[name] = _one_trainer_step(model, batch, tmp_path / name.replace(" ", "_"), per_device, accumulation)
+    for n, delta in updates["1x2"].items():
+        torch.testing.assert_close(updates["2x1"][n], delta, rtol=1e-5, atol=1e-7, msg=n)
+    word = "roberta.embeddings.word_embeddings.weight"
+    assert not torch.allclose(updates["2x1 per-batch mean"][word], updates["1x2"][word], rtol=1e-2, atol=1e-6)  # the test can see the difference

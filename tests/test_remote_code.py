@@ -78,7 +78,8 @@ def test_fresh_process_without_the_package_uses_remote_code_only_when_trusted(sa
     folder, ids, pooled = saved
     # `sys.modules[name] = None` makes `import heartbert_hf` fail, as on a machine without the package
     code = LOAD_AND_RUN.format(prelude="sys.modules['heartbert_hf'] = None", folder=str(folder), refusals=REFUSALS, trust=", trust_remote_code=True")
-    report = _report(run_python(code, cwd=tmp_path, env_extra={"HF_HUB_OFFLINE": "1"}))
+    # remote-code modules are copied to HF_MODULES_CACHE: keep them in the test's tmp dir
+    report = _report(run_python(code, cwd=tmp_path, env_extra={"HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules")}))
     # (c) without trust_remote_code both loaders refuse, and the tokenizer does not fall back to a generic class
     for loader in ("AutoTokenizer", "AutoModel"):
         assert report[loader].startswith("ValueError") and "trust_remote_code" in report[loader], report[loader]
@@ -87,6 +88,7 @@ def test_fresh_process_without_the_package_uses_remote_code_only_when_trusted(sa
     assert report["model_class"].endswith("modeling_heartbert.HeartBertModel")
     assert report["ids"] == ids
     np.testing.assert_allclose(np.array(report["pooled"]), pooled, rtol=1e-5, atol=1e-6)
+    assert (tmp_path / "modules").is_dir()
 
 
 def test_remote_files_import_nothing_heavy_at_module_level(saved):
