@@ -13,8 +13,9 @@ class probabilities) with its RR features when the model takes them; then write
 
 * ``<record>.<extension>``: a WFDB annotation file (``wfdb.wrann``; read it with
   ``wfdb.rdann(output_dir/record, extension)``), one annotation per beat at the R peak, in the
-  record's own sample numbers, with symbol N, S, V or F (the AAMI class) or Q for a beat that could
-  not be classified (window cut by the record's start/end, invalid or flat samples);
+  record's own sample numbers (its header's frame rate, as every WFDB annotation file), with symbol
+  N, S, V or F (the AAMI class) or Q for a beat that could not be classified (window cut by the
+  record's start/end, invalid or flat samples);
 * ``<record>_beats.csv``: ``sample, time_s, label, p_<class>...`` per model class, the RR features,
   ``reference`` (AAMI class of the matched reference beat) and ``note`` (why a beat is Q);
 * ``<record>_strip.png``: a strip of the lead in its physical units with each beat's label above it.
@@ -96,7 +97,7 @@ class RecordResult:
     lead: str
     sampling_rate: float
     beat_source: str
-    samples: np.ndarray  # (n_beats,) R-peak sample numbers in the record's own units
+    samples: np.ndarray  # (n_beats,) R-peak sample numbers of the lead (its own rate)
     labels: list[str]  # (n_beats,) N/S/V/F or Q
     probs: np.ndarray  # (n_beats, n_classes); NaN rows for unclassified beats
     files: list[Path]
@@ -362,15 +363,20 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
 
     record_id = path.name
     try:
-        lead_names = list(wfdb.rdheader(str(path)).sig_name or [])
+        header = wfdb.rdheader(str(path))
+        lead_names, frame_rate = list(header.sig_name or []), float(header.fs)
     except Exception:  # read_record below raises the clear error
-        lead_names = []
+        lead_names, frame_rate = [], None
     lead = choose_lead(lead_names, args.lead, record_id) if lead_names else args.lead
     rec = read_record(path, leads=[lead] if lead else None)
     lead = lead or rec.lead_names[0]
     signal = np.asarray(rec.signal[rec.lead_names.index(lead)], dtype=np.float64)
     fs = float(rec.sampling_rate)
+    # annotations count frames (the header's fs); a lead with k samples per frame runs at k x fs
+    per_frame = fs / (frame_rate or fs)
     reference = reference_beats(path, args.reference_extension)
+    if reference is not None and per_frame != 1:
+        reference = (np.round(reference[0] * per_frame).astype(np.int64), reference[1])
     samples, source = find_beats(signal, fs, reference, args.use_reference_beats, record_id, args.reference_extension)
     if len(samples) == 0:
         raise ValueError(f"record {record_id}, lead {lead}: no beats found ({source}); is the lead an ECG?")
@@ -398,7 +404,8 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
     ann_file = out / f"{record_id}.{args.extension}"
     if reference is not None and ann_file.resolve() == path.with_name(f"{record_id}.{args.reference_extension}").resolve():
         raise ValueError(f"record {record_id}: writing {ann_file} would overwrite the reference annotations; choose another --extension or --output_dir.")
-    wfdb.wrann(record_id, args.extension, samples, symbol=labels, fs=fs, write_dir=str(out))
+    ann_samples = np.round(samples / per_frame).astype(np.int64)  # (n_beats,) in the record's annotation (frame) units
+    wfdb.wrann(record_id, args.extension, ann_samples, symbol=labels, fs=fs / per_frame, write_dir=str(out))
 
     comparison = None
     if reference is not None:
@@ -411,7 +418,7 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
         for i, s in enumerate(samples):
             p = ["" if not np.isfinite(v) else f"{v:.4f}" for v in probs[i]]
             rr = [f"{v:.4f}" for v in rhythm[i]]
-            writer.writerow([int(s), f"{s / fs:.3f}", labels[i], *p, *rr, matched[i], notes[i]])
+            writer.writerow([int(ann_samples[i]), f"{s / fs:.3f}", labels[i], *p, *rr, matched[i], notes[i]])
 
     start = args.plot_start if args.plot_start is not None else strip_start(samples, labels, fs, args.plot_seconds)
     unit = rec.units[rec.lead_names.index(lead)] if rec.units else "mV"

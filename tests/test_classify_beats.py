@@ -133,6 +133,62 @@ def test_reference_beats_at_250_hz_stay_in_the_records_own_samples(beat_model_di
     assert np.mean(near) > 0.95
 
 
+def test_invalid_samples_leave_their_beats_unclassified(beat_model_dir, tmp_path, capsys):
+    """1 s of invalid samples (NaN in wfdb, -32768 in format 16): beats whose window touches it are Q."""
+    import wfdb
+
+    rec = wfdb.rdrecord(str(SAMPLE_DIR / "101"), sampto=360 * 30)
+    signal = rec.p_signal.copy()
+    signal[3600:3960, 0] = np.nan  # 10.0-11.0 s of MLII
+    (tmp_path / "rec").mkdir()
+    wfdb.wrsamp("gap", fs=360, units=rec.units, sig_name=rec.sig_name, p_signal=signal, fmt=["16", "16"], write_dir=str(tmp_path / "rec"))
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(["--record", str(tmp_path / "rec" / "gap"), "--model", str(beat_model_dir), "--output_dir", str(out)], capsys)
+    assert code == 0, stderr
+    rows = _read_csv(out / "gap_beats.csv")
+    touching = [r for r in rows if 10.0 - 0.8 <= float(r["time_s"]) < 11.0 + 0.8]
+    assert touching and all(r["label"] == "Q" and r["note"] == "invalid samples in the window" for r in touching)
+    assert sum(r["note"] == "invalid samples in the window" for r in rows) == len(touching)
+    assert sum(r["label"] in ("N", "S", "V", "F") for r in rows) > 20
+
+
+def test_multi_frequency_record_annotations_count_frames(beat_model_dir, tmp_path, capsys):
+    """MLII at 2 samples per frame (720 Hz) in a 360-frame/s record: annotations stay in frame numbers."""
+    import wfdb
+    from scipy.signal import resample_poly
+
+    from heartbert_hf.data.labels import aami_class
+
+    rec = wfdb.rdrecord(str(SAMPLE_DIR / "101"), sampto=360 * SECONDS)
+    multi = wfdb.Record(
+        record_name="mf", fs=360, n_sig=2, sig_len=rec.sig_len, sig_name=["MLII", "V1"], units=["mV", "mV"],
+        e_p_signal=[resample_poly(rec.p_signal[:, 0], 2, 1), rec.p_signal[:, 1]], samps_per_frame=[2, 1],
+        fmt=["16", "16"], adc_gain=[200.0, 200.0], baseline=[0, 0],
+    )
+    multi.set_d_features(do_adc=True, expanded=True)
+    multi.set_defaults()
+    (tmp_path / "rec").mkdir()
+    multi.wrsamp(expanded=True, write_dir=str(tmp_path / "rec"))
+    ref = wfdb.rdann(str(SAMPLE_DIR / "101"), "atr", sampto=rec.sig_len - 1)
+    wfdb.wrann("mf", "atr", ref.sample, symbol=ref.symbol, fs=360, write_dir=str(tmp_path / "rec"))
+    ref_beats = [s for s, sym in zip(ref.sample, ref.symbol) if aami_class(sym) is not None]
+
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(["--record", str(tmp_path / "rec" / "mf"), "--model", str(beat_model_dir), "--output_dir", str(out), "--use_reference_beats"], capsys)
+    assert code == 0, stderr
+    assert "720 Hz" in stdout
+    ann = wfdb.rdann(str(out / "mf"), "hbt")
+    assert ann.fs == 360 and ann.sample.tolist() == ref_beats
+    rows = _read_csv(out / "mf_beats.csv")
+    assert [int(r["sample"]) for r in rows] == ref_beats
+    assert all(r["reference"] for r in rows)  # every beat matched its own reference beat
+
+    code, stdout, stderr = _run(["--record", str(tmp_path / "rec" / "mf"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "det")], capsys)
+    assert code == 0, stderr
+    detected = wfdb.rdann(str(tmp_path / "det" / "mf"), "hbt").sample
+    assert np.mean([np.abs(detected - s).min() <= 0.15 * 360 for s in ref_beats]) > 0.95
+
+
 def test_folder_goes_past_a_bad_record_and_lists_it(beat_model_dir, short_records, tmp_path, capsys):
     import shutil
 
