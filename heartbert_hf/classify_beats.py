@@ -52,6 +52,9 @@ DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "heartbert-aami-ds1
 MATCH_WINDOW_S = 0.15
 """Beat-matching tolerance against the reference annotations: 150 ms (ANSI/AAMI EC57)."""
 
+MIN_PLAUSIBLE_RATE = 30.0
+"""Beats per minute under which the summary warns that the detector is probably missing beats."""
+
 BEAT_CLASSES = ("N", "S", "V", "F")
 """AAMI classes a beat classifier may predict; ``Q`` marks beats left unclassified."""
 
@@ -101,6 +104,7 @@ class RecordResult:
     labels: list[str]  # (n_beats,) N/S/V/F or Q
     probs: np.ndarray  # (n_beats, n_classes); NaN rows for unclassified beats
     files: list[Path]
+    duration_s: float
     comparison: dict | None = None
 
 
@@ -367,9 +371,12 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
         lead_names, frame_rate = list(header.sig_name or []), float(header.fs)
     except Exception:  # read_record below raises the clear error
         lead_names, frame_rate = [], None
-    lead = choose_lead(lead_names, args.lead, record_id) if lead_names else args.lead
-    rec = read_record(path, leads=[lead] if lead else None)
-    lead = lead or rec.lead_names[0]
+    if lead_names:
+        lead = choose_lead(lead_names, args.lead, record_id)
+        rec = read_record(path, leads=[lead])
+    else:  # a multi-segment master header names no leads: read them all, then choose
+        rec = read_record(path)
+        lead = choose_lead(rec.lead_names, args.lead, record_id)
     signal = np.asarray(rec.signal[rec.lead_names.index(lead)], dtype=np.float64)
     fs = float(rec.sampling_rate)
     # annotations count frames (the header's fs); a lead with k samples per frame runs at k x fs
@@ -427,18 +434,21 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
         title=f"record {record_id}, lead {lead}: HeartBert beat labels", units=unit,
         reference_labels=comparison["matched_reference"] if comparison else None,
     )
-    return RecordResult(record_id, lead, fs, source, samples, labels, probs, [ann_file, csv_file, png], comparison)
+    return RecordResult(record_id, lead, fs, source, samples, labels, probs, [ann_file, csv_file, png], len(signal) / fs, comparison)
 
 
 def summarize(result: RecordResult, reference_extension: str) -> str:
     """A few lines on one record: beats per class, files written, and the confusion when there is a reference."""
     counts = {c: result.labels.count(c) for c in (*BEAT_CLASSES, UNCLASSIFIED) if result.labels.count(c)}
+    rate = 60.0 * len(result.labels) / result.duration_s
     lines = [
-        f"record {result.record_id} (lead {result.lead}, {result.sampling_rate:g} Hz): {len(result.labels)} beats from the "
-        f"{result.beat_source} → " + ", ".join(f"{c} {n}" for c, n in counts.items())
+        f"record {result.record_id} (lead {result.lead}, {result.sampling_rate:g} Hz, {result.duration_s:.0f} s): "
+        f"{len(result.labels)} beats ({rate:.0f}/min) from the {result.beat_source} → " + ", ".join(f"{c} {n}" for c, n in counts.items())
         + (" (Q: not classified, see the CSV's note)" if UNCLASSIFIED in counts else ""),
         "  wrote " + ", ".join(str(f) for f in result.files),
     ]
+    if rate < MIN_PLAUSIBLE_RATE:
+        lines.insert(1, f"  warning: {rate:.0f} beats/min is implausibly few; the detector may be missing beats on lead {result.lead}: try another --lead, or --use_reference_beats")
     if result.comparison is not None:
         lines.append(format_comparison(result.comparison, f"{result.record_id}.{reference_extension}"))
     return "\n".join(lines)

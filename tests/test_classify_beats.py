@@ -189,6 +189,29 @@ def test_multi_frequency_record_annotations_count_frames(beat_model_dir, tmp_pat
     assert np.mean([np.abs(detected - s).min() <= 0.15 * 360 for s in ref_beats]) > 0.95
 
 
+def test_multi_segment_record_uses_mlii_and_summary_warns_on_few_beats(beat_model_dir, tmp_path, capsys):
+    import dataclasses
+
+    import wfdb
+
+    from heartbert_hf.classify_beats import RecordResult, summarize
+
+    src = wfdb.rdrecord(str(SAMPLE_DIR / "101"), sampto=360 * 40)
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    for i, name in enumerate(["seg_0001", "seg_0002"]):  # V1 first: the default must still pick MLII
+        wfdb.wrsamp(name, fs=360, units=["mV", "mV"], sig_name=src.sig_name[::-1], p_signal=src.p_signal[i * 7200 : (i + 1) * 7200, ::-1], fmt=["212", "212"], write_dir=str(folder))
+    (folder / "rec.hea").write_text("rec/2 2 360 14400\nseg_0001 7200\nseg_0002 7200\n")
+    code, stdout, stderr = _run(["--record", str(folder / "rec"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "out")], capsys)
+    assert code == 0, stderr
+    assert "record rec (lead MLII, 360 Hz, 40 s)" in stdout
+    assert len(wfdb.rdann(str(tmp_path / "out" / "rec"), "hbt").sample) > 40
+
+    few = RecordResult("x", "V1", 360.0, "R-peak detector", np.array([100, 9000]), ["N", "N"], np.full((2, 4), 0.25), [], 60.0)
+    assert "implausibly few" in summarize(few, "atr")
+    assert "implausibly few" not in summarize(dataclasses.replace(few, duration_s=2.0), "atr")
+
+
 def test_folder_goes_past_a_bad_record_and_lists_it(beat_model_dir, short_records, tmp_path, capsys):
     import shutil
 
