@@ -349,3 +349,15 @@ def test_whole_sample_and_a_ds1_record_round_trip(beat_model_dir, shared_physion
         assert abs(len(ann.sample) - n_ref) < 0.05 * n_ref  # the detector finds about as many beats as the reference
         assert len(_read_csv(out / f"{record.name}_beats.csv")) == len(ann.sample)
         assert f"against {record.name}.atr" in stdout
+
+
+def test_cli_lists_and_dispatches_classify_beats(capsys):
+    from heartbert_hf.cli import main as cli_main
+
+    assert cli_main([]) == 0
+    assert "classify-beats" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["classify-beats", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: heartbert classify-beats") and "--use_reference_beats" in out and "--on_error" in out
