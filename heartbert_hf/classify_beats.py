@@ -394,6 +394,8 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
     probs = np.full((len(samples), len(clf.labels)), np.nan)
     chunk = max(args.batch_size, 1) * 4  # beats per tokenizer call: bounded memory on long records
     ok_idx = np.flatnonzero(ok)
+    if progress is not None:
+        progress.reset(total=len(ok_idx))
     for start in range(0, len(ok_idx), chunk):
         idx = ok_idx[start : start + chunk]
         lo, hi = samples[idx[0]] - half, samples[idx[-1]] + half + 1  # the stretch these whole windows span
@@ -479,19 +481,18 @@ def run(args: ClassifyBeatsArguments) -> tuple[list[RecordResult], list[tuple[st
     paths = list_records(args.record)
     clf = load_classifier(args.model, args.max_length)
     results, failures = [], []
-    records_bar = tqdm(paths, desc="Records", unit="record", disable=len(paths) < 2)
-    for path in records_bar:
+    # progress bars only on a terminal (disable=None), so logs and pipes get clean lines
+    for path in tqdm(paths, desc="Records", unit="record", disable=True if len(paths) < 2 else None):
         try:
-            with tqdm(desc=f"record {path.name}", unit="beat", leave=False) as beats_bar:
+            with tqdm(desc=f"record {path.name}", unit="beat", leave=False, disable=None) as beats_bar:
                 result = classify_record(path, clf, args, beats_bar)
         except Exception as err:
             if args.on_error == "raise":
                 raise
             reason = " ".join(str(err).split()) or type(err).__name__
-            if not reason.startswith(f"record {path.name}"):
-                reason = f"record {path.name}: {reason}"
             failures.append((str(path), reason))
-            print(f"heartbert classify-beats: skipped {reason}", file=sys.stderr)
+            named = reason if reason.startswith(f"record {path.name}") else f"record {path.name}: {reason}"
+            tqdm.write(f"heartbert classify-beats: skipped {named}", file=sys.stderr)
             continue
         results.append(result)
         tqdm.write(summarize(result, args.reference_extension))
