@@ -71,7 +71,7 @@ class FinetuneArguments:
     bootstrap: int = field(default=1000, metadata={"help": "record-level bootstrap resamples for the scorecard's 95%% CIs"})
     cv: int = field(default=0, metadata={"help": "mitdb-aami: record-wise K-fold cross-validation over the DS1 records present (0: off)"})
     validation_records: list[str] | None = field(default=None, metadata={"help": "mitdb-aami: DS1 records for model selection (default: a seeded record-wise fold)"})
-    val_folds: int = field(default=5, metadata={"help": "mitdb-aami: the validation records are 1 of this many record-wise folds of DS1"})
+    val_folds: int = field(default=5, metadata={"help": "mitdb-aami: the validation records are 1 of this many record-wise folds of DS1 (0: none, train on every DS1 record)"})
     max_length: int = field(default=0, metadata={"help": "tokens per sequence (0: the model's positions - 2, at most 512)"})
     max_train_per_class: int = field(default=0, metadata={"help": "cap on training examples per class (single-label; 0: no cap)"})
     max_eval_examples: int = field(default=0, metadata={"help": "uniform random cap on evaluated examples per split (0: all)"})
@@ -502,6 +502,11 @@ def run_cv(args: FinetuneArguments, tokenizer, data, task, labels, head: str, ar
             "train_and_score_seconds": round(seconds[arm], 1),
         }
     report["scorecard"] = build_scorecard(task, labels, preds, record_of, args.bootstrap, args.seed)
+    report["predictions"] = {  # per held-out beat, so that runs of different arms on the same folds can be merged
+        arm: {"example_id": [int(i) for i in ids], "record_id": [record_of[int(i)] for i in ids], "label": [int(v) for v in y],
+              "predicted": [int(v) for v in np.asarray(p).argmax(axis=1)]}
+        for arm, (ids, p, y) in preds.items()
+    } if not task.multi_label else None
     return report
 
 
@@ -544,7 +549,10 @@ def finetune(args: FinetuneArguments) -> dict:
     notes = []
     if "test" not in data:
         where = "the DS2 records are not in --data_dir" if task.database == "mitdb" else "the data has no test split"
-        notes.append(f"no test split ({where}): every figure is on the validation split, which also selected the epoch, so it is optimistic")
+        if "validation" in data:
+            notes.append(f"no test split ({where}): every figure is on the validation split, which also selected the epoch, so it is optimistic")
+        else:
+            notes.append(f"no test split ({where}) and no validation split: nothing is scored; the model trains on every training record for --epochs")
         logger.warning("heartbert finetune: %s.", notes[-1])
     data["train"] = subsample_per_class(data["train"], args.max_train_per_class, args.seed, task.multi_label)
     for split in ("validation", "test"):

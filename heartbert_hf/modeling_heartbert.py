@@ -95,8 +95,10 @@ def check_sequence_length(config: HeartBertConfig, input_ids: torch.Tensor | Non
         if length > limit and config.pad_token_id is not None:
             # positions count non-padding tokens only: a batch padded past the limit is still fine
             length = int((input_ids != config.pad_token_id).sum(dim=-1).max())
-    else:
+    elif inputs_embeds is not None:
         length = inputs_embeds.shape[-2]
+    else:
+        return  # RobertaModel raises its own error for a call without inputs
     if length > limit:
         raise ValueError(
             f"input has sequences of {length} tokens, but this HeartBert has {limit} token positions "
@@ -179,10 +181,11 @@ class HeartBertForMaskedLM(RobertaPreTrainedModel):
         masked = labels != -100  # (batch, seq)
         if self.training:
             logits = self.lm_head(hidden[masked])  # (n_masked, vocab): the LM head on masked tokens only
-            summed = nn.functional.cross_entropy(logits.float(), labels[masked], reduction="sum")
+            masked_logits = logits
         else:
             logits = self.lm_head(hidden)  # (batch, seq, vocab)
-            summed = nn.functional.cross_entropy(logits.float().flatten(0, 1), labels.flatten(), ignore_index=-100, reduction="sum")
+            masked_logits = logits[masked]  # (n_masked, vocab)
+        summed = nn.functional.cross_entropy(masked_logits.float(), labels[masked], reduction="sum")
         if num_items_in_batch is None:
             num_items_in_batch = masked.sum()
         if torch.is_tensor(num_items_in_batch):
@@ -349,6 +352,8 @@ class HeartBertForSequenceClassification(RobertaPreTrainedModel):
         """
         kwargs.pop("return_dict", None)
         ref = input_ids if input_ids is not None else kwargs.get("inputs_embeds")
+        if ref is None:
+            raise ValueError("pass input_ids (batch, seq) or inputs_embeds (batch, seq, hidden).")
         rhythm = self.normalise_rhythm(rhythm_features, ref.shape[0], ref.device)
         if self.classifier_head == "linear-probe":
             with torch.no_grad():

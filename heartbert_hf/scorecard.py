@@ -208,3 +208,62 @@ def plot_scorecard(card: dict, path, title: str = "mitdb-aami scorecard") -> Non
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def classifier_card(name: str, table: str, notes: Sequence[str], train_command: str, config: dict, size_mb: float) -> str:
+    """The model card (README.md with Hub front matter) of a shipped DS1-trained beat classifier.
+
+    Args:
+        name: the model folder's name.
+        table: the CV scorecard table (:func:`format_table`) of the configuration shipped.
+        notes: how the scorecard was made (transductive/inductive, machine, command).
+        train_command: the command that trained the shipped weights on all DS1 records.
+        config: the shipped model's ``config.json`` (task, head, rhythm features).
+        size_mb: size of the folder.
+    """
+    info = config.get("heartbert_finetune", {})
+    rhythm = config.get("rhythm_feature_names") or []
+    lines = [
+        "---",
+        "library_name: transformers",
+        "license: odc-by",
+        "tags: [heartbert, ecg, heartbeat-classification, mit-bih, aami]",
+        "datasets: [mitdb]",
+        "pipeline_tag: text-classification",
+        "---",
+        f"# {name}",
+        "",
+        "A HeartBert beat classifier: AAMI EC57 classes N (normal), S (supraventricular ectopic), V (ventricular "
+        "ectopic), F (fusion) for one beat, from a ±0.8 s window of lead MLII (any rate; resampled to 360 Hz) and the "
+        f"beat's RR features ({', '.join(rhythm) if rhythm else 'none'}; see `heartbert_hf.rhythm`).",
+        "",
+        f"* encoder: {config.get('num_hidden_layers')} layers, hidden {config.get('hidden_size')}, vocabulary {config.get('vocab_size')}, "
+        f"{config.get('max_position_embeddings', 2) - 2} token positions; head `{config.get('classifier_head', info.get('head'))}`; {size_mb:.1f} MB",
+        f"* base model: `{info.get('base_model')}` (HeartBert masked-LM pretraining)",
+        f"* fine-tuned on the 22 MIT-BIH DS1 records (de Chazal et al. 2004): {', '.join((info.get('splits') or {}).get('train', []))}",
+        f"* training command: `{train_command}`",
+        "* use: `heartbert classify-beats --record R` (R peaks from the annotations when present, else the GQRS detector)",
+        "",
+        "## Cross-validated scorecard (DS1, record-wise)",
+        "",
+        "The same recipe, run as record-wise cross-validation over DS1 with four arms on identical folds and beats:",
+        "",
+        table,
+        "",
+        "No DS2 (inter-patient test) figure is reported here: DS2 is held out and measured elsewhere. The model was "
+        "fine-tuned on every DS1 record, so it is inductive for DS2 and for any other patient.",
+        "",
+        "## Limitations",
+        "",
+        "* Trained on 22 patients of one 1970s database (two leads, ambulatory Holter): expect lower figures on other "
+        "populations, leads and devices. Not a medical device; not for clinical decisions.",
+        "* Q (unclassifiable/paced) beats are not a class; paced records were excluded.",
+        "",
+        "## Data and licence",
+        "",
+        "Trained on the MIT-BIH Arrhythmia Database v1.0.0 (https://physionet.org/content/mitdb/1.0.0/), Open Data "
+        "Commons Attribution License v1.0 (ODC-By 1.0). Cite: Moody GB, Mark RG. The impact of the MIT-BIH Arrhythmia "
+        "Database. IEEE Eng in Med and Biol 20(3):45-50 (2001); Goldberger AL et al. PhysioBank, PhysioToolkit, and "
+        "PhysioNet. Circulation 101(23):e215-e220 (2000). These weights are distributed under ODC-By 1.0 with that attribution.",
+    ]
+    return "\n".join(lines) + "\n"

@@ -210,7 +210,7 @@ def load_task_data(
         cache_dir: ``datasets`` cache.
         validation_records: mitdb-aami: the DS1 records held out for model selection (default: fold 0
             of a seeded record-wise ``val_folds``-fold split of the DS1 records present).
-        val_folds: K of that split.
+        val_folds: K of that split (0: no validation split; every DS1 record trains, e.g. the shipped model).
         seed: its seed.
         strict_patients: mitdb-aami: drop record 202 (the DS1 patient of 201) from the test split,
             so that no patient is on both sides; otherwise the published split runs with a warning.
@@ -234,7 +234,7 @@ def load_task_data(
             if missing:
                 raise ValueError(f"validation records {missing} are not among the training records present {records}.")
             val = sorted(validation_records)
-        elif len(records) >= 2:
+        elif val_folds and len(records) >= 2:
             val = kfold_records(records, min(val_folds, len(records)), 0, seed)[1]
         else:
             val = []

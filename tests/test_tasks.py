@@ -188,3 +188,81 @@ def test_ptbxl_diagnostic_labels_and_patient_split(shared_physionet, tmp_path):
     assert not set(data["train"]["patient_id"]) & set(data["test"]["patient_id"])
     hot = np.asarray(list(data["train"]["labels"]) + list(data["test"]["labels"]))
     assert hot.shape[1] == 44 and hot[:, labels.index("NORM")].sum() >= 10 and hot[:, labels.index("ASMI")].sum() == 1
+
+
+# ------------------------------------------------------------------ the published DS1/DS2 split
+@pytest.fixture(scope="module")
+def mitdb48_dir(tmp_path_factory, sample_dir) -> Path:
+    """All 48 MIT-BIH record names, each a 30-s copy of a shipped sample record (101, 118 or 208)
+    with its beat annotations: enough to exercise the DS1/DS2 split logic (201/202 included)."""
+    import wfdb
+
+    from heartbert_hf.data.splits import MITDB_RECORDS
+
+    folder = tmp_path_factory.mktemp("mitdb48")
+    sources = ("101", "118", "208")
+    n = 30 * 360
+    for i, rec in enumerate(MITDB_RECORDS):
+        src = str(sample_dir / sources[i % 3])
+        r = wfdb.rdrecord(src, sampto=n)
+        a = wfdb.rdann(src, "atr", sampto=n - 1)
+        wfdb.wrsamp(rec, fs=r.fs, units=r.units, sig_name=r.sig_name, p_signal=r.p_signal, fmt=["16", "16"],
+                    adc_gain=[200.0, 200.0], baseline=[0, 0], write_dir=str(folder))
+        wfdb.wrann(rec, "atr", a.sample, symbol=a.symbol, write_dir=str(folder))
+    return folder
+
+
+def test_published_split_keeps_201_202_with_a_warning(mitdb48_dir, tmp_path, caplog):
+    from heartbert_hf.data.splits import MITDB_DS1, MITDB_DS2
+    from heartbert_hf.tasks import get_task, load_task_data
+
+    task = get_task("mitdb-aami")
+    with caplog.at_level("WARNING"):
+        data = load_task_data(task, str(mitdb48_dir), str(tmp_path / "cache"))
+    assert set(data["test"]["record_id"]) == set(MITDB_DS2)
+    assert set(data["train"]["record_id"]) | set(data["validation"]["record_id"]) == set(MITDB_DS1)
+    warned = [r.getMessage() for r in caplog.records if "published split" in r.getMessage()]
+    assert len(warned) == 1 and "['201']" in warned[0] and "--strict_patients" in warned[0]
+    assert len(data["train"]["rr_features"][0]) == 9
+    strict = load_task_data(task, str(mitdb48_dir), str(tmp_path / "cache"), strict_patients=True)
+    assert set(strict["test"]["record_id"]) == set(MITDB_DS2) - {"202"}
+
+
+def test_check_disjoint_allows_only_the_published_overlap():
+    import datasets
+
+    from heartbert_hf.tasks import check_disjoint
+
+    a = datasets.Dataset.from_dict({"patient_id": ["201", "2"]})
+    b = datasets.Dataset.from_dict({"patient_id": ["201", "3"]})
+    assert check_disjoint({"train": a, "test": b}, allowed=("201",))["test"] == ["201", "3"]
+    c = datasets.Dataset.from_dict({"patient_id": ["201", "2"]})
+    with pytest.raises(ValueError, match="share patient_id \\['2'\\]"):
+        check_disjoint({"train": a, "test": c}, allowed=("201",))
+
+
+def test_ds1_to_ds2_finetune_cv_and_evaluate_run(mitdb48_dir, tiny_model_dir, tmp_path, capsys):
+    from heartbert_hf.evaluate import main as evaluate_main
+    from heartbert_hf.finetune import main
+
+    cache = str(tmp_path / "cache")
+    common = ["--task", "mitdb-aami", "--model", str(tiny_model_dir), "--data_dir", str(mitdb48_dir), "--cache_dir", cache,
+              "--max_train_per_class", "20", "--max_eval_examples", "40", "--bootstrap", "50", *COMMON]
+    out = tmp_path / "ds1-ds2"
+    assert main([*common, "--output_dir", str(out), "--arms", "features,pretrained+rhythm"]) == 0
+    report = json.loads((out / "results.json").read_text())
+    assert report["scored_split"] == "test" and not report["notes"]
+    assert report["splits"]["test"][0] == "100" and "201" in report["splits"]["test"]  # patient ids: 202 is patient 201
+    assert set(report["scorecard"]["arms"]) == {"features", "pretrained+rhythm"} and report["scorecard"]["arms"]["features"]["n"] == 40
+    assert "scorecard (split 'test')" in capsys.readouterr().out
+    assert evaluate_main(["--model", str(out), "--data_dir", str(mitdb48_dir), "--cache_dir", cache, "--max_eval_examples", "40",
+                          "--output_dir", str(tmp_path / "eval")]) == 0
+    ev = json.loads((tmp_path / "eval" / "eval_mitdb-aami_test.json").read_text())
+    assert "202" in ev["records"] and ev["n"] == 40 and len(ev["ci"]["macro_f1"]) == 2
+    cv = tmp_path / "cv"
+    assert main([*common, "--output_dir", str(cv), "--cv", "2", "--arms", "features,random"]) == 0
+    folds = json.loads((cv / "cv_results.json").read_text())["folds"]
+    held = sorted(r for f in folds for r in f["test_records"])
+    from heartbert_hf.data.splits import MITDB_DS1
+
+    assert held == sorted(MITDB_DS1)  # CV runs over DS1 only, never on DS2
