@@ -248,6 +248,24 @@ def test_multi_file_record_with_two_formats(tmp_path):
         read_record(tmp_path / "r")
 
 
+def test_skewed_signal_reads_as_wfdb_and_its_stored_samples_are_checksummed(tmp_path):
+    digital, gain = digital_for("212", sample_physical())
+    path = write_record(tmp_path, "r", list(digital.T), "212", [gain, gain])
+    hea = tmp_path / "r.hea"
+    lines = hea.read_text().splitlines()
+    lines[2] = lines[2].replace("r.dat 212 ", "r.dat 212:3 ", 1)  # V1 delayed by 3 frames
+    hea.write_text("\n".join(lines) + "\n")
+    rec = read_record(path)
+    assert_same_as_wfdb(path, rec)
+    np.testing.assert_array_equal(rec.signal[1, : N - 3], (digital[3:, 1] / gain).astype(np.float32))
+    dat = tmp_path / "r.dat"
+    raw = bytearray(dat.read_bytes())
+    raw[3 * 1000 + 2] ^= 0x06  # the low bits of a stored V1 sample
+    dat.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="signal 'V1': sample checksum"):
+        read_record(path)
+
+
 # ------------------------------------------------------------------ headers without a sample count
 @pytest.mark.parametrize("fmt", ["8", "16", "212", "310", "311", "24"])
 def test_header_without_sample_count_reads_as_wfdb(tmp_path, fmt):
@@ -388,6 +406,29 @@ def test_multi_segment_variable_layout_with_gap_and_missing_lead(tmp_path):
     assert read_record(tmp_path / "v", leads=["V1"]).lead_names == ["V1"]
 
 
+def test_multi_segment_of_flac_segments(tmp_path):
+    pytest.importorskip("soundfile")
+    physical = sample_physical(n=7200)
+    write_segment(tmp_path, "s0", physical[:3600], fmt="516")
+    write_segment(tmp_path, "s1", physical[3600:], fmt="524")
+    (tmp_path / "m.hea").write_text("m/2 2 360 7200\ns0 3600\ns1 3600\n")
+    assert_same_as_wfdb(tmp_path / "m", read_record(tmp_path / "m"))
+
+
+def test_multi_segment_of_multi_frequency_segments(tmp_path):
+    for i in range(2):
+        seg = tmp_path / f"s{i}"
+        seg.mkdir()
+        write_multi_frequency(seg, per_frame=(2, 2))
+        for ext in ("hea", "dat"):
+            text = (seg / f"r.{ext}").read_bytes().replace(b"r.dat", f"s{i}.dat".encode()).replace(b"r 2 360", f"s{i} 2 360".encode())
+            (tmp_path / f"s{i}.{ext}").write_bytes(text)
+    (tmp_path / "m.hea").write_text("m/2 2 360 7200\ns0 3600\ns1 3600\n")
+    rec = read_record(tmp_path / "m")
+    assert rec.sampling_rate == 720 and rec.signal.shape == (2, 14400)
+    assert_same_as_wfdb(tmp_path / "m", rec)
+
+
 def test_multi_segment_damaged_segment_is_named(tmp_path):
     path = write_fixed_layout(tmp_path)
     dat = tmp_path / "seg_2.dat"
@@ -444,9 +485,18 @@ def test_folder_listing_skips_segment_headers(tmp_path):
 
 
 # ------------------------------------------------------------------ arguments and real records
+def test_path_with_hea_extension_is_the_record(sample_dir):
+    np.testing.assert_array_equal(read_record(sample_dir / "101.hea").signal, read_record(sample_dir / "101").signal)
+
+
 def test_leads_as_a_string_is_a_type_error(sample_dir):
     with pytest.raises(TypeError, match="list of lead names"):
         read_record(sample_dir / "101", leads="MLII")
+
+
+def test_empty_lead_list_is_refused(sample_dir):
+    with pytest.raises(ValueError, match=r"leads=\[\] selects no lead of record 101"):
+        read_record(sample_dir / "101", leads=[])
 
 
 def test_unknown_lead_lists_the_record_leads(sample_dir):

@@ -1,8 +1,11 @@
 """What the PhysioNet builders in ``dataset_scripts/`` share: the config base class, the common
-window features, and locating records (``data_dir`` or download)."""
+window features, locating records (``data_dir`` or download), and the fingerprint of ``data_dir``
+that keeps a prepared (cached) dataset from outliving the files it was built from."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +16,51 @@ from .wfdb_io import base_url, check_record_files, download_records, list_local_
 
 DEFAULT_WINDOW_SECONDS = 4000 / 360
 """One HeartBert window (4000 samples at 360 Hz, ~11.1 s), in seconds at any rate."""
+
+
+def source_fingerprint(data_dir: str | os.PathLike, exclude: list[str | os.PathLike | None] | tuple = ()) -> str:
+    """A digest of every file under ``data_dir``: relative path, size and modification time (ns).
+
+    Builders add it to their config, so it is part of the ``datasets`` cache directory name: a
+    prepared dataset is reused only while no file under ``data_dir`` was added, removed, resized or
+    modified; otherwise ``load_physionet`` builds a new one. Only ``os.stat`` is called (no file is
+    read): ~10 ms per thousand files (0.44 s for 44,000 on a busy 2-core machine). Hidden files
+    and folders (``.name``), and the ``exclude`` folders (e.g. a ``cache_dir`` inside
+    ``data_dir``), are left out. A file replaced by one of the same size with its old modification
+    time restored (``cp -p``, ``rsync -t``) is not seen: use ``download_mode="force_redownload"``
+    after such a copy.
+
+    Args:
+        data_dir: the folder the builder reads.
+        exclude: folders inside ``data_dir`` to leave out (``None`` entries are ignored).
+
+    Returns:
+        16 hex digits (SHA-256 prefix).
+    """
+    root = os.path.realpath(data_dir)
+    skip = {os.path.realpath(e) for e in exclude if e}
+    digest = hashlib.sha256()
+    seen: set[str] = set()
+
+    def walk(folder: str, rel: str) -> None:
+        real = os.path.realpath(folder)
+        if real in seen or real in skip:  # a symlink loop, or an excluded folder
+            return
+        seen.add(real)
+        with os.scandir(folder) as it:
+            entries = sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name)
+        for entry in entries:
+            if entry.is_dir():  # follows links
+                walk(entry.path, f"{rel}{entry.name}/")
+                continue
+            try:
+                st = entry.stat()
+                digest.update(f"{rel}{entry.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            except OSError:  # a dangling link: its name still counts
+                digest.update(f"{rel}{entry.name}\0missing\n".encode())
+
+    walk(root, "")
+    return digest.hexdigest()[:16]
 
 
 def signal_features() -> dict:
@@ -38,6 +86,8 @@ class PhysioNetConfig(datasets.BuilderConfig):
             ``https://physionet.org/files``); the database and version are appended.
         window_seconds: length of a continuous window (windows configs).
         seed: seed of the record/subject splits.
+        source_fingerprint: set by the builder from ``data_dir`` (:func:`source_fingerprint`): a
+            changed file gives a new cache directory, so a stale prepared dataset is never reused.
     """
 
     records: list[str] | None = None
@@ -45,6 +95,7 @@ class PhysioNetConfig(datasets.BuilderConfig):
     base_url: str | None = None
     window_seconds: float = DEFAULT_WINDOW_SECONDS
     seed: int = 42
+    source_fingerprint: str | None = None
 
     def __post_init__(self):
         super().__post_init__()
@@ -63,13 +114,21 @@ class PhysioNetConfig(datasets.BuilderConfig):
 
 
 class PhysioNetBuilder(datasets.GeneratorBasedBuilder):
-    """Base of the builders: resolves record files from ``data_dir`` or downloads them."""
+    """Base of the builders: resolves record files from ``data_dir`` or downloads them.
+
+    With ``data_dir``, the config carries :func:`source_fingerprint` of that folder, so the
+    ``datasets`` cache is keyed by the files' names, sizes and modification times as well as by the
+    options: changed files are rebuilt, never served from an old cache.
+    """
 
     DB_NAME = ""
     DB_VERSION = ""
     EXTENSIONS = ("hea", "dat")
 
     def __init__(self, *args, **kwargs):
+        data_dir = kwargs.get("data_dir")
+        if data_dir and kwargs.get("source_fingerprint") is None and Path(data_dir).is_dir():
+            kwargs["source_fingerprint"] = source_fingerprint(data_dir, exclude=[kwargs.get("cache_dir")])
         super().__init__(*args, **kwargs)
         self.config.validate()
 

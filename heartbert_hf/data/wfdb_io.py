@@ -68,7 +68,9 @@ class WfdbRecord:
         record_id: the record name (e.g. ``"101"``).
         signal: physical units, float32, ``(leads, samples)``; NaN where the file holds the
             invalid-sample code (as ``wfdb.rdrecord``), or where a segment lacks the signal.
-        sampling_rate: Hz, of the returned leads (``fs x samples per frame``).
+        sampling_rate: Hz, of the returned leads (``fs x samples per frame``). In a multi-frequency
+            record this is a multiple of the header's frame rate ``fs``, in which WFDB annotation
+            sample numbers usually count: scale them by ``sampling_rate / fs``.
         lead_names: one name per row of ``signal``.
         units: physical unit per lead.
         comments: the header's comment lines.
@@ -108,6 +110,14 @@ def _bytes_per_sample(fmt: str) -> float:
     return block_bytes / per_block
 
 
+def record_path(path: str | os.PathLike) -> Path:
+    """The record path without extension: ``data/101.hea`` → ``data/101`` (WFDB record names hold no dot)."""
+    path = Path(path)
+    if path.suffix == ".hea" and not path.with_name(path.name + ".hea").is_file():
+        return path.with_suffix("")
+    return path
+
+
 def read_header(path: str | os.PathLike):
     """Parse a record's header with ``wfdb.rdheader``: a ``wfdb.Record``, or a ``wfdb.MultiRecord``.
 
@@ -117,7 +127,7 @@ def read_header(path: str | os.PathLike):
     """
     import wfdb
 
-    path = Path(path)
+    path = record_path(path)
     hea = path.with_name(path.name + ".hea")
     if not hea.is_file():
         raise FileNotFoundError(f"WFDB header not found: {hea}")
@@ -251,7 +261,7 @@ def check_record_files(path: str | os.PathLike):
             (``header/sample mismatch``) than declared, an unsupported storage format, or a
             record layout ``wfdb`` cannot read.
     """
-    path = Path(path)
+    path = record_path(path)
     header = read_header(path)
     if _is_multi_segment(header):
         _check_segments(path, header)
@@ -297,10 +307,20 @@ def _rdrecord(path: Path, **kwargs):
         raise ValueError(f"wfdb cannot read record {path}: {type(err).__name__}: {err} (truncated or corrupt signal file?)") from err
 
 
+def _check_read(where: str, path: Path, rec, n_frames: int, verify_checksum: bool, channels: list[int] | None = None) -> None:
+    """:func:`_verify_samples` on what wfdb read. A skewed signal's checksum covers its samples as
+    stored, before the skew shifts them: those are read again with ``ignore_skew=True``."""
+    skewed = any(int(s or 0) for s in (rec.skew or []))
+    _verify_samples(where, rec, n_frames, verify_checksum and not skewed)
+    if verify_checksum and skewed:
+        _verify_samples(where, _rdrecord(path, channels=channels, ignore_skew=True), n_frames, True)
+
+
 def _read_single_segment(path: Path, header, channels: list[int], verify_checksum: bool):
     """Read ``channels`` of a single-segment record: a ``wfdb.Record`` with ``e_p_signal``."""
     rec = _rdrecord(path, channels=channels)
-    _verify_samples(str(path), rec, int(rec.sig_len if header.sig_len is None else header.sig_len), verify_checksum)
+    n_frames = int(rec.sig_len if header.sig_len is None else header.sig_len)
+    _check_read(str(path), path, rec, n_frames, verify_checksum, channels)
     return rec
 
 
@@ -309,7 +329,7 @@ def _read_multi_segment(path: Path, verify_checksum: bool):
     multi = _rdrecord(path, m2s=False)
     for seg, name, length in zip(multi.segments, multi.seg_name, multi.seg_len):
         if seg is not None and int(length) > 0:  # not a null segment nor the layout header
-            _verify_samples(f"{path} (segment {name})", seg, int(length), verify_checksum)
+            _check_read(f"{path} (segment {name})", path.parent / name, seg, int(length), verify_checksum)
     try:
         return multi.multi_to_single(physical=True, expanded=True, return_res=64)
     except Exception as err:
@@ -321,6 +341,8 @@ def _lead_indices(record_name: str, names: list[str], leads: list[str] | None) -
         return list(range(len(names)))
     if isinstance(leads, str):
         raise TypeError(f"leads must be a list of lead names, got the string {leads!r}.")
+    if not leads:
+        raise ValueError(f"leads=[] selects no lead of record {record_name}; its leads are {names} (leads=None keeps all).")
     missing = [lead for lead in leads if lead not in names]
     if missing:
         raise ValueError(f"record {record_name} has no lead(s) {missing}; its leads are {names}.")
@@ -335,7 +357,8 @@ def read_record(
     """Read and validate one WFDB record (see the module doc for what is checked and supported).
 
     Args:
-        path: the record path without extension (a single-segment record or a multi-segment master).
+        path: the record path, without extension or ending in ``.hea`` (a single-segment record or
+            a multi-segment master).
         leads: lead (signal) names to keep, in this order; ``None`` keeps all.
         verify_checksum: compare each signal's 16-bit sample sum with the header checksum.
 
@@ -351,7 +374,7 @@ def read_record(
             a file ``wfdb`` cannot decode, or selected leads at different sampling rates.
         TypeError: ``leads`` is a string.
     """
-    path = Path(path)
+    path = record_path(path)
     header = check_record_files(path)
     if _is_multi_segment(header):
         rec = _read_multi_segment(path, verify_checksum)
