@@ -361,3 +361,25 @@ def test_cli_lists_and_dispatches_classify_beats(capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: heartbert classify-beats") and "--use_reference_beats" in out and "--on_error" in out
+
+
+@pytest.mark.slow
+def test_a_rhythm_model_from_finetune_classifies_a_record(tiny_model_dir, short_records, tmp_path, capsys):
+    """`heartbert finetune --arms pretrained+rhythm` output is a model classify-beats runs, RR features included."""
+    import wfdb
+
+    from heartbert_hf.classify_beats import load_classifier
+    from heartbert_hf.finetune import main as finetune_main
+
+    model = tmp_path / "ft"
+    code = finetune_main([
+        "--task", "mitdb-aami", "--model", str(tiny_model_dir), "--data_dir", str(SAMPLE_DIR), "--cache_dir", str(tmp_path / "cache"),
+        "--output_dir", str(model), "--arms", "pretrained+rhythm", "--epochs", "1", "--max_train_per_class", "20",
+        "--max_eval_examples", "50", "--torch_threads", "1",
+    ])
+    assert code in (0, None)
+    assert load_classifier(str(model)).rhythm_columns is not None
+    capsys.readouterr()
+    code, stdout, stderr = _run(["--record", str(short_records / "208"), "--model", str(model), "--output_dir", str(tmp_path / "out")], capsys)
+    assert code == 0, stderr
+    assert len(wfdb.rdann(str(tmp_path / "out" / "208"), "hbt").sample) > 50
