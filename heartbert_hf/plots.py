@@ -151,9 +151,11 @@ def plot_beat_labels(
 ) -> Path:
     """Draw a strip of one ECG lead with each beat's class above its R peak, on ECG-paper grid lines.
 
-    Grid: 0.2 s and 0.5 mV major lines (the large squares of ECG paper at 25 mm/s, 10 mm/mV) when
-    ``units`` is mV. Labels are coloured by AAMI class (N black, S blue, V red, F orange, Q grey);
-    where ``reference_labels`` differs, the reference class is written under the label.
+    When ``units`` is mV the strip is drawn as ECG paper at 25 mm/s and 10 mm/mV: large squares
+    0.2 s x 0.5 mV, small squares 0.04 s x 0.1 mV, both the same length on the page (time labelled
+    every second). Labels are coloured by AAMI class (N black, S blue, V red, F orange, Q grey);
+    where ``reference_labels`` differs, the reference class is written under the label. A strip
+    that would run past the end of the signal is moved earlier, so it keeps its length.
 
     Args:
         signal: ``(n_samples,)`` the lead in physical units (NaN: invalid samples, left as gaps).
@@ -178,34 +180,48 @@ def plot_beat_labels(
     beat_samples = np.asarray(beat_samples, dtype=np.int64)
     if len(labels) != len(beat_samples) or (reference_labels is not None and len(reference_labels) != len(beat_samples)):
         raise ValueError(f"{len(beat_samples)} beats but {len(labels)} labels" + (f" and {len(reference_labels)} reference labels." if reference_labels is not None else "."))
+    n = int(round(seconds * sampling_rate))
     lo = max(int(round(start_s * sampling_rate)), 0)
-    hi = min(lo + int(round(seconds * sampling_rate)), len(signal))
-    if hi <= lo:
+    if lo >= len(signal) or n <= 0:
         raise ValueError(f"the strip {start_s:g}-{start_s + seconds:g} s lies outside the signal ({len(signal) / sampling_rate:g} s).")
+    lo = max(0, min(lo, len(signal) - n))  # a strip that would run past the end starts earlier
+    hi = min(lo + n, len(signal))
     t = np.arange(lo, hi) / sampling_rate
     y = signal[lo:hi]
-    colours = {"N": "black", "S": "tab:blue", "V": "tab:red", "F": "tab:orange", "Q": "0.5"}
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * seconds + 2.0), 3.6))
     finite = y[np.isfinite(y)]
     ymin, ymax = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
     span = max(ymax - ymin, 1e-6)
-    if units.lower() == "mv":
-        ax.set_xticks(np.arange(np.ceil(t[0] / 0.2) * 0.2, t[-1], 0.2), minor=True)
-        ax.set_yticks(np.arange(np.floor(ymin / 0.5) * 0.5, ymax + 0.6 * span, 0.5), minor=True)
-        ax.grid(which="minor", color="#f4b6b6", lw=0.5)
-    ax.grid(which="major", color="#e88", lw=0.8)
+    bottom, top = ymin - 0.1 * span, ymax + 0.45 * span  # room above the trace for the labels
+    colours = {"N": "black", "S": "tab:blue", "V": "tab:red", "F": "tab:orange", "Q": "0.5"}
+    plt = _pyplot()
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    width = max(6.0, 1.2 * (t[-1] - t[0]) + 2.0)
+    paper = units.lower() == "mv"
+    # ECG paper at 25 mm/s and 10 mm/mV: 0.2 s and 0.5 mV are the same length (a large square)
+    height = min(max(2.5, (width - 1.5) * (top - bottom) * 0.4 / max(t[-1] - t[0], 1e-6) + 1.3), 8.0) if paper else 3.6
+    fig, ax = plt.subplots(figsize=(width, height))
+    if paper:
+        ax.xaxis.set_major_locator(MultipleLocator(0.2))
+        ax.xaxis.set_minor_locator(MultipleLocator(0.04))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}" if abs(v - round(v)) < 1e-6 else ""))
+        ax.yaxis.set_major_locator(MultipleLocator(0.5))
+        ax.yaxis.set_minor_locator(MultipleLocator(0.1))
+        ax.grid(which="minor", color="#f7d0d0", lw=0.3)
+        ax.tick_params(axis="x", which="major", length=0)
+    ax.grid(which="major", color="#e88", lw=0.7)
+    ax.set_axisbelow(True)
     ax.plot(t, y, color="black", lw=0.8)
     in_strip = np.flatnonzero((beat_samples >= lo) & (beat_samples < hi))
     for i in in_strip:
         x = beat_samples[i] / sampling_rate
-        ax.text(x, ymax + 0.18 * span, labels[i], ha="center", va="bottom", fontsize=10, fontweight="bold", color=colours.get(labels[i], "purple"))
+        ax.text(x, ymax + 0.18 * span, labels[i], ha="center", va="bottom", fontsize=10, fontweight="bold", color=colours.get(labels[i], "purple"), clip_on=True)
         if reference_labels is not None and reference_labels[i] != labels[i]:
             ref = reference_labels[i] or "-"
-            ax.text(x, ymax + 0.06 * span, f"ref {ref}", ha="center", va="bottom", fontsize=7, color="0.35", style="italic")
+            ax.text(x, ymax + 0.06 * span, f"ref {ref}", ha="center", va="bottom", fontsize=7, color="0.35", style="italic", clip_on=True)
     ax.set_xlim(t[0], t[-1])
-    ax.set_ylim(ymin - 0.1 * span, ymax + 0.45 * span)
-    ax.set_xlabel("time (s from record start)")
+    ax.set_ylim(bottom, top)
+    ax.set_xlabel("time (s from record start)" + ("; grid 0.2 s x 0.5 mV" if paper else ""))
     ax.set_ylabel(f"amplitude ({units})")
     shown = [labels[i] for i in in_strip]
     counts = ", ".join(f"{c} {shown.count(c)}" for c in colours if shown.count(c))
