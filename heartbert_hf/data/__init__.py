@@ -95,6 +95,8 @@ def load_physionet(
         config: ``mitdb``: ``windows`` | ``beats``; ``ptbxl``: ``diagnostic``; ``edb``: ``windows``;
             ``slpdb``: ``epochs`` (default: the first).
         data_dir: a local copy (the folder with the ``.hea`` files / PTB-XL CSVs); default: download.
+            The prepared dataset is reused only while the files under it keep their names, sizes and
+            modification times; otherwise it is rebuilt (:func:`.builder_base.source_fingerprint`).
         cache_dir: ``datasets`` cache root (default ``~/.cache/huggingface/datasets``).
         num_proc: processes to generate examples (records are sharded across them).
         streaming: return an ``IterableDatasetDict`` read straight from ``data_dir`` (no Arrow).

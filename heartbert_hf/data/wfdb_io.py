@@ -392,7 +392,7 @@ def read_record(
         rates = "; ".join(f"{rate:g} Hz: {lead_list}" for rate, lead_list in sorted(by_rate.items()))
         raise ValueError(
             f"record {path.name} is multi-frequency and the selected leads have different sampling rates ({rates}). "
-            "HeartBert takes one rate per ECG: pass leads=[...] with leads of one rate "
+            "HeartBert takes one rate per ECG: pass leads=[...] (--leads on the command line) with leads of one rate "
             f"(e.g. leads={by_rate[max(by_rate)]})."
         )
     signal = np.stack([np.asarray(rec.e_p_signal[i], dtype=np.float32) for i in keep])
