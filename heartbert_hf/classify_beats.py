@@ -55,6 +55,9 @@ MATCH_WINDOW_S = 0.15
 MIN_PLAUSIBLE_RATE = 30.0
 """Beats per minute under which the summary warns that the detector is probably missing beats."""
 
+BEATS_PER_CALL = 256
+"""Beats tokenized and classified at a time: memory stays bounded on a 24-hour record."""
+
 BEAT_CLASSES = ("N", "S", "V", "F")
 """AAMI classes a beat classifier may predict; ``Q`` marks beats left unclassified."""
 
@@ -74,7 +77,7 @@ class ClassifyBeatsArguments:
     extension: str = field(default="hbt", metadata={"help": "annotator (file extension) of the annotation file written"})
     plot_seconds: float = field(default=10.0, metadata={"help": "length of the strip plot in seconds"})
     plot_start: float | None = field(default=None, metadata={"help": "start of the strip plot in seconds (default: the stretch with the most non-N beats)"})
-    batch_size: int = field(default=64, metadata={"help": "sequences per forward pass"})
+    batch_size: int = field(default=0, metadata={"help": "sequences per forward pass (0: heartbert_hf.inference's default, a token budget on CPU, 64 on a GPU)"})
     precision: str = field(default="fp32", metadata={"help": "fp32 | bf16 | int8 (dynamic quantization, CPU only); a GPU is used when torch sees one"})
     max_length: int = field(default=0, metadata={"help": "tokens per sequence (0: the model's positions - 2, at most 512)"})
     on_error: str = field(default="skip", metadata={"help": "skip: report a bad record in one line and go on; raise: stop with its traceback"})
@@ -152,7 +155,7 @@ def load_classifier(model: str | None, max_length: int = 0) -> BeatClassifier:
     )
 
 
-def classify_segments(clf: BeatClassifier, segments: list[np.ndarray], sampling_rate: float, rhythm: np.ndarray | None, batch_size: int = 64, precision: str = "fp32") -> np.ndarray:
+def classify_segments(clf: BeatClassifier, segments: list[np.ndarray], sampling_rate: float, rhythm: np.ndarray | None, batch_size: int | None = None, precision: str = "fp32") -> np.ndarray:
     """Class probabilities of beat segments, through :func:`heartbert_hf.inference.predict_proba`.
 
     Args:
@@ -160,7 +163,7 @@ def classify_segments(clf: BeatClassifier, segments: list[np.ndarray], sampling_
         segments: one 1-D array per beat (the lead around its R peak), any length the tokenizer accepts.
         sampling_rate: Hz of the segments.
         rhythm: ``(n_beats, n_features)`` RR features in ``rhythm.RR_FEATURE_NAMES`` order, or ``None``.
-        batch_size: sequences per forward pass.
+        batch_size: sequences per forward pass (``None``: the inference module's default).
         precision: ``fp32``, ``bf16`` or ``int8`` (CPU), see :mod:`heartbert_hf.inference`.
 
     Returns:
@@ -392,7 +395,7 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
     half = int(round(BEAT_SECONDS * fs))
     ok = np.asarray([note == "" for note in notes], dtype=bool)
     probs = np.full((len(samples), len(clf.labels)), np.nan)
-    chunk = max(args.batch_size, 1) * 4  # beats per tokenizer call: bounded memory on long records
+    chunk = BEATS_PER_CALL
     ok_idx = np.flatnonzero(ok)
     if progress is not None:
         progress.reset(total=len(ok_idx))
@@ -400,7 +403,7 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
         idx = ok_idx[start : start + chunk]
         lo, hi = samples[idx[0]] - half, samples[idx[-1]] + half + 1  # the stretch these whole windows span
         segments = list(beat_segments(signal[lo:hi], fs, samples[idx] - lo, BEAT_SECONDS)[:, 0])  # (beats, width)
-        probs[idx] = classify_segments(clf, segments, fs, rhythm[idx], args.batch_size, args.precision)
+        probs[idx] = classify_segments(clf, segments, fs, rhythm[idx], args.batch_size or None, args.precision)
         if progress is not None:
             progress.update(len(idx))
     flat = ok & np.isnan(probs).any(axis=1)
