@@ -383,3 +383,25 @@ def test_a_rhythm_model_from_finetune_classifies_a_record(tiny_model_dir, short_
     code, stdout, stderr = _run(["--record", str(short_records / "208"), "--model", str(model), "--output_dir", str(tmp_path / "out")], capsys)
     assert code == 0, stderr
     assert len(wfdb.rdann(str(tmp_path / "out" / "208"), "hbt").sample) > 50
+
+
+def test_no_model_and_no_shipped_classifier_is_a_clear_error(short_records, tmp_path, capsys, monkeypatch):
+    from heartbert_hf import classify_beats
+
+    monkeypatch.setattr(classify_beats, "DEFAULT_MODEL", tmp_path / "absent")
+    code, _, stderr = _run(["--record", str(short_records / "208"), "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 2 and "is not installed; pass --model" in stderr
+
+
+def test_the_shipped_classifier_labels_sample_208(short_records, tmp_path, capsys):
+    """The default --model: N and V beats of (training) record 208 mostly get their own class."""
+    from heartbert_hf.classify_beats import DEFAULT_MODEL
+
+    if not DEFAULT_MODEL.is_dir():
+        pytest.skip("the shipped classifier heartbert_hf/models/heartbert-aami-ds1 is not in this checkout")
+    code, stdout, stderr = _run(["--record", str(short_records / "208"), "--output_dir", str(tmp_path / "out")], capsys)
+    assert code == 0, stderr
+    rows = [r for r in _read_csv(tmp_path / "out" / "208_beats.csv") if r["label"] != "Q"]
+    for cls in ("N", "V"):
+        mine = [r["label"] for r in rows if r["reference"] == cls]
+        assert len(mine) > 5 and mine.count(cls) / len(mine) > 0.5, (cls, mine)
