@@ -132,13 +132,13 @@ def compare(a: str, b: str, title: str, arms: dict, confs: dict, picks: np.ndarr
 def gain_claim(a: str, b: str, arms: dict, macro_f1_diff: dict | None) -> str:
     """One sentence: whether ``a`` is better than ``b`` on macro-F1, and why not when it is not claimed."""
     degenerate = [arm for arm in (a, b) if arms[arm]["degenerate"]]
-    if degenerate:
-        why = ", ".join(f"{arm} (κ {arms[arm]['cohen_kappa']:.3f}, predicts {arms[arm]['predicted_classes']})" for arm in degenerate)
-        return f"no gain claimed: degenerate arm(s) {why}"
     if macro_f1_diff is None or macro_f1_diff["ci"] is None:
         return "no gain claimed: macro-F1 undefined"
     lo, hi = macro_f1_diff["ci"]
     d = macro_f1_diff["difference"]
+    if degenerate:
+        why = ", ".join(f"{arm} (κ {arms[arm]['cohen_kappa']:.3f}, predicts {arms[arm]['predicted_classes']})" for arm in degenerate)
+        return f"no gain claimed: degenerate arm(s) {why}; macro-F1 {d:+.3f} (95% CI {lo:+.3f} to {hi:+.3f}) for the record"
     if lo > 0:
         return f"{a} better than {b}: macro-F1 {d:+.3f} (95% CI {lo:+.3f} to {hi:+.3f})"
     if hi < 0:
