@@ -36,15 +36,12 @@ every record done; 1: some failed; 2: none done (or bad arguments / model).
 from __future__ import annotations
 
 import csv
-import logging
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "heartbert-aami-ds1"
 """The DS1-trained beat classifier shipped with the package (``--model`` default)."""
