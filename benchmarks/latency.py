@@ -13,6 +13,9 @@ keeps it), else on the shipped records 101 and 208.
 Rows, each timed once per round, rounds interleaved (so a busy machine slows every row alike),
 median and minimum over rounds:
 
+Wall ms is what a user waits; CPU ms (process time, all threads) is the work, which other jobs on the
+machine disturb less: on one thread it is the idle-machine latency.
+
 * ``heartbert e2e``: :func:`heartbert_hf.inference.embed_ecg`, ECG array → window embedding
   (tokenizer included);
 * ``heartbert model`` / ``roberta model``: the model alone on the same token ids, as HeartBert runs
@@ -85,7 +88,10 @@ def build_models(vocab_size: int):
 
     from heartbert_hf import HeartBertConfig, HeartBertModel
 
-    shape = dict(vocab_size=vocab_size, hidden_size=768, num_hidden_layers=6, num_attention_heads=12, intermediate_size=3072, max_position_embeddings=514, type_vocab_size=1, layer_norm_eps=1e-5)
+    shape = dict(
+        vocab_size=vocab_size, hidden_size=768, num_hidden_layers=6, num_attention_heads=12, intermediate_size=3072,
+        max_position_embeddings=514, type_vocab_size=1, layer_norm_eps=1e-5,
+    )
     torch.manual_seed(0)
     heartbert = HeartBertModel(HeartBertConfig(**shape)).eval()
     roberta = RobertaModel(RobertaConfig(**shape), add_pooling_layer=False).eval()
@@ -129,19 +135,25 @@ def variants(model):
 def timed(fn, rows: dict, key) -> None:
     start, cpu = time.perf_counter(), time.process_time()
     out = fn()
-    row = rows.setdefault(key, {"ms": [], "cpu_ms": [], "out": out})
+    if rows.get(key) is None:
+        rows[key] = {"ms": [], "cpu_ms": [], "out": out}
+    row = rows[key]
     row["ms"].append(1e3 * (time.perf_counter() - start))
     row["cpu_ms"].append(1e3 * (time.process_time() - cpu))
 
 
 def run_case(cases: dict, rounds: int) -> dict:
-    """Time every case once per round (interleaved), after one warm-up call each."""
-    rows: dict = {}
-    for key, fn in cases.items():
+    """Time every case once per round, in a new random order each round, after one warm-up call each."""
+    import random
+
+    rows: dict = {key: None for key in cases}  # keeps the table in the cases' order
+    for fn in cases.values():
         fn()
-    for _ in range(rounds):
-        for key, fn in cases.items():
-            timed(fn, rows, key)
+    for number in range(rounds):
+        keys = list(cases)
+        random.Random(number).shuffle(keys)
+        for key in keys:
+            timed(cases[key], rows, key)
     return rows
 
 
@@ -163,7 +175,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--long_tokens", type=int, default=1234, help="content tokens of the second case (0: skip it)")
-    parser.add_argument("--precisions", default="fp32,bf16,int8,bf16w")
+    parser.add_argument("--precisions", default="fp32,bf16,int8", help="comma-separated; bf16w (a bf16 copy of the weights) is also known")
     args = parser.parse_args(argv)
 
     import warnings
@@ -212,7 +224,8 @@ def main(argv=None) -> int:
     print_table("10-s single-lead ECG (record 118, lead 0, first 3,600 samples)", rows, reference, len(ids))
 
     if args.long_tokens:
-        long_ids = [i for block in inf.iter_window_tokens(tok, wfdb.rdrecord(str(HERE.parent / "heartbert_hf" / "sample_data" / HELD_OUT)).p_signal.T[0, :36000], 360) for w in block for i in w.ids]
+        long_ecg = wfdb.rdrecord(str(HERE.parent / "heartbert_hf" / "sample_data" / HELD_OUT)).p_signal.T[0, :36000]
+        long_ids = [i for block in inf.iter_window_tokens(tok, long_ecg, 360) for w in block for i in w.ids]
         long_ids = long_ids[: args.long_tokens]
         long_ref = heartbert_embedding(heartbert, sequences(long_ids, False), "fp32")
         cases = {}

@@ -28,6 +28,7 @@ budget are in ``docs/inference.md``.
 from __future__ import annotations
 
 import contextlib
+import copy
 import re
 import warnings
 import weakref
@@ -85,7 +86,7 @@ def _check_precision(precision: str, device: torch.device) -> None:
         raise ValueError(f"precision='int8' (dynamic quantization) runs on CPU only, not {device}; use precision='bf16' on a GPU.")
 
 
-_INT8_COPIES: "weakref.WeakKeyDictionary[nn.Module, tuple[int, nn.Module]]" = weakref.WeakKeyDictionary()
+_INT8_COPIES: weakref.WeakKeyDictionary[nn.Module, tuple[int, nn.Module]] = weakref.WeakKeyDictionary()
 
 
 def quantize_int8(model: nn.Module) -> nn.Module:
@@ -103,7 +104,8 @@ def quantize_int8(model: nn.Module) -> nn.Module:
     with warnings.catch_warnings():  # torch.ao.quantization is deprecated in favour of torchao; it still works in torch 2.13
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*")
-        quantized = torch.ao.quantization.quantize_dynamic(model.cpu(), {nn.Linear}, dtype=torch.qint8)
+        source = model if all(p.device.type == "cpu" for p in model.parameters()) else copy.deepcopy(model).cpu()
+        quantized = torch.ao.quantization.quantize_dynamic(source, {nn.Linear}, dtype=torch.qint8)  # a copy
     quantized.eval()
     _INT8_COPIES[model] = (version, quantized)
     return quantized
@@ -176,7 +178,9 @@ def _batch_order(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
     return [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
 
 
-def _run_batches(model, sequences: Sequence[Sequence[int]], forward, *, batch_size: int | None, device: torch.device, precision: str, pad_id: int, extra: np.ndarray | None = None) -> np.ndarray:
+def _run_batches(
+    model, sequences: Sequence[Sequence[int]], forward, *, batch_size: int | None, device: torch.device, precision: str, pad_id: int, extra: np.ndarray | None = None
+) -> np.ndarray:
     """Run ``forward(model, ids, mask, extra_batch) -> (batch, d)`` over length-sorted batches; rows in input order."""
     lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
     if len(lengths) and lengths.min() == 0:
@@ -453,7 +457,7 @@ def _iter_blocks(x: np.ndarray, fs: float, target: float, window_size: int, min_
         if remaining < min_window and first > 0:
             break  # the record's tail, shorter than min_window: dropped, as window_bounds does
         a, b = first * down // up, min(n_in, (first + block_out) * down // up)
-        _check_finite(x, a, b, lambda sample: (first + (sample - a) * up // down) // window_size, name)
+        _check_finite(x, a, b, lambda sample, first=first, a=a: (first + (sample - a) * up // down) // window_size, name)
         if up == down:
             block = np.asarray(x[:, a:b], dtype=np.float64)
         else:

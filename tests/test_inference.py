@@ -253,6 +253,36 @@ def test_a_processor_is_accepted(tiny_tokenizer, encoder, record):
     np.testing.assert_array_equal(a.embeddings, b.embeddings)
 
 
+@pytest.mark.slow
+def test_a_24_hour_holter_streams_in_bounded_memory(tiny_tokenizer, record, tmp_path):
+    """2 leads at 250 Hz from a float32 memmap: the tokenizer side's tracemalloc peak is the same for 1 h and 24 h."""
+    from heartbert_hf.ecg_signal import resample
+
+    chunk = resample(record, 360, 250).astype(np.float32)
+
+    def peak_for(hours):
+        n = int(hours * 3600 * 250)
+        path = tmp_path / f"holter{hours}.f32"
+        mapped = np.memmap(path, dtype=np.float32, mode="w+", shape=(2, n))
+        for start in range(0, n, chunk.shape[1]):
+            stop = min(n, start + chunk.shape[1])
+            mapped[:, start:stop] = chunk[:, : stop - start]
+        mapped.flush()
+        del mapped
+        holter = np.memmap(path, dtype=np.float32, mode="r", shape=(2, n))
+        tracemalloc.start()
+        windows = sum(len(block) for block in inf.iter_window_tokens(tiny_tokenizer, holter, 250))
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return windows, peak
+
+    hour_windows, hour_peak = peak_for(1)
+    day_windows, day_peak = peak_for(24)
+    assert (hour_windows, day_windows) == (2 * 324, 2 * 7776)
+    assert day_peak < 1.2 * hour_peak + 1_000_000, f"peak grew from {hour_peak / 1e6:.1f} MB (1 h) to {day_peak / 1e6:.1f} MB (24 h)"
+    assert day_peak < 32_000_000, f"tracemalloc peak {day_peak / 1e6:.1f} MB while streaming a 24-hour Holter (budget 32 MB)"
+
+
 # ------------------------------------------------------------------ classification
 def test_predict_proba_aggregates_per_example(classifier, tiny_tokenizer, record):
     enc = tiny_tokenizer(ecg=[record[:, :4000], record[:, 4000:6000]], sampling_rate=360, truncation=True, max_length=100)
