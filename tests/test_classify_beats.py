@@ -393,15 +393,15 @@ def test_no_model_and_no_shipped_classifier_is_a_clear_error(short_records, tmp_
     assert code == 2 and "is not installed; pass --model" in stderr
 
 
-def test_the_shipped_classifier_labels_sample_208(short_records, tmp_path, capsys):
-    """The default --model: N and V beats of (training) record 208 mostly get their own class."""
+def test_the_shipped_classifier_labels_normal_and_ventricular_beats(short_records, tmp_path, capsys):
+    """The default --model on (training) records: 101's N beats and 208's V beats mostly get their own class."""
     from heartbert_hf.classify_beats import DEFAULT_MODEL
 
     if not DEFAULT_MODEL.is_dir():
         pytest.skip("the shipped classifier heartbert_hf/models/heartbert-aami-ds1 is not in this checkout")
-    code, stdout, stderr = _run(["--record", str(short_records / "208"), "--output_dir", str(tmp_path / "out")], capsys)
+    code, stdout, stderr = _run(["--record", str(short_records), "--output_dir", str(tmp_path / "out")], capsys)
     assert code == 0, stderr
-    rows = [r for r in _read_csv(tmp_path / "out" / "208_beats.csv") if r["label"] != "Q"]
-    for cls in ("N", "V"):
-        mine = [r["label"] for r in rows if r["reference"] == cls]
-        assert len(mine) > 5 and mine.count(cls) / len(mine) > 0.5, (cls, mine)
+    for record, cls in (("101", "N"), ("208", "V")):
+        rows = _read_csv(tmp_path / "out" / f"{record}_beats.csv")
+        mine = [r["label"] for r in rows if r["reference"] == cls and r["label"] != "Q"]
+        assert len(mine) > 5 and mine.count(cls) / len(mine) > 0.5, (record, cls, mine)
