@@ -239,6 +239,98 @@ def plot_confusion_matrix(matrix, labels: list[str], path: str | Path, title: st
     return _save(plt, fig, path)
 
 
+def plot_beat_labels(
+    signal,
+    sampling_rate: float,
+    beat_samples,
+    labels: list[str],
+    path: str | Path,
+    start_s: float = 0.0,
+    seconds: float = 10.0,
+    title: str | None = None,
+    units: str = "mV",
+    reference_labels: list[str] | None = None,
+) -> Path:
+    """Draw a strip of one ECG lead with each beat's class above its R peak, on ECG-paper grid lines.
+
+    When ``units`` is mV the strip is drawn as ECG paper at 25 mm/s and 10 mm/mV: large squares
+    0.2 s x 0.5 mV, small squares 0.04 s x 0.1 mV, both the same length on the page (time labelled
+    every second). Labels are coloured by AAMI class (N black, S blue, V red, F orange, Q grey);
+    where ``reference_labels`` differs, the reference class is written under the label. A strip
+    that would run past the end of the signal is moved earlier, so it keeps its length.
+
+    Args:
+        signal: ``(n_samples,)`` the lead in physical units (NaN: invalid samples, left as gaps).
+        sampling_rate: Hz of ``signal``.
+        beat_samples: ``(n_beats,)`` R-peak sample numbers.
+        labels: one class per beat.
+        path: the PNG to write.
+        start_s: strip start in seconds from the record start.
+        seconds: strip length in seconds.
+        title: e.g. the record and lead.
+        units: physical unit of ``signal`` (axis label).
+        reference_labels: optional reference class per beat (``""``: no reference beat).
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: ``labels`` / ``reference_labels`` and ``beat_samples`` differ in length, or the
+            strip lies outside the signal.
+    """
+    signal = np.asarray(signal, dtype=np.float64).ravel()
+    beat_samples = np.asarray(beat_samples, dtype=np.int64)
+    if len(labels) != len(beat_samples) or (reference_labels is not None and len(reference_labels) != len(beat_samples)):
+        raise ValueError(f"{len(beat_samples)} beats but {len(labels)} labels" + (f" and {len(reference_labels)} reference labels." if reference_labels is not None else "."))
+    n = int(round(seconds * sampling_rate))
+    lo = max(int(round(start_s * sampling_rate)), 0)
+    if lo >= len(signal) or n <= 0:
+        raise ValueError(f"the strip {start_s:g}-{start_s + seconds:g} s lies outside the signal ({len(signal) / sampling_rate:g} s).")
+    lo = max(0, min(lo, len(signal) - n))  # a strip that would run past the end starts earlier
+    hi = min(lo + n, len(signal))
+    t = np.arange(lo, hi) / sampling_rate
+    y = signal[lo:hi]
+    finite = y[np.isfinite(y)]
+    ymin, ymax = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
+    span = max(ymax - ymin, 1e-6)
+    bottom, top = ymin - 0.1 * span, ymax + 0.45 * span  # room above the trace for the labels
+    colours = {"N": "black", "S": "tab:blue", "V": "tab:red", "F": "tab:orange", "Q": "0.5"}
+    plt = _pyplot()
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    width = max(6.0, 1.2 * (t[-1] - t[0]) + 2.0)
+    paper = units.lower() == "mv"
+    # ECG paper at 25 mm/s and 10 mm/mV: 0.2 s and 0.5 mV are the same length (a large square)
+    height = min(max(2.5, (width - 1.5) * (top - bottom) * 0.4 / max(t[-1] - t[0], 1e-6) + 1.3), 8.0) if paper else 3.6
+    fig, ax = plt.subplots(figsize=(width, height))
+    if paper:
+        ax.xaxis.set_major_locator(MultipleLocator(0.2))
+        ax.xaxis.set_minor_locator(MultipleLocator(0.04))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}" if abs(v - round(v)) < 1e-6 else ""))
+        ax.yaxis.set_major_locator(MultipleLocator(0.5))
+        ax.yaxis.set_minor_locator(MultipleLocator(0.1))
+        ax.grid(which="minor", color="#f7d0d0", lw=0.3)
+        ax.tick_params(axis="x", which="major", length=0)
+    ax.grid(which="major", color="#e88", lw=0.7)
+    ax.set_axisbelow(True)
+    ax.plot(t, y, color="black", lw=0.8)
+    in_strip = np.flatnonzero((beat_samples >= lo) & (beat_samples < hi))
+    for i in in_strip:
+        x = beat_samples[i] / sampling_rate
+        ax.text(x, ymax + 0.18 * span, labels[i], ha="center", va="bottom", fontsize=10, fontweight="bold", color=colours.get(labels[i], "purple"), clip_on=True)
+        if reference_labels is not None and reference_labels[i] != labels[i]:
+            ref = reference_labels[i] or "-"
+            ax.text(x, ymax + 0.06 * span, f"ref {ref}", ha="center", va="bottom", fontsize=7, color="0.35", style="italic", clip_on=True)
+    ax.set_xlim(t[0], t[-1])
+    ax.set_ylim(bottom, top)
+    ax.set_xlabel("time (s from record start)" + ("; grid 0.2 s x 0.5 mV" if paper else ""))
+    ax.set_ylabel(f"amplitude ({units})")
+    shown = [labels[i] for i in in_strip]
+    counts = ", ".join(f"{c} {shown.count(c)}" for c in colours if shown.count(c))
+    ax.set_title(f"{title or 'beat labels'} — {t[0]:.1f}-{t[-1]:.1f} s" + (f" ({counts})" if counts else ""), fontsize=10)
+    return _save(plt, fig, path)
+
+
 @dataclass
 class PlotArguments:
     record: str = field(metadata={"help": "WFDB record path, with or without .hea, e.g. heartbert_hf/sample_data/208."})

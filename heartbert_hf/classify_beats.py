@@ -1,0 +1,529 @@
+"""``heartbert classify-beats``: label every heartbeat of a WFDB record as AAMI N/S/V/F.
+
+    heartbert classify-beats --record /data/mitdb/208                       # one record
+    heartbert classify-beats --record /data/holter/ --output_dir labels/    # every record in a folder
+    heartbert classify-beats --record 208 --use_reference_beats --lead V1
+
+For each record: read one lead (``--lead``, default MLII when the record has it, else the first
+lead) at the record's own sampling rate; find the beats (the reference annotation file's beats with
+``--use_reference_beats``, else the R-peak detector of :mod:`heartbert_hf.rhythm`); cut ±0.8 s
+around each R peak (the ``mitdb-aami`` training window, :data:`heartbert_hf.tasks.BEAT_SECONDS`);
+tokenize and classify each beat (a beat tokenized into several sequences gets the mean of their
+class probabilities) with its RR features when the model takes them; then write
+
+* ``<record>.<extension>``: a WFDB annotation file (``wfdb.wrann``; read it with
+  ``wfdb.rdann(output_dir/record, extension)``), one annotation per beat at the R peak, in the
+  record's own sample numbers (its header's frame rate, as every WFDB annotation file), with symbol
+  N, S, V or F (the AAMI class) or Q for a beat that could not be classified (window cut by the
+  record's start/end, invalid or flat samples);
+* ``<record>_beats.csv``: ``sample, time_s, label, p_<class>...`` per model class, the RR features,
+  ``reference`` (AAMI class of the matched reference beat) and ``note`` (why a beat is Q);
+* ``<record>_strip.png``: a strip of the lead in its physical units with each beat's label above it.
+
+When the record has reference annotations (``--reference_extension``, default ``atr``), the detected
+beats are matched one-to-one to the reference beats within 150 ms (ANSI/AAMI EC57's window;
+``wfdb.processing.compare_annotations``), the reference symbols are mapped to AAMI classes
+(:func:`heartbert_hf.data.labels.aami_class`), and the confusion is printed with per-class Se and +P.
+Both are end to end: a reference beat the detector missed counts against Se, a detected beat with no
+reference beat counts against +P.
+
+A folder is processed record by record: a bad record (missing or truncated file, unknown lead, no
+beats) is reported in one line naming it and the run goes on (``--on_error skip``, the default) or
+stops with the traceback (``--on_error raise``); the bad records are listed at the end. Exit code 0:
+every record done; 1: some failed; 2: none done (or bad arguments / model).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "heartbert-aami-ds1"
+"""The DS1-trained beat classifier shipped with the package (``--model`` default)."""
+
+MATCH_WINDOW_S = 0.15
+"""Beat-matching tolerance against the reference annotations: 150 ms (ANSI/AAMI EC57)."""
+
+MIN_PLAUSIBLE_RATE = 30.0
+"""Beats per minute under which the summary warns that the detector is probably missing beats."""
+
+BEATS_PER_CALL = 256
+"""Beats tokenized and classified at a time: memory stays bounded on a 24-hour record."""
+
+BEAT_CLASSES = ("N", "S", "V", "F")
+"""AAMI classes a beat classifier may predict; ``Q`` marks beats left unclassified."""
+
+UNCLASSIFIED = "Q"
+
+
+@dataclass
+class ClassifyBeatsArguments:
+    """Options of ``heartbert classify-beats``."""
+
+    record: str = field(metadata={"help": "WFDB record path (with or without .hea), or a folder of records (its RECORDS file, else every *.hea)"})
+    model: str | None = field(default=None, metadata={"help": "fine-tuned HeartBert beat classifier folder or Hub id with its tokenizer (default: the shipped heartbert-aami-ds1)"})
+    output_dir: str = field(default="heartbert-beats", metadata={"help": "where the annotation files, CSVs and strip plots go"})
+    lead: str | None = field(default=None, metadata={"help": "lead (signal) name to classify on (default: MLII when present, else the first lead)"})
+    use_reference_beats: bool = field(default=False, metadata={"help": "take the beat positions from the reference annotations instead of the R-peak detector"})
+    reference_extension: str = field(default="atr", metadata={"help": "annotator of the reference annotations (compared against when the file exists)"})
+    extension: str = field(default="hbt", metadata={"help": "annotator (file extension) of the annotation file written"})
+    plot_seconds: float = field(default=10.0, metadata={"help": "length of the strip plot in seconds"})
+    plot_start: float | None = field(default=None, metadata={"help": "start of the strip plot in seconds (default: the stretch with the most non-N beats)"})
+    batch_size: int = field(default=0, metadata={"help": "sequences per forward pass (0: heartbert_hf.inference's default, a token budget on CPU, 64 on a GPU)"})
+    precision: str = field(default="fp32", metadata={"help": "fp32 | bf16 | int8 (dynamic quantization, CPU only); a GPU is used when torch sees one"})
+    max_length: int = field(default=0, metadata={"help": "tokens per sequence (0: the model's positions - 2, at most 512)"})
+    on_error: str = field(default="skip", metadata={"help": "skip: report a bad record in one line and go on; raise: stop with its traceback"})
+    torch_threads: int = field(default=0, metadata={"help": "torch CPU threads (0: half the usable cores, at least 1; 1 measured fastest on a busy 2-core machine)"})
+
+
+@dataclass
+class BeatClassifier:
+    """A loaded beat classifier: model, tokenizer and the settings of its input."""
+
+    model: object
+    tokenizer: object
+    labels: list[str]
+    max_length: int
+    rhythm_columns: list[int] | None  # columns of rhythm.rr_features the model takes, in its order
+
+
+@dataclass
+class RecordResult:
+    """What :func:`classify_record` found and wrote for one record."""
+
+    record_id: str
+    lead: str
+    sampling_rate: float
+    beat_source: str
+    samples: np.ndarray  # (n_beats,) R-peak sample numbers of the lead (its own rate)
+    labels: list[str]  # (n_beats,) N/S/V/F or Q
+    probs: np.ndarray  # (n_beats, n_classes); NaN rows for unclassified beats
+    files: list[Path]
+    duration_s: float
+    comparison: dict | None = None
+
+
+# ------------------------------------------------------------------ model
+def load_classifier(model: str | None, max_length: int = 0) -> BeatClassifier:
+    """Load a fine-tuned HeartBert beat classifier and its tokenizer.
+
+    Args:
+        model: folder or Hub id; ``None`` for the shipped :data:`DEFAULT_MODEL`.
+        max_length: tokens per sequence (0: the model's positions - 2, at most 512).
+
+    Raises:
+        ValueError: no model / tokenizer there, or its labels are not AAMI beat classes.
+    """
+    from transformers import AutoModelForSequenceClassification
+
+    from . import HeartBertTokenizer
+    from .rhythm import RR_FEATURE_NAMES
+
+    if model is None:
+        if not DEFAULT_MODEL.is_dir():
+            raise ValueError(f"the shipped beat classifier {DEFAULT_MODEL} is not installed; pass --model FOLDER (a model fine-tuned with `heartbert finetune --task mitdb-aami`).")
+        model = str(DEFAULT_MODEL)
+    if not Path(model).exists() and Path(model).is_absolute():
+        raise ValueError(f"model folder {model} does not exist.")
+    try:
+        net = AutoModelForSequenceClassification.from_pretrained(model)
+        tokenizer = HeartBertTokenizer.from_pretrained(model)
+    except (OSError, ValueError) as err:
+        raise ValueError(f"cannot load a HeartBert beat classifier from {model}: {err}") from None
+    labels = [net.config.id2label[i] for i in range(net.config.num_labels)]
+    if not set(labels) <= set(BEAT_CLASSES):
+        raise ValueError(f"{model} predicts {labels}, not AAMI beat classes {list(BEAT_CLASSES)}: use a model fine-tuned on mitdb-aami.")
+    names = list(getattr(net.config, "rhythm_feature_names", None) or [])
+    unknown = [n for n in names if n not in RR_FEATURE_NAMES]
+    if unknown:
+        raise ValueError(f"{model} takes rhythm features {unknown} that heartbert_hf.rhythm does not compute ({RR_FEATURE_NAMES}).")
+    limit = int(net.config.max_position_embeddings) - 2
+    if max_length > limit:
+        raise ValueError(f"max_length {max_length} exceeds the model's {limit} token positions.")
+    return BeatClassifier(
+        model=net.eval(), tokenizer=tokenizer, labels=labels,
+        max_length=int(max_length) if max_length else min(limit, 512),
+        rhythm_columns=[RR_FEATURE_NAMES.index(n) for n in names] or None,
+    )
+
+
+def classify_segments(clf: BeatClassifier, segments: list[np.ndarray], sampling_rate: float, rhythm: np.ndarray | None, batch_size: int | None = None, precision: str = "fp32") -> np.ndarray:
+    """Class probabilities of beat segments, through :func:`heartbert_hf.inference.predict_proba`.
+
+    Args:
+        clf: the loaded classifier.
+        segments: one 1-D array per beat (the lead around its R peak), any length the tokenizer accepts.
+        sampling_rate: Hz of the segments.
+        rhythm: ``(n_beats, n_features)`` RR features in ``rhythm.RR_FEATURE_NAMES`` order, or ``None``.
+        batch_size: sequences per forward pass (``None``: the inference module's default).
+        precision: ``fp32``, ``bf16`` or ``int8`` (CPU), see :mod:`heartbert_hf.inference`.
+
+    Returns:
+        ``(n_beats, n_classes)`` probabilities: the mean over a beat's sequences; a NaN row for a
+        flat (constant) segment, which has no sequence.
+    """
+    from .inference import predict_proba
+
+    probs = np.full((len(segments), len(clf.labels)), np.nan)
+    if not segments:
+        return probs
+    enc = clf.tokenizer(ecg=segments, sampling_rate=sampling_rate, truncation=True, max_length=clf.max_length, drop_flat=True)
+    owner = np.asarray(enc["overflow_to_sample_mapping"], dtype=np.int64)  # (n_sequences,) beat index
+    if not len(owner):
+        return probs
+    features = None if clf.rhythm_columns is None else rhythm[owner][:, clf.rhythm_columns]  # (n_sequences, n_features)
+    beats, beat_probs = predict_proba(clf.model, enc, owner, batch_size=batch_size, precision=precision, rhythm_features=features)
+    probs[beats] = beat_probs
+    return probs
+
+
+# ------------------------------------------------------------------ beats
+def choose_lead(lead_names: list[str], requested: str | None, record_id: str) -> str:
+    """``requested``, else ``MLII`` when present, else the first lead; a clear error for an unknown lead."""
+    if requested is not None:
+        if requested not in lead_names:
+            raise ValueError(f"record {record_id} has no lead {requested!r}; its leads are {lead_names}.")
+        return requested
+    return "MLII" if "MLII" in lead_names else lead_names[0]
+
+
+def reference_beats(path: Path, extension: str) -> tuple[np.ndarray, list[str]] | None:
+    """The reference beats of a record: ``(samples, AAMI classes)``, or ``None`` without an annotation file.
+
+    Non-beat annotations (rhythm ``+``, noise ``~``, artefact ``|``, ...) are dropped; paced and
+    unclassifiable beats are AAMI class Q. Samples are sorted and unique.
+    """
+    from .data.labels import aami_class
+    from .data.wfdb_io import read_annotation
+
+    if not path.with_name(f"{path.name}.{extension}").is_file():
+        return None
+    ann = read_annotation(path, extension)
+    beats: dict[int, str] = {}
+    for s, sym in zip(ann.sample, ann.symbol):
+        if aami_class(sym) is not None:
+            beats.setdefault(int(s), aami_class(sym))  # two beat labels on one sample: keep the first
+    samples = sorted(beats)
+    return np.asarray(samples, dtype=np.int64), [beats[s] for s in samples]
+
+
+def unclassifiable(signal: np.ndarray, samples: np.ndarray, sampling_rate: float, half_seconds: float) -> list[str]:
+    """Why each beat cannot be classified (``""``: it can).
+
+    A beat whose ``±half_seconds`` window runs past the record's start or end is not classified:
+    the model was trained on whole windows only (``mitdb-aami`` drops cut beats), and
+    :func:`heartbert_hf.rhythm.beat_segments` would pad it with repeated edge samples. Nor is a
+    beat whose window holds invalid (NaN) samples.
+
+    Args:
+        signal: the lead, ``(n_samples,)``, NaN where samples are invalid.
+        samples: ``(n_beats,)`` R-peak sample numbers.
+        sampling_rate: Hz.
+        half_seconds: half-width of the window.
+    """
+    half = int(round(half_seconds * sampling_rate))
+    invalid = np.concatenate([[0], np.cumsum(~np.isfinite(signal))])  # invalid samples before index i
+    notes = []
+    for s in np.asarray(samples, dtype=np.int64):
+        lo, hi = s - half, s + half + 1
+        if lo < 0 or hi > len(signal):
+            notes.append("window cut by the record boundary")
+        elif invalid[hi] - invalid[lo]:
+            notes.append("invalid samples in the window")
+        else:
+            notes.append("")
+    return notes
+
+
+def find_beats(signal: np.ndarray, sampling_rate: float, reference, use_reference: bool, record_id: str, extension: str) -> tuple[np.ndarray, str]:
+    """R-peak sample numbers: the reference beats, or :func:`heartbert_hf.rhythm.detect_r_peaks` on ``signal``."""
+    from .rhythm import detect_r_peaks
+
+    if use_reference:
+        if reference is None:
+            raise ValueError(f"record {record_id} has no reference annotations ({record_id}.{extension}); drop --use_reference_beats to detect the beats.")
+        return reference[0], f"reference annotations ({extension})"
+    if not np.isfinite(signal).any():
+        raise ValueError(f"record {record_id}: the lead holds no valid samples.")
+    return np.asarray(detect_r_peaks(signal, sampling_rate), dtype=np.int64), "R-peak detector"
+
+
+# ------------------------------------------------------------------ comparison
+def compare_with_reference(samples: np.ndarray, labels: list[str], ref_samples: np.ndarray, ref_classes: list[str], sampling_rate: float, model_labels: list[str]) -> dict:
+    """End-to-end confusion of the labelled beats against the reference beats.
+
+    Beats are matched one-to-one within :data:`MATCH_WINDOW_S` (``wfdb.processing.compare_annotations``).
+
+    Args:
+        samples, labels: the classified beats (labels N/S/V/F or Q).
+        ref_samples, ref_classes: the reference beats and their AAMI classes.
+        sampling_rate: Hz of the sample numbers.
+        model_labels: the classes the model predicts.
+
+    Returns:
+        ``rows`` (reference classes + ``"none"``), ``columns`` (predicted classes + ``Q`` +
+        ``"missed"``), ``matrix`` (counts), per-class ``se`` / ``ppv`` (``None`` when undefined),
+        beat-detection ``detection_se`` / ``detection_ppv``, ``matched_reference`` (the reference
+        class matched to each labelled beat, ``""`` when none).
+    """
+    from wfdb.processing import compare_annotations
+
+    rows = [c for c in BEAT_CLASSES + (UNCLASSIFIED,)] + ["none"]
+    columns = list(model_labels) + [UNCLASSIFIED, "missed"]
+    matrix = np.zeros((len(rows), len(columns)), dtype=np.int64)
+    matched = [""] * len(samples)
+    ref_hit = np.zeros(len(ref_samples), dtype=bool)
+    if len(ref_samples) and len(samples):
+        comp = compare_annotations(np.asarray(ref_samples), np.asarray(samples), int(round(MATCH_WINDOW_S * sampling_rate)))
+        for r, t in enumerate(comp.matching_sample_nums):
+            if t >= 0:
+                matched[t] = ref_classes[r]
+                ref_hit[r] = True
+    for t, label in enumerate(labels):
+        matrix[rows.index(matched[t] or "none"), columns.index(label)] += 1
+    for r in np.flatnonzero(~ref_hit):
+        matrix[rows.index(ref_classes[r]), columns.index("missed")] += 1
+    se, ppv = {}, {}
+    for c in model_labels:
+        i, j = rows.index(c), columns.index(c)
+        se[c] = float(matrix[i, j] / matrix[i].sum()) if matrix[i].sum() else None
+        ppv[c] = float(matrix[i, j] / matrix[:, j].sum()) if matrix[:, j].sum() else None
+    n_matched = int(ref_hit.sum())
+    return {
+        "rows": rows, "columns": columns, "matrix": matrix, "se": se, "ppv": ppv,
+        "detection_se": n_matched / len(ref_samples) if len(ref_samples) else None,
+        "detection_ppv": n_matched / len(samples) if len(samples) else None,
+        "matched_reference": matched,
+    }
+
+
+def format_comparison(comp: dict, reference_name: str) -> str:
+    """The confusion table and per-class Se / +P as text (rows: reference, columns: HeartBert)."""
+    fmt = lambda v: "    - " if v is None else f"{v:6.3f}"
+    width = max(7, max(len(c) for c in comp["columns"]) + 1)
+    lines = [f"  against {reference_name} (beats matched within {MATCH_WINDOW_S * 1000:.0f} ms; rows: reference, columns: HeartBert)"]
+    lines.append("  " + f"{'':>8}" + "".join(f"{c:>{width}}" for c in comp["columns"]))
+    for i, row in enumerate(comp["rows"]):
+        if comp["matrix"][i].sum() or row in comp["se"]:
+            name = "no ref" if row == "none" else row
+            lines.append("  " + f"{name:>8}" + "".join(f"{int(v):>{width}}" for v in comp["matrix"][i]))
+    lines.append(f"  {'beats':>8}   Se {fmt(comp['detection_se'])}   +P {fmt(comp['detection_ppv'])}   (beat detection)")
+    for c in comp["se"]:
+        lines.append(f"  {c:>8}   Se {fmt(comp['se'][c])}   +P {fmt(comp['ppv'][c])}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ one record
+def _record_path(item: str | Path) -> Path:
+    path = Path(item)
+    stem = path.with_suffix("") if path.suffix in (".hea", ".dat") else path
+    if not stem.with_name(stem.name + ".hea").is_file():
+        raise FileNotFoundError(f"record {item}: no WFDB header {stem}.hea (pass a record path without extension, or a folder of records).")
+    return stem
+
+
+def list_records(item: str) -> list[Path]:
+    """The record paths of ``--record``: one record, or every record of a folder."""
+    from .data.wfdb_io import list_local_records
+
+    path = Path(item)
+    if path.is_dir():
+        names = list_local_records(path)
+        if not names:
+            raise FileNotFoundError(f"no WFDB records (*.hea) in folder {path}.")
+        return [path / name for name in names]
+    return [_record_path(item)]
+
+
+def strip_start(samples: np.ndarray, labels: list[str], sampling_rate: float, seconds: float) -> float:
+    """Start (s) of the ``seconds``-long strip holding the most non-N beats (0 when all are N)."""
+    times = np.asarray(samples, dtype=np.float64) / sampling_rate
+    ectopic = np.asarray([lab != "N" for lab in labels], dtype=bool)
+    if not ectopic.any():
+        return 0.0
+    starts = np.maximum(times[ectopic] - 0.5, 0.0)
+    counts = [int(((times[ectopic] >= s) & (times[ectopic] < s + seconds)).sum()) for s in starts]
+    return float(starts[int(np.argmax(counts))])
+
+
+def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArguments, progress=None) -> RecordResult:
+    """Find, classify and write the beats of one record (see the module doc).
+
+    Raises:
+        FileNotFoundError, ValueError: a missing/corrupt record, an unknown lead, no beats found;
+            the message names the record.
+    """
+    import wfdb
+
+    from .data.wfdb_io import read_record
+    from .plots import plot_beat_labels
+    from .rhythm import RR_FEATURE_NAMES, beat_segments, rr_features
+    from .tasks import BEAT_SECONDS
+
+    record_id = path.name
+    try:
+        header = wfdb.rdheader(str(path))
+        lead_names, frame_rate = list(header.sig_name or []), float(header.fs)
+    except Exception:  # read_record below raises the clear error
+        lead_names, frame_rate = [], None
+    if lead_names:
+        lead = choose_lead(lead_names, args.lead, record_id)
+        rec = read_record(path, leads=[lead])
+    else:  # a multi-segment master header names no leads: read them all, then choose
+        rec = read_record(path)
+        lead = choose_lead(rec.lead_names, args.lead, record_id)
+    signal = np.asarray(rec.signal[rec.lead_names.index(lead)], dtype=np.float64)
+    fs = float(rec.sampling_rate)
+    # annotations count frames (the header's fs); a lead with k samples per frame runs at k x fs
+    per_frame = fs / (frame_rate or fs)
+    reference = reference_beats(path, args.reference_extension)
+    if reference is not None and per_frame != 1:
+        reference = (np.round(reference[0] * per_frame).astype(np.int64), reference[1])
+    samples, source = find_beats(signal, fs, reference, args.use_reference_beats, record_id, args.reference_extension)
+    if len(samples) == 0:
+        raise ValueError(f"record {record_id}, lead {lead}: no beats found ({source}); is the lead an ECG?")
+    rhythm = rr_features(samples, fs)  # (n_beats, n_features)
+    notes = unclassifiable(signal, samples, fs, BEAT_SECONDS)
+    half = int(round(BEAT_SECONDS * fs))
+    ok = np.asarray([note == "" for note in notes], dtype=bool)
+    probs = np.full((len(samples), len(clf.labels)), np.nan)
+    chunk = BEATS_PER_CALL
+    ok_idx = np.flatnonzero(ok)
+    if progress is not None:
+        progress.reset(total=len(ok_idx))
+    for start in range(0, len(ok_idx), chunk):
+        idx = ok_idx[start : start + chunk]
+        lo, hi = samples[idx[0]] - half, samples[idx[-1]] + half + 1  # the stretch these whole windows span
+        segments = list(beat_segments(signal[lo:hi], fs, samples[idx] - lo, BEAT_SECONDS)[:, 0])  # (beats, width)
+        probs[idx] = classify_segments(clf, segments, fs, rhythm[idx], args.batch_size or None, args.precision)
+        if progress is not None:
+            progress.update(len(idx))
+    flat = ok & np.isnan(probs).any(axis=1)
+    for i in np.flatnonzero(flat):
+        notes[i] = "flat (constant) window"
+    labels = [clf.labels[int(np.argmax(p))] if np.isfinite(p).all() else UNCLASSIFIED for p in probs]
+
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ann_file = out / f"{record_id}.{args.extension}"
+    if reference is not None and ann_file.resolve() == path.with_name(f"{record_id}.{args.reference_extension}").resolve():
+        raise ValueError(f"record {record_id}: writing {ann_file} would overwrite the reference annotations; choose another --extension or --output_dir.")
+    ann_samples = np.round(samples / per_frame).astype(np.int64)  # (n_beats,) in the record's annotation (frame) units
+    wfdb.wrann(record_id, args.extension, ann_samples, symbol=labels, fs=fs / per_frame, write_dir=str(out))
+
+    comparison = None
+    if reference is not None:
+        comparison = compare_with_reference(samples, labels, reference[0], reference[1], fs, clf.labels)
+    csv_file = out / f"{record_id}_beats.csv"
+    with csv_file.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["sample", "time_s", "label", *[f"p_{c}" for c in clf.labels], *RR_FEATURE_NAMES, "reference", "note"])
+        matched = comparison["matched_reference"] if comparison else [""] * len(samples)
+        for i, s in enumerate(samples):
+            p = ["" if not np.isfinite(v) else f"{v:.4f}" for v in probs[i]]
+            rr = [f"{v:.4f}" for v in rhythm[i]]
+            writer.writerow([int(ann_samples[i]), f"{s / fs:.3f}", labels[i], *p, *rr, matched[i], notes[i]])
+
+    start = args.plot_start if args.plot_start is not None else strip_start(samples, labels, fs, args.plot_seconds)
+    unit = rec.units[rec.lead_names.index(lead)] if rec.units else "mV"
+    png = plot_beat_labels(
+        signal, fs, samples, labels, out / f"{record_id}_strip.png", start_s=start, seconds=args.plot_seconds,
+        title=f"record {record_id}, lead {lead}: HeartBert beat labels", units=unit,
+        reference_labels=comparison["matched_reference"] if comparison else None,
+    )
+    return RecordResult(record_id, lead, fs, source, samples, labels, probs, [ann_file, csv_file, png], len(signal) / fs, comparison)
+
+
+def summarize(result: RecordResult, reference_extension: str) -> str:
+    """A few lines on one record: beats per class, files written, and the confusion when there is a reference."""
+    counts = {c: result.labels.count(c) for c in (*BEAT_CLASSES, UNCLASSIFIED) if result.labels.count(c)}
+    rate = 60.0 * len(result.labels) / result.duration_s
+    lines = [
+        f"record {result.record_id} (lead {result.lead}, {result.sampling_rate:g} Hz, {result.duration_s:.0f} s): "
+        f"{len(result.labels)} beats ({rate:.0f}/min) from the {result.beat_source} → " + ", ".join(f"{c} {n}" for c, n in counts.items())
+        + (" (Q: not classified, see the CSV's note)" if UNCLASSIFIED in counts else ""),
+        "  wrote " + ", ".join(str(f) for f in result.files),
+    ]
+    if rate < MIN_PLAUSIBLE_RATE:
+        lines.insert(1, f"  warning: {rate:.0f} beats/min is implausibly few; the detector may be missing beats on lead {result.lead}: try another --lead, or --use_reference_beats")
+    if result.comparison is not None:
+        lines.append(format_comparison(result.comparison, f"{result.record_id}.{reference_extension}"))
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ command
+def default_threads() -> int:
+    """Half the CPU cores this process may use, at least 1 (1 on a 2-core machine)."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
+    return max(1, usable // 2)
+
+
+def run(args: ClassifyBeatsArguments) -> tuple[list[RecordResult], list[tuple[str, str]]]:
+    """Classify every record of ``args.record``; returns ``(results, failures)`` with failures as
+    ``(record, one-line reason)``. ``--on_error raise`` re-raises the first failure instead."""
+    import torch
+    from tqdm.auto import tqdm
+
+    from .inference import PRECISIONS
+
+    if args.on_error not in ("skip", "raise"):
+        raise ValueError(f"--on_error must be skip or raise, got {args.on_error!r}.")
+    if args.precision not in PRECISIONS:
+        raise ValueError(f"--precision must be one of {PRECISIONS}, got {args.precision!r}.")
+    if args.plot_seconds <= 0:
+        raise ValueError(f"--plot_seconds must be positive, got {args.plot_seconds}.")
+    torch.set_num_threads(args.torch_threads or default_threads())
+    paths = list_records(args.record)
+    clf = load_classifier(args.model, args.max_length)
+    results, failures = [], []
+    # progress bars only on a terminal (disable=None), so logs and pipes get clean lines
+    for path in tqdm(paths, desc="Records", unit="record", disable=True if len(paths) < 2 else None):
+        try:
+            with tqdm(desc=f"record {path.name}", unit="beat", leave=False, disable=None) as beats_bar:
+                result = classify_record(path, clf, args, beats_bar)
+        except Exception as err:
+            if args.on_error == "raise":
+                raise
+            reason = " ".join(str(err).split()) or type(err).__name__
+            failures.append((str(path), reason))
+            named = reason if reason.startswith(f"record {path.name}") else f"record {path.name}: {reason}"
+            tqdm.write(f"heartbert classify-beats: skipped {named}", file=sys.stderr)
+            continue
+        results.append(result)
+        tqdm.write(summarize(result, args.reference_extension))
+    return results, failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``heartbert classify-beats``: parse ``argv`` and run (see the module doc).
+
+    Args:
+        argv: command-line arguments (default ``sys.argv[1:]``).
+
+    Returns:
+        0 when every record was classified, 1 when some failed, 2 when none was (or on bad arguments).
+    """
+    from transformers import HfArgumentParser
+
+    parser = HfArgumentParser(ClassifyBeatsArguments, prog="heartbert classify-beats", description=__doc__.split("\n\n")[0])
+    (args,) = parser.parse_args_into_dataclasses(args=argv)
+    try:
+        results, failures = run(args)
+    except (ValueError, FileNotFoundError, OSError) as err:
+        if args.on_error == "raise":
+            raise
+        print(f"heartbert classify-beats: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 2
+    if failures:
+        print(f"\n{len(failures)} of {len(failures) + len(results)} record(s) failed:", file=sys.stderr)
+        for record, reason in failures:
+            print(f"  {record}: {reason}", file=sys.stderr)
+    if not results:
+        return 2
+    print(f"{sum(len(r.labels) for r in results)} beats in {len(results)} record(s) → {args.output_dir}")
+    return 1 if failures else 0

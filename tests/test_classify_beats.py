@@ -1,0 +1,407 @@
+"""`heartbert classify-beats`: annotation file, CSV, strip plot, confusion, bad records, any sampling rate."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from conftest import SAMPLE_DIR
+
+SECONDS = 60  # records are cut to their first minute to keep the tests fast
+
+
+def _copy_record(src, dst_dir, seconds: float = SECONDS, fs_out: int | None = None, name: str | None = None):
+    """Write the first ``seconds`` of a sample record (and its .atr) into ``dst_dir``, optionally resampled."""
+    import wfdb
+    from scipy.signal import resample_poly
+
+    name = name or src.name
+    fs = 360
+    stop = int(seconds * fs)
+    ann = wfdb.rdann(str(src), "atr", sampto=stop - 1)
+    if fs_out is None:
+        rec = wfdb.rdrecord(str(src), sampto=stop, physical=False)
+        rec.record_name = name
+        rec.wrsamp(write_dir=str(dst_dir), expanded=False)
+        samples = ann.sample
+    else:
+        rec = wfdb.rdrecord(str(src), sampto=stop)
+        signal = resample_poly(rec.p_signal, fs_out, fs, axis=0)
+        wfdb.wrsamp(name, fs=fs_out, units=rec.units, sig_name=rec.sig_name, p_signal=signal, fmt=["16"] * len(rec.sig_name), write_dir=str(dst_dir))
+        samples = np.round(ann.sample * fs_out / fs).astype(np.int64)
+    wfdb.wrann(name, "atr", samples, symbol=ann.symbol, aux_note=ann.aux_note, fs=fs_out or fs, write_dir=str(dst_dir))
+    return dst_dir / name
+
+
+def _save_classifier(folder, tokenizer, tiny_config, **config_fields):
+    import torch
+
+    from heartbert_hf import HeartBertConfig, HeartBertForSequenceClassification
+
+    labels = ["N", "S", "V", "F"]
+    fields = {"num_labels": 4, "id2label": dict(enumerate(labels)), "label2id": {c: i for i, c in enumerate(labels)}, **config_fields}
+    config = HeartBertConfig(**{**tiny_config.to_dict(), **fields})
+    torch.manual_seed(0)
+    HeartBertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def beat_model_dir(tmp_path_factory, tiny_tokenizer, tiny_config):
+    """A tiny (random) HeartBert beat classifier over N/S/V/F, saved with its tokenizer."""
+    return _save_classifier(tmp_path_factory.mktemp("tiny-beat-classifier"), tiny_tokenizer, tiny_config)
+
+
+@pytest.fixture(scope="module")
+def short_records(tmp_path_factory):
+    """The first minute of sample records 101 and 208, with their reference annotations."""
+    folder = tmp_path_factory.mktemp("records")
+    for name in ("101", "208"):
+        _copy_record(SAMPLE_DIR / name, folder)
+    return folder
+
+
+def _run(argv, capsys):
+    from heartbert_hf.classify_beats import main
+
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _read_csv(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_annotations_round_trip_csv_and_confusion(beat_model_dir, short_records, tmp_path, capsys):
+    import wfdb
+
+    from heartbert_hf.rhythm import RR_FEATURE_NAMES
+
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(["--record", str(short_records / "208"), "--model", str(beat_model_dir), "--output_dir", str(out)], capsys)
+    assert code == 0, stderr
+    ann = wfdb.rdann(str(out / "208"), "hbt")
+    rows = _read_csv(out / "208_beats.csv")
+    assert ann.fs == 360
+    assert len(ann.sample) == len(rows) > 50  # ~70 beats a minute in 208
+    assert set(ann.symbol) <= {"N", "S", "V", "F", "Q"}
+    assert [int(r["sample"]) for r in rows] == ann.sample.tolist()
+    assert [r["label"] for r in rows] == ann.symbol
+    assert list(rows[0]) == ["sample", "time_s", "label", "p_N", "p_S", "p_V", "p_F", *RR_FEATURE_NAMES, "reference", "note"]
+    for row in rows:
+        if row["label"] == "Q":
+            assert row["note"] and row["p_N"] == ""
+        else:
+            p = np.array([float(row[f"p_{c}"]) for c in "NSVF"])
+            assert abs(p.sum() - 1) < 1e-3 and row["label"] == "NSVF"[int(p.argmax())]
+        assert abs(float(row["time_s"]) - int(row["sample"]) / 360) < 1e-3
+    # the reference exists, so the confusion against it is printed; matched beats carry their reference class
+    assert "against 208.atr" in stdout and "(beat detection)" in stdout
+    assert {"N", "V"} <= {r["reference"] for r in rows}
+    png = out / "208_strip.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_reference_beats_at_250_hz_stay_in_the_records_own_samples(beat_model_dir, tmp_path, capsys):
+    import wfdb
+
+    from heartbert_hf.data.labels import aami_class
+
+    (tmp_path / "rec250").mkdir()
+    rec = _copy_record(SAMPLE_DIR / "101", tmp_path / "rec250", fs_out=250)
+    ref = wfdb.rdann(str(rec), "atr")
+    ref_beats = [s for s, sym in zip(ref.sample, ref.symbol) if aami_class(sym) is not None]
+
+    out = tmp_path / "ref"
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(out), "--use_reference_beats"], capsys)
+    assert code == 0, stderr
+    ann = wfdb.rdann(str(out / "101"), "hbt")
+    assert ann.fs == 250 and ann.sample.tolist() == ref_beats
+
+    # detected beats: also in 250 Hz samples, so they match the reference within 150 ms
+    out = tmp_path / "detected"
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(out)], capsys)
+    assert code == 0, stderr
+    detected = wfdb.rdann(str(out / "101"), "hbt").sample
+    assert detected.max() < 250 * SECONDS
+    near = [np.abs(detected - s).min() <= 0.15 * 250 for s in ref_beats]
+    assert np.mean(near) > 0.95
+
+
+def test_invalid_samples_leave_their_beats_unclassified(beat_model_dir, tmp_path, capsys):
+    """1 s of invalid samples (NaN in wfdb, -32768 in format 16): beats whose window touches it are Q."""
+    import wfdb
+
+    rec = wfdb.rdrecord(str(SAMPLE_DIR / "101"), sampto=360 * 30)
+    signal = rec.p_signal.copy()
+    signal[3600:3960, 0] = np.nan  # 10.0-11.0 s of MLII
+    (tmp_path / "rec").mkdir()
+    wfdb.wrsamp("gap", fs=360, units=rec.units, sig_name=rec.sig_name, p_signal=signal, fmt=["16", "16"], write_dir=str(tmp_path / "rec"))
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(["--record", str(tmp_path / "rec" / "gap"), "--model", str(beat_model_dir), "--output_dir", str(out)], capsys)
+    assert code == 0, stderr
+    rows = _read_csv(out / "gap_beats.csv")
+    touching = [r for r in rows if 10.0 - 0.8 <= float(r["time_s"]) < 11.0 + 0.8]
+    assert touching and all(r["label"] == "Q" and r["note"] == "invalid samples in the window" for r in touching)
+    assert sum(r["note"] == "invalid samples in the window" for r in rows) == len(touching)
+    assert sum(r["label"] in ("N", "S", "V", "F") for r in rows) > 20
+
+
+def test_multi_frequency_record_annotations_count_frames(beat_model_dir, tmp_path, capsys):
+    """MLII at 2 samples per frame (720 Hz) in a 360-frame/s record: annotations stay in frame numbers."""
+    import wfdb
+    from scipy.signal import resample_poly
+
+    from heartbert_hf.data.labels import aami_class
+
+    rec = wfdb.rdrecord(str(SAMPLE_DIR / "101"), sampto=360 * SECONDS)
+    multi = wfdb.Record(
+        record_name="mf", fs=360, n_sig=2, sig_len=rec.sig_len, sig_name=["MLII", "V1"], units=["mV", "mV"],
+        e_p_signal=[resample_poly(rec.p_signal[:, 0], 2, 1), rec.p_signal[:, 1]], samps_per_frame=[2, 1],
+        fmt=["16", "16"], adc_gain=[200.0, 200.0], baseline=[0, 0],
+    )
+    multi.set_d_features(do_adc=True, expanded=True)
+    multi.set_defaults()
+    (tmp_path / "rec").mkdir()
+    multi.wrsamp(expanded=True, write_dir=str(tmp_path / "rec"))
+    ref = wfdb.rdann(str(SAMPLE_DIR / "101"), "atr", sampto=rec.sig_len - 1)
+    wfdb.wrann("mf", "atr", ref.sample, symbol=ref.symbol, fs=360, write_dir=str(tmp_path / "rec"))
+    ref_beats = [s for s, sym in zip(ref.sample, ref.symbol) if aami_class(sym) is not None]
+
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(["--record", str(tmp_path / "rec" / "mf"), "--model", str(beat_model_dir), "--output_dir", str(out), "--use_reference_beats"], capsys)
+    assert code == 0, stderr
+    assert "720 Hz" in stdout
+    ann = wfdb.rdann(str(out / "mf"), "hbt")
+    assert ann.fs == 360 and ann.sample.tolist() == ref_beats
+    rows = _read_csv(out / "mf_beats.csv")
+    assert [int(r["sample"]) for r in rows] == ref_beats
+    assert all(r["reference"] for r in rows)  # every beat matched its own reference beat
+
+    code, stdout, stderr = _run(["--record", str(tmp_path / "rec" / "mf"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "det")], capsys)
+    assert code == 0, stderr
+    detected = wfdb.rdann(str(tmp_path / "det" / "mf"), "hbt").sample
+    assert np.mean([np.abs(detected - s).min() <= 0.15 * 360 for s in ref_beats]) > 0.95
+
+
+def test_multi_segment_record_uses_mlii_and_summary_warns_on_few_beats(beat_model_dir, tmp_path, capsys):
+    import dataclasses
+
+    import wfdb
+
+    from heartbert_hf.classify_beats import RecordResult, summarize
+
+    src = wfdb.rdrecord(str(SAMPLE_DIR / "101"), sampto=360 * 40)
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    for i, name in enumerate(["seg_0001", "seg_0002"]):  # V1 first: the default must still pick MLII
+        wfdb.wrsamp(name, fs=360, units=["mV", "mV"], sig_name=src.sig_name[::-1], p_signal=src.p_signal[i * 7200 : (i + 1) * 7200, ::-1], fmt=["212", "212"], write_dir=str(folder))
+    (folder / "rec.hea").write_text("rec/2 2 360 14400\nseg_0001 7200\nseg_0002 7200\n")
+    code, stdout, stderr = _run(["--record", str(folder / "rec"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "out")], capsys)
+    assert code == 0, stderr
+    assert "record rec (lead MLII, 360 Hz, 40 s)" in stdout
+    assert len(wfdb.rdann(str(tmp_path / "out" / "rec"), "hbt").sample) > 40
+
+    few = RecordResult("x", "V1", 360.0, "R-peak detector", np.array([100, 9000]), ["N", "N"], np.full((2, 4), 0.25), [], 60.0)
+    assert "implausibly few" in summarize(few, "atr")
+    assert "implausibly few" not in summarize(dataclasses.replace(few, duration_s=2.0), "atr")
+
+
+def test_folder_goes_past_a_bad_record_and_lists_it(beat_model_dir, short_records, tmp_path, capsys):
+    import shutil
+
+    folder = tmp_path / "folder"
+    shutil.copytree(short_records, folder)
+    dat = folder / "208.dat"
+    dat.write_bytes(dat.read_bytes()[: dat.stat().st_size // 2])  # truncated signal file
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(["--record", str(folder), "--model", str(beat_model_dir), "--output_dir", str(out)], capsys)
+    assert code == 1
+    assert (out / "101.hbt").is_file() and (out / "101_beats.csv").is_file()
+    assert not (out / "208.hbt").exists()
+    listing = stderr.split("record(s) failed:")[1]
+    assert "208" in listing and "truncated" in listing
+    assert "Traceback" not in stderr
+
+
+def test_on_error_raise_stops_at_the_bad_record(beat_model_dir, short_records, tmp_path):
+    import shutil
+
+    from heartbert_hf.classify_beats import main
+
+    folder = tmp_path / "folder"
+    shutil.copytree(short_records, folder)
+    (folder / "101.dat").write_bytes(b"")
+    with pytest.raises(ValueError, match="truncated"):
+        main(["--record", str(folder), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o"), "--on_error", "raise"])
+
+
+def test_missing_record_and_bad_lead_are_clear_errors(beat_model_dir, short_records, tmp_path, capsys):
+    code, stdout, stderr = _run(["--record", str(tmp_path / "nope"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 2
+    assert "nope" in stderr and "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
+
+    code, stdout, stderr = _run(["--record", str(short_records / "101"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o"), "--lead", "V5"], capsys)
+    assert code == 2
+    assert "101" in stderr and "'V5'" in stderr and "MLII" in stderr
+
+
+def test_unannotated_record_and_missing_model(beat_model_dir, tmp_path, capsys):
+    import wfdb
+
+    (tmp_path / "rec").mkdir()
+    rec = _copy_record(SAMPLE_DIR / "118", tmp_path / "rec", seconds=20)
+    (rec.parent / "118.atr").unlink()
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(out), "--lead", "V1"], capsys)
+    assert code == 0, stderr
+    assert "lead V1" in stdout and "against" not in stdout
+    assert len(wfdb.rdann(str(out / "118"), "hbt").sample) > 10
+
+    code, _, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(out), "--use_reference_beats"], capsys)
+    assert code == 2 and "no reference annotations" in stderr
+
+    code, _, stderr = _run(["--record", str(rec), "--model", str(tmp_path / "no-model"), "--output_dir", str(out)], capsys)
+    assert code == 2 and "no-model" in stderr
+
+
+def test_rhythm_model_gets_the_rr_features_it_names(tiny_tokenizer, tiny_config, short_records, tmp_path, capsys):
+    """A BiLSTM head over two RR features: the features reach it (a model without them would raise)."""
+    from heartbert_hf.classify_beats import classify_segments, load_classifier
+    from heartbert_hf.rhythm import RR_FEATURE_NAMES
+
+    names = ["pre_over_post", "pre_rr_norm"]
+    folder = _save_classifier(
+        tmp_path / "rhythm-model", tiny_tokenizer, tiny_config, classifier_head="bilstm", lstm_hidden_size=8,
+        rhythm_feature_names=names, rhythm_feature_mean=[1.0, 1.0], rhythm_feature_std=[0.2, 0.2],
+    )
+    clf = load_classifier(str(folder))
+    assert clf.rhythm_columns == [RR_FEATURE_NAMES.index(n) for n in names]
+    rng = np.random.default_rng(0)
+    segments = [rng.normal(size=577) for _ in range(3)]
+    rhythm = np.ones((3, len(RR_FEATURE_NAMES)), dtype=np.float32)
+    base = classify_segments(clf, segments, 360, rhythm)
+    rhythm[1, RR_FEATURE_NAMES.index("pre_over_post")] = 0.4  # a premature beat
+    moved = classify_segments(clf, segments, 360, rhythm)
+    assert np.allclose(base[[0, 2]], moved[[0, 2]]) and not np.allclose(base[1], moved[1])
+    assert np.allclose(moved.sum(axis=1), 1.0)
+
+    code, stdout, stderr = _run(["--record", str(short_records / "101"), "--model", str(folder), "--output_dir", str(tmp_path / "out")], capsys)
+    assert code == 0, stderr
+
+
+def test_compare_with_reference_counts_missed_and_extra_beats():
+    from heartbert_hf.classify_beats import compare_with_reference
+
+    fs = 100.0
+    ref = np.array([100, 200, 300, 400])
+    ref_classes = ["N", "V", "S", "N"]
+    # beat at 205 matches 200 (V), 296 matches 300 (S), 400 missed, 600 has no reference, 100 → N
+    beats = np.array([100, 205, 296, 600])
+    labels = ["N", "V", "N", "Q"]
+    comp = compare_with_reference(beats, labels, ref, ref_classes, fs, ["N", "S", "V", "F"])
+    m = dict(zip(comp["rows"], comp["matrix"].tolist()))
+    cols = comp["columns"]
+    assert m["N"][cols.index("N")] == 1 and m["N"][cols.index("missed")] == 1
+    assert m["V"][cols.index("V")] == 1
+    assert m["S"][cols.index("N")] == 1
+    assert m["none"][cols.index("Q")] == 1
+    assert comp["se"]["N"] == 0.5 and comp["ppv"]["N"] == 0.5 and comp["se"]["V"] == 1.0 and comp["se"]["S"] == 0.0
+    assert comp["se"]["F"] is None and comp["ppv"]["F"] is None
+    assert comp["detection_se"] == 0.75 and comp["detection_ppv"] == 0.75
+    assert comp["matched_reference"] == ["N", "V", "S", ""]
+
+
+def test_plot_beat_labels(tmp_path):
+    from heartbert_hf.plots import plot_beat_labels
+
+    t = np.arange(0, 12, 1 / 250)
+    signal = np.sin(2 * np.pi * 1.2 * t)
+    beats = np.arange(50, len(t), 200)
+    labels = ["N", "V"] * (len(beats) // 2) + ["N"] * (len(beats) % 2)
+    png = plot_beat_labels(signal, 250, beats, labels, tmp_path / "s.png", start_s=1, seconds=5, title="record x, lead MLII", reference_labels=["N"] * len(beats))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="labels"):
+        plot_beat_labels(signal, 250, beats, labels[:-1], tmp_path / "bad.png")
+    with pytest.raises(ValueError, match="outside the signal"):
+        plot_beat_labels(signal, 250, beats, labels, tmp_path / "bad.png", start_s=100)
+
+
+@pytest.mark.slow
+def test_whole_sample_and_a_ds1_record_round_trip(beat_model_dir, shared_physionet, tmp_path, capsys):
+    """The issue's check: the shipped sample and a full 30-min DS1 record give annotations rdann reads back."""
+    import wfdb
+
+    from heartbert_hf.data.labels import aami_class
+
+    for record in (SAMPLE_DIR / "208", shared_physionet / "mitdb" / "119"):
+        out = tmp_path / record.name
+        code, stdout, stderr = _run(["--record", str(record), "--model", str(beat_model_dir), "--output_dir", str(out)], capsys)
+        assert code == 0, stderr
+        ann = wfdb.rdann(str(out / record.name), "hbt")
+        ref = wfdb.rdann(str(record), "atr")
+        n_ref = sum(aami_class(s) is not None for s in ref.symbol)
+        assert abs(len(ann.sample) - n_ref) < 0.05 * n_ref  # the detector finds about as many beats as the reference
+        assert len(_read_csv(out / f"{record.name}_beats.csv")) == len(ann.sample)
+        assert f"against {record.name}.atr" in stdout
+
+
+def test_cli_lists_and_dispatches_classify_beats(capsys):
+    from heartbert_hf.cli import main as cli_main
+
+    assert cli_main([]) == 0
+    assert "classify-beats" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["classify-beats", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: heartbert classify-beats") and "--use_reference_beats" in out and "--on_error" in out
+
+
+@pytest.mark.slow
+def test_a_rhythm_model_from_finetune_classifies_a_record(tiny_model_dir, short_records, tmp_path, capsys):
+    """`heartbert finetune --arms pretrained+rhythm` output is a model classify-beats runs, RR features included."""
+    import wfdb
+
+    from heartbert_hf.classify_beats import load_classifier
+    from heartbert_hf.finetune import main as finetune_main
+
+    model = tmp_path / "ft"
+    code = finetune_main([
+        "--task", "mitdb-aami", "--model", str(tiny_model_dir), "--data_dir", str(SAMPLE_DIR), "--cache_dir", str(tmp_path / "cache"),
+        "--output_dir", str(model), "--arms", "pretrained+rhythm", "--epochs", "1", "--max_train_per_class", "20",
+        "--max_eval_examples", "50", "--torch_threads", "1",
+    ])
+    assert code in (0, None)
+    assert load_classifier(str(model)).rhythm_columns is not None
+    capsys.readouterr()
+    code, stdout, stderr = _run(["--record", str(short_records / "208"), "--model", str(model), "--output_dir", str(tmp_path / "out")], capsys)
+    assert code == 0, stderr
+    assert len(wfdb.rdann(str(tmp_path / "out" / "208"), "hbt").sample) > 50
+
+
+def test_no_model_and_no_shipped_classifier_is_a_clear_error(short_records, tmp_path, capsys, monkeypatch):
+    from heartbert_hf import classify_beats
+
+    monkeypatch.setattr(classify_beats, "DEFAULT_MODEL", tmp_path / "absent")
+    code, _, stderr = _run(["--record", str(short_records / "208"), "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 2 and "is not installed; pass --model" in stderr
+
+
+def test_the_shipped_classifier_labels_normal_and_ventricular_beats(short_records, tmp_path, capsys):
+    """The default --model on (training) records: 101's N beats and 208's V beats mostly get their own class."""
+    from heartbert_hf.classify_beats import DEFAULT_MODEL
+
+    if not DEFAULT_MODEL.is_dir():
+        pytest.skip("the shipped classifier heartbert_hf/models/heartbert-aami-ds1 is not in this checkout")
+    code, stdout, stderr = _run(["--record", str(short_records), "--output_dir", str(tmp_path / "out")], capsys)
+    assert code == 0, stderr
+    for record, cls in (("101", "N"), ("208", "V")):
+        rows = _read_csv(tmp_path / "out" / f"{record}_beats.csv")
+        mine = [r["label"] for r in rows if r["reference"] == cls and r["label"] != "Q"]
+        assert len(mine) > 5 and mine.count(cls) / len(mine) > 0.5, (record, cls, mine)
