@@ -89,8 +89,14 @@ def build_models(vocab_size: int):
     from heartbert_hf import HeartBertConfig, HeartBertModel
 
     shape = dict(
-        vocab_size=vocab_size, hidden_size=768, num_hidden_layers=6, num_attention_heads=12, intermediate_size=3072,
-        max_position_embeddings=514, type_vocab_size=1, layer_norm_eps=1e-5,
+        vocab_size=vocab_size,
+        hidden_size=768,
+        num_hidden_layers=6,
+        num_attention_heads=12,
+        intermediate_size=3072,
+        max_position_embeddings=514,
+        type_vocab_size=1,
+        layer_norm_eps=1e-5,
     )
     torch.manual_seed(0)
     heartbert = HeartBertModel(HeartBertConfig(**shape)).eval()
@@ -164,7 +170,9 @@ def print_table(title: str, rows: dict, reference: np.ndarray, n_tokens: int) ->
     for (path, precision, chunks), row in rows.items():
         out = np.asarray(row["out"], dtype=np.float64).reshape(-1)
         cos = float(out @ reference / (np.linalg.norm(out) * np.linalg.norm(reference)))
-        print(f"| {path:16} | {precision:9} | {chunks:8} | {statistics.median(row['ms']):9.1f} | {min(row['ms']):7.1f} | {statistics.median(row['cpu_ms']):7.1f} | {cos:11.6f} |")
+        print(
+            f"| {path:16} | {precision:9} | {chunks:8} | {statistics.median(row['ms']):9.1f} | {min(row['ms']):7.1f} | {statistics.median(row['cpu_ms']):7.1f} | {cos:11.6f} |"
+        )
 
 
 def main(argv=None) -> int:
@@ -205,8 +213,8 @@ def main(argv=None) -> int:
         for chunks, balanced in (("naive", False), ("balanced", True)):
             seqs = sequences(ids, balanced)
             e2e_model, e2e_precision = (heartbert, precision) if precision in inf.PRECISIONS else hb[precision]
-            cases[("heartbert e2e", precision, chunks)] = (
-                lambda m=e2e_model, p=e2e_precision, b=balanced: inf.embed_ecg(m, tok, ecg, 360, precision=p, balanced_chunks=b).embeddings
+            cases[("heartbert e2e", precision, chunks)] = lambda m=e2e_model, p=e2e_precision, b=balanced: (
+                inf.embed_ecg(m, tok, ecg, 360, precision=p, balanced_chunks=b).embeddings
             )
             model, autocast = hb[precision]
             cases[("heartbert model", precision, chunks)] = lambda m=model, a=autocast, s=seqs: heartbert_embedding(m, s, a)
@@ -217,8 +225,10 @@ def main(argv=None) -> int:
     tokenizer_ms = statistics.median(rows.pop(("tokenizer only", "-", "-"))["ms"])
 
     print(f"# HeartBert inference latency, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs, torch {torch.__version__} with {torch.get_num_threads()} threads; "
-          f"load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after (other jobs were running: figures are medians of interleaved rounds)")
+    print(
+        f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs, torch {torch.__version__} with {torch.get_num_threads()} threads; "
+        f"load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after (other jobs were running: figures are medians of interleaved rounds)"
+    )
     print(f"tokenizer: {source}; vocabulary {len(tok)}; tokenizer alone {tokenizer_ms:.1f} ms")
     print(f"model: random-init published shape; HeartBertModel vs RobertaModel fp32 max |diff| {gap:.2e}; {args.rounds} rounds")
     print_table("10-s single-lead ECG (record 118, lead 0, first 3,600 samples)", rows, reference, len(ids))

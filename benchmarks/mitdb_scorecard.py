@@ -38,8 +38,22 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULTS = ["--cv", "5", "--max_train_per_class", "400", "--max_eval_examples", "3000", "--epochs", "4", "--batch_size", "32",
-            "--learning_rate", "5e-4", "--torch_threads", "1"]
+DEFAULTS = [
+    "--cv",
+    "5",
+    "--max_train_per_class",
+    "400",
+    "--max_eval_examples",
+    "3000",
+    "--epochs",
+    "4",
+    "--batch_size",
+    "32",
+    "--learning_rate",
+    "5e-4",
+    "--torch_threads",
+    "1",
+]
 
 
 def encoder_saw_ds1(model: str, answer: str) -> tuple[bool | None, str]:
@@ -84,8 +98,15 @@ def merge_runs(runs: list[Path], out: Path) -> None:
             arms.setdefault(arm, r["arms"][arm])
     task = get_task(base["task"])
     table = {arm: (p["label"], p["predicted"], p["record_id"]) for arm, p in preds.items()}
-    base.update({"arms": arms, "predictions": preds, "arms_run": list(arms), "merged_from": [str(r) for r in runs],
-                 "scorecard": scorecard(table, task_labels(task), task.report_classes, base["arguments"]["bootstrap"], base["arguments"]["seed"])})
+    base.update(
+        {
+            "arms": arms,
+            "predictions": preds,
+            "arms_run": list(arms),
+            "merged_from": [str(r) for r in runs],
+            "scorecard": scorecard(table, task_labels(task), task.report_classes, base["arguments"]["bootstrap"], base["arguments"]["seed"]),
+        }
+    )
     out.mkdir(parents=True, exist_ok=True)
     (out / "cv_results.json").write_text(json.dumps(base))
 
@@ -146,13 +167,20 @@ def main(argv: list[str] | None = None) -> int:
     notes = [
         f"DS1 record-wise {report['n_folds']}-fold CV ({len(report['records'])} records), pooled held-out beats; encoder arms (b)-(d): {mode} ({how})",
         f"model {model}; head {report['head']}; machine {platform.machine()} {os.cpu_count()}-core CPU, shared/busy; wall time {wall / 60:.0f} min",
-        "command: " + shlex.join(["python", "benchmarks/mitdb_scorecard.py", *argv] + (["--encoder_saw_ds1", saw] if saw != "auto" else []) + (["--merge", *merge] if merge else [])),
+        "command: "
+        + shlex.join(
+            ["python", "benchmarks/mitdb_scorecard.py", *argv] + (["--encoder_saw_ds1", saw] if saw != "auto" else []) + (["--merge", *merge] if merge else [])
+        ),
         "expanded: " + (shlex.join(command) if not merge else command[0]),
     ]
     table = format_table(report["scorecard"], notes)
     print(table)
-    (out / "scorecard.json").write_text(json.dumps({"table": table, "notes": notes, "encoder_saw_ds1": seen, "command": command,
-                                                    "wall_seconds": round(wall), "scorecard": report["scorecard"]}, indent=1))
+    (out / "scorecard.json").write_text(
+        json.dumps(
+            {"table": table, "notes": notes, "encoder_saw_ds1": seen, "command": command, "wall_seconds": round(wall), "scorecard": report["scorecard"]},
+            indent=1,
+        )
+    )
     figure = Path(__file__).resolve().parents[1] / "docs" / "figures" / f"mitdb_scorecard_{out.name}.png"
     plot_scorecard(report["scorecard"], figure, title=f"mitdb-aami, DS1 {report['n_folds']}-fold CV" + (" (encoder transductive)" if seen is not False else ""))
     print(f"\nJSON: {out / 'scorecard.json'}\nfigure: {figure}")

@@ -30,9 +30,8 @@ def main() -> None:
     parser.add_argument("--tokenizer_max_examples", type=int, default=500)
     args = parser.parse_args()
 
-    from heartbert_hf.prepare import main as prepare_main
-
     from heartbert_hf.data.splits import MITDB_PACED
+    from heartbert_hf.prepare import main as prepare_main
 
     # the corpus leaves out the paced records (de Chazal), so they are not counted
     records = sorted(p.stem for p in Path(args.mitdb_dir).glob("*.hea") if p.stem not in MITDB_PACED)
@@ -43,9 +42,22 @@ def main() -> None:
         try:
             start = time.perf_counter()
             prepare_main(
-                ["--dataset", "corpus", "--mitdb_dir", args.mitdb_dir, "--output_dir", str(work / "out"),
-                 "--cache_dir", str(work / "cache"), "--num_proc", str(num_proc), "--vocab_size", str(args.vocab_size),
-                 "--tokenizer_max_examples", str(args.tokenizer_max_examples)]
+                [
+                    "--dataset",
+                    "corpus",
+                    "--mitdb_dir",
+                    args.mitdb_dir,
+                    "--output_dir",
+                    str(work / "out"),
+                    "--cache_dir",
+                    str(work / "cache"),
+                    "--num_proc",
+                    str(num_proc),
+                    "--vocab_size",
+                    str(args.vocab_size),
+                    "--tokenizer_max_examples",
+                    str(args.tokenizer_max_examples),
+                ]
             )
             elapsed = time.perf_counter() - start
             print(f"num_proc={num_proc}: {elapsed:.1f} s, {samples / elapsed:,.0f} samples/s")

@@ -16,8 +16,6 @@ import importlib.util
 import time
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "heartbert_hf" / "sample_data"
 PUBLISHED = REPO.parent / "shared" / "bench" / "published_preprocess.py"
@@ -71,7 +69,9 @@ def main() -> None:
             n += rec.p_signal.size
             tokens += sum(len(ids) for ids in enc["input_ids"])
         best = max(best, n / (time.perf_counter() - t0))
-    print(f"HeartBert end to end (read+window+scale+quantize+BPE), {len(args.records)} records, {n:,} samples: {best / 1e6:.2f} M samples/s ({n / tokens:.2f} samples/token)")
+    print(
+        f"HeartBert end to end (read+window+scale+quantize+BPE), {len(args.records)} records, {n:,} samples: {best / 1e6:.2f} M samples/s ({n / tokens:.2f} samples/token)"
+    )
 
     signal500 = resample_poly(wfdb.rdrecord(args.records[0]).p_signal.T, 25, 18, axis=-1)
     t0 = time.perf_counter()

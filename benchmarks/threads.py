@@ -57,8 +57,13 @@ def machine() -> dict:
         model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), model)
     import torch
 
-    return {"cpu": model, "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-            "torch": torch.__version__, "python": platform.python_version(), "host": platform.node()}
+    return {
+        "cpu": model,
+        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "host": platform.node(),
+    }
 
 
 def main() -> int:
@@ -88,11 +93,22 @@ def main() -> int:
                         out, wall = heartbert(["quickstart", "--output_dir", str(work / "qs"), "--steps", str(args.steps), "--torch_threads", str(n)], work)
                         train = float(re.search(r"steps in ([\d.]+) s", out).group(1))
                         used = int(re.search(r"(\d+) torch thread", out).group(1))
-                        emb_out, emb_wall = heartbert(["embed", "--model", str(work / "model"), "--input", str(SAMPLE), "--output", str(work / "e.parquet"),
-                                                       "--torch_threads", str(n)], work)
+                        emb_out, emb_wall = heartbert(
+                            ["embed", "--model", str(work / "model"), "--input", str(SAMPLE), "--output", str(work / "e.parquet"), "--torch_threads", str(n)],
+                            work,
+                        )
                         embed_s = float(re.search(r"\(([\d.]+) s\)", emb_out).group(1))
-                        row = {"repeat": repeat, "busy_process": busy, "setting": label, "threads": used, "load_avg_1min": round(load, 2),
-                               "quickstart_train_s": train, "quickstart_wall_s": round(wall, 1), "embed_s": embed_s, "embed_wall_s": round(emb_wall, 1)}
+                        row = {
+                            "repeat": repeat,
+                            "busy_process": busy,
+                            "setting": label,
+                            "threads": used,
+                            "load_avg_1min": round(load, 2),
+                            "quickstart_train_s": train,
+                            "quickstart_wall_s": round(wall, 1),
+                            "embed_s": embed_s,
+                            "embed_wall_s": round(emb_wall, 1),
+                        }
                         rows.append(row)
                         print(json.dumps(row), flush=True)
                 finally:
@@ -109,8 +125,10 @@ def main() -> int:
     print("\n| busy process | setting | threads | quick-start training (s) | quick-start wall (s) | embed 118 (s) |")
     print("|---|---|---|---|---|---|")
     for row in rows:
-        print(f"| {'yes' if row['busy_process'] else 'no'} | {row['setting']} | {row['threads']} | {row['quickstart_train_s']:.1f} | "
-              f"{row['quickstart_wall_s']:.1f} | {row['embed_s']:.1f} |")
+        print(
+            f"| {'yes' if row['busy_process'] else 'no'} | {row['setting']} | {row['threads']} | {row['quickstart_train_s']:.1f} | "
+            f"{row['quickstart_wall_s']:.1f} | {row['embed_s']:.1f} |"
+        )
     return 0
 
 

@@ -66,8 +66,14 @@ def run_mode(name, tiny, steps, warm, dev):
     h, L, heads = (64, 2, 4) if tiny else (768, 6, 12)
     torch.manual_seed(0)
     cfg = HeartBertConfig(
-        vocab_size=V, max_position_embeddings=S + 2, hidden_size=h, num_hidden_layers=L, num_attention_heads=heads,
-        intermediate_size=4 * h, hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout,
+        vocab_size=V,
+        max_position_embeddings=S + 2,
+        hidden_size=h,
+        num_hidden_layers=L,
+        num_attention_heads=heads,
+        intermediate_size=4 * h,
+        hidden_dropout_prob=dropout,
+        attention_probs_dropout_prob=dropout,
     )
     cfg._attn_implementation = "sdpa"
     model = HeartBertForMaskedLM(cfg).to(dev)
@@ -109,10 +115,23 @@ def run_mode(name, tiny, steps, warm, dev):
     tok_s = bs * S * steps / dt
     tflops = flops_per_token(h, 4 * h, L, V, S, False) * tok_s / 1e12
     mem = torch.cuda.max_memory_allocated() / 2**30 if dev == "cuda" else 0.0
-    row = dict(mode=name, vocab=V, seq=S, bs=bs, dropout=dropout, attention_mask=pass_mask, compile=compile_,
-               tokens_per_s=round(tok_s), step_ms=round(1000 * dt / steps, 1), dense_equiv_tflops=round(tflops, 1),
-               mfu_vs_790=round(tflops / 790, 3), peak_gib=round(mem, 1), warmup_s=round(warm_s, 1), loss=round(float(loss), 3))
-    del model, opt, fwd
+    row = dict(
+        mode=name,
+        vocab=V,
+        seq=S,
+        bs=bs,
+        dropout=dropout,
+        attention_mask=pass_mask,
+        compile=compile_,
+        tokens_per_s=round(tok_s),
+        step_ms=round(1000 * dt / steps, 1),
+        dense_equiv_tflops=round(tflops, 1),
+        mfu_vs_790=round(tflops / 790, 3),
+        peak_gib=round(mem, 1),
+        warmup_s=round(warm_s, 1),
+        loss=round(float(loss), 3),
+    )
+    del step  # frees model, optimizer and compiled graph before the next mode (the closure holds them)
     if dev == "cuda":
         torch.cuda.empty_cache()
     return row
@@ -153,8 +172,7 @@ def main(argv=None):
     warm = args.warm or (1 if args.tiny else 5)
     import transformers
 
-    head = dict(torch=torch.__version__, transformers=transformers.__version__,
-                device=torch.cuda.get_device_name() if dev == "cuda" else "cpu")
+    head = dict(torch=torch.__version__, transformers=transformers.__version__, device=torch.cuda.get_device_name() if dev == "cuda" else "cpu")
     print(json.dumps(head), flush=True)
     rows = []
     if args.baseline:
@@ -183,8 +201,17 @@ def main(argv=None):
         print(f"{r['mode']:40s} {t:>10,d} {a:>7s} {b:>7s}")
     if args.out:
         with open(args.out, "a") as f:
-            f.write(json.dumps(dict(summary=head, ratios={m: dict(tokens_per_s=t, x_fp32=t / ref_fp32 if ref_fp32 else None,
-                                    x_bf16=t / ref_bf16 if ref_bf16 else None) for m, t in ok.items()})) + "\n")
+            f.write(
+                json.dumps(
+                    dict(
+                        summary=head,
+                        ratios={
+                            m: dict(tokens_per_s=t, x_fp32=t / ref_fp32 if ref_fp32 else None, x_bf16=t / ref_bf16 if ref_bf16 else None) for m, t in ok.items()
+                        },
+                    )
+                )
+                + "\n"
+            )
     return 0
 
 

@@ -83,9 +83,7 @@ class EuropeanStTBuilder(PhysioNetBuilder):
             by_patient.setdefault(self._patient(rec), []).append(rec)
         splits = group_splits(list(by_patient), self.config.split_fractions, self.config.seed)
         return [
-            datasets.SplitGenerator(
-                name=name, gen_kwargs={"root": str(root), "records": sorted(r for p in patients for r in by_patient[p])}
-            )
+            datasets.SplitGenerator(name=name, gen_kwargs={"root": str(root), "records": sorted(r for p in patients for r in by_patient[p])})
             for name, patients in splits.items()
         ]
 
@@ -103,15 +101,18 @@ class EuropeanStTBuilder(PhysioNetBuilder):
             for start, window in iter_signal_windows(rec.signal, rec.sampling_rate, self.config.window_seconds):
                 stop = start + window.shape[1]
                 active = sorted({name for name, lo, hi in episodes if lo < stop and hi > start})
-                yield f"{record_id}_{start}", {
-                    "signal": window,
-                    "sampling_rate": rec.sampling_rate,
-                    "lead_names": rec.lead_names,
-                    "record_id": record_id,
-                    "patient_id": self._patient(record_id),
-                    "start": start,
-                    "episodes": active,
-                    "st_episode": any(e.startswith("ST") for e in active),
-                    "t_episode": any(e.startswith("T") for e in active),
-                    "has_annotations": annotated,
-                }
+                yield (
+                    f"{record_id}_{start}",
+                    {
+                        "signal": window,
+                        "sampling_rate": rec.sampling_rate,
+                        "lead_names": rec.lead_names,
+                        "record_id": record_id,
+                        "patient_id": self._patient(record_id),
+                        "start": start,
+                        "episodes": active,
+                        "st_episode": any(e.startswith("ST") for e in active),
+                        "t_episode": any(e.startswith("T") for e in active),
+                        "has_annotations": annotated,
+                    },
+                )

@@ -109,10 +109,7 @@ class MitBihBuilder(PhysioNetBuilder):
         splits = mitdb_splits(available, cfg.n_folds, cfg.fold, include_paced, cfg.seed, cfg.strict_patients)
         if not splits:
             raise ValueError(f"none of the records {available} belongs to a MIT-BIH split (paced records are excluded from beats).")
-        return [
-            datasets.SplitGenerator(name=name, gen_kwargs={"root": str(root), "records": records})
-            for name, records in splits.items()
-        ]
+        return [datasets.SplitGenerator(name=name, gen_kwargs={"root": str(root), "records": records}) for name, records in splits.items()]
 
     def _generate_examples(self, root: str, records: list[str]):
         cfg = self.config
@@ -135,13 +132,16 @@ class MitBihBuilder(PhysioNetBuilder):
             for (i, r, symbol), rr_row in zip(beats, rr):
                 label = aami_class(symbol)
                 lo, hi = max(0, r - half), min(n, r + half + 1)
-                yield f"{record_id}_{i}", {
-                    **base,
-                    "signal": rec.signal[:, lo:hi],
-                    "start": lo,
-                    "r_peak": r,
-                    "r_peak_index": r - lo,
-                    "symbol": symbol,
-                    "label": label,
-                    "rr_features": rr_row,
-                }
+                yield (
+                    f"{record_id}_{i}",
+                    {
+                        **base,
+                        "signal": rec.signal[:, lo:hi],
+                        "start": lo,
+                        "r_peak": r,
+                        "r_peak_index": r - lo,
+                        "symbol": symbol,
+                        "label": label,
+                        "rr_features": rr_row,
+                    },
+                )

@@ -131,9 +131,7 @@ class PtbXlBuilder(PhysioNetBuilder):
         for name, folds in PTBXL_FOLDS.items():
             part = [r for r in kept if int(float(r["strat_fold"])) in folds]
             if part:
-                splits.append(
-                    datasets.SplitGenerator(name=name, gen_kwargs={"root": str(root), "rows": part, "statements": statements, "column": column})
-                )
+                splits.append(datasets.SplitGenerator(name=name, gen_kwargs={"root": str(root), "rows": part, "statements": statements, "column": column}))
         if not splits:
             raise ValueError(f"no PTB-XL records to load from {meta} (records={cfg.records}).")
         return splits
@@ -145,19 +143,22 @@ class PtbXlBuilder(PhysioNetBuilder):
             codes = parse_scp_codes(row["scp_codes"])
             supers, subs = aggregate_scp(codes, statements, cfg.min_likelihood)
             ecg_id = int(float(row["ecg_id"]))
-            yield str(ecg_id), {
-                "signal": rec.signal,
-                "sampling_rate": rec.sampling_rate,
-                "lead_names": rec.lead_names,
-                "record_id": row[column].rsplit("/", 1)[-1],
-                "patient_id": str(int(float(row["patient_id"]))),
-                "start": 0,
-                "ecg_id": ecg_id,
-                "superdiagnostic": supers,
-                "diagnostic_subclass": subs,
-                "scp_codes": list(codes),
-                "scp_likelihoods": list(codes.values()),
-                "strat_fold": int(float(row["strat_fold"])),
-                "age": float(row["age"]) if row.get("age") else float("nan"),
-                "sex": int(float(row["sex"])) if row.get("sex") else -1,
-            }
+            yield (
+                str(ecg_id),
+                {
+                    "signal": rec.signal,
+                    "sampling_rate": rec.sampling_rate,
+                    "lead_names": rec.lead_names,
+                    "record_id": row[column].rsplit("/", 1)[-1],
+                    "patient_id": str(int(float(row["patient_id"]))),
+                    "start": 0,
+                    "ecg_id": ecg_id,
+                    "superdiagnostic": supers,
+                    "diagnostic_subclass": subs,
+                    "scp_codes": list(codes),
+                    "scp_likelihoods": list(codes.values()),
+                    "strat_fold": int(float(row["strat_fold"])),
+                    "age": float(row["age"]) if row.get("age") else float("nan"),
+                    "sex": int(float(row["sex"])) if row.get("sex") else -1,
+                },
+            )

@@ -85,9 +85,7 @@ class SlpdbBuilder(PhysioNetBuilder):
             by_subject.setdefault(slpdb_subject(rec), []).append(rec)
         splits = group_splits(list(by_subject), self.config.split_fractions, self.config.seed)
         return [
-            datasets.SplitGenerator(
-                name=name, gen_kwargs={"root": str(root), "records": sorted(r for s in subjects for r in by_subject[s])}
-            )
+            datasets.SplitGenerator(name=name, gen_kwargs={"root": str(root), "records": sorted(r for s in subjects for r in by_subject[s])})
             for name, subjects in splits.items()
         ]
 
@@ -104,16 +102,19 @@ class SlpdbBuilder(PhysioNetBuilder):
                 start = int(sample)
                 if stage is None or start + size > n:
                     continue
-                yield f"{record_id}_{start}", {
-                    "signal": rec.signal[:, start : start + size],
-                    "sampling_rate": rec.sampling_rate,
-                    "lead_names": rec.lead_names,
-                    "record_id": record_id,
-                    "patient_id": slpdb_subject(record_id),
-                    "start": start,
-                    "epoch": start // size,
-                    "stage": stage,
-                    "stage5": stage_5class(stage),
-                    "stage3": stage_3class(stage),
-                    "aux_note": note,
-                }
+                yield (
+                    f"{record_id}_{start}",
+                    {
+                        "signal": rec.signal[:, start : start + size],
+                        "sampling_rate": rec.sampling_rate,
+                        "lead_names": rec.lead_names,
+                        "record_id": record_id,
+                        "patient_id": slpdb_subject(record_id),
+                        "start": start,
+                        "epoch": start // size,
+                        "stage": stage,
+                        "stage5": stage_5class(stage),
+                        "stage3": stage_3class(stage),
+                        "aux_note": note,
+                    },
+                )

@@ -76,8 +76,12 @@ class ModelCardCallback(TrainerCallback):
         if "eval_loss" in metrics and "eval_perplexity" not in metrics:
             metrics["eval_perplexity"] = math.exp(min(50.0, metrics["eval_loss"]))
         rows = []
-        for key, label in (("eval_loss", "loss"), ("eval_perplexity", "perplexity"), ("eval_masked_accuracy", "masked-token accuracy"),
-                           ("eval_masked_tokens", "masked tokens evaluated")):
+        for key, label in (
+            ("eval_loss", "loss"),
+            ("eval_perplexity", "perplexity"),
+            ("eval_masked_accuracy", "masked-token accuracy"),
+            ("eval_masked_tokens", "masked tokens evaluated"),
+        ):
             if key in metrics:
                 v = metrics[key]
                 rows.append(f"| {label} | {v:,}" + " |" if isinstance(v, int) else f"| {label} | {v:.4f} |")
@@ -103,17 +107,32 @@ class ModelCardCallback(TrainerCallback):
             data_sources=sources,
             data_short=", ".join(sorted(set(s["sources"]))).replace("sample", "a 30-minute MIT-BIH sample"),
             licences_short=", ".join(sorted({lic for _, lic, _ in self.licences.values()})) or "see the sources",
-            train_records_n=len(tr["records"]), train_patients=tr["patients"], train_examples=_fmt_int(tr["examples"]),
-            train_blocks=_fmt_int(tr["blocks"]), train_tokens=_fmt_int(tr["content_tokens"]), train_padding=_pct(tr["padding_share"]),
+            train_records_n=len(tr["records"]),
+            train_patients=tr["patients"],
+            train_examples=_fmt_int(tr["examples"]),
+            train_blocks=_fmt_int(tr["blocks"]),
+            train_tokens=_fmt_int(tr["content_tokens"]),
+            train_padding=_pct(tr["padding_share"]),
             train_used=_pct(tr["samples_used_share"]),
-            val_records_n=len(va["records"]), val_patients=va["patients"], val_examples=_fmt_int(va["examples"]),
-            val_blocks=_fmt_int(va["blocks"]), val_tokens=_fmt_int(va["content_tokens"]), val_padding=_pct(va["padding_share"]),
+            val_records_n=len(va["records"]),
+            val_patients=va["patients"],
+            val_examples=_fmt_int(va["examples"]),
+            val_blocks=_fmt_int(va["blocks"]),
+            val_tokens=_fmt_int(va["content_tokens"]),
+            val_padding=_pct(va["padding_share"]),
             val_used=_pct(va["samples_used_share"]),
             val_records=", ".join(map(str, va["records"][:20])) + (" …" if len(va["records"]) > 20 else ""),
-            target_rate=f"{tok.target_rate:g}", window_size=tok.window_size, window_s=f"{tok.window_size / tok.target_rate:.1f}",
-            min_window=tok.min_window, min_window_s=f"{tok.min_window / tok.target_rate:g}", scaling=tok.scaling,
+            target_rate=f"{tok.target_rate:g}",
+            window_size=tok.window_size,
+            window_s=f"{tok.window_size / tok.target_rate:.1f}",
+            min_window=tok.min_window,
+            min_window_s=f"{tok.min_window / tok.target_rate:g}",
+            scaling=tok.scaling,
             quantizer=f"{q.method}, {q.n_levels} levels" if hasattr(q, "method") else repr(q),
-            n_levels=levels, last_level=64 + levels, vocab_size=len(tok), max_seq_length=d.max_seq_length,
+            n_levels=levels,
+            last_level=64 + levels,
+            vocab_size=len(tok),
+            max_seq_length=d.max_seq_length,
             mlm_percent=f"{100 * d.mlm_probability:g}",
             num_layers=cfg.num_hidden_layers if cfg else m.num_hidden_layers,
             num_heads=cfg.num_attention_heads if cfg else m.num_attention_heads,
@@ -122,16 +141,27 @@ class ModelCardCallback(TrainerCallback):
             max_positions=cfg.max_position_embeddings if cfg else d.max_seq_length + 2,
             dropout=cfg.hidden_dropout_prob if cfg else m.hidden_dropout_prob,
             n_params=_fmt_int(self.n_params) if self.n_params else "n/a",
-            optim=str(getattr(args.optim, "value", args.optim)), learning_rate=f"{args.learning_rate:g}",
+            optim=str(getattr(args.optim, "value", args.optim)),
+            learning_rate=f"{args.learning_rate:g}",
             warmup=(f"{args.warmup_steps:g} of the steps" if 0 < args.warmup_steps < 1 else f"{int(args.warmup_steps)} steps"),
-            weight_decay=f"{args.weight_decay:g}", scheduler=str(getattr(args.lr_scheduler_type, "value", args.lr_scheduler_type)),
-            global_batch=global_batch, per_device=args.per_device_train_batch_size, world_size=world,
-            grad_accum=args.gradient_accumulation_steps, global_step=_fmt_int(state.global_step),
-            epochs=f"{state.epoch or 0:.2f}", train_tokens_seen=_fmt_int(state.global_step * global_batch * d.max_seq_length),
-            precision=precision, seed=args.seed,
+            weight_decay=f"{args.weight_decay:g}",
+            scheduler=str(getattr(args.lr_scheduler_type, "value", args.lr_scheduler_type)),
+            global_batch=global_batch,
+            per_device=args.per_device_train_batch_size,
+            world_size=world,
+            grad_accum=args.gradient_accumulation_steps,
+            global_step=_fmt_int(state.global_step),
+            epochs=f"{state.epoch or 0:.2f}",
+            train_tokens_seen=_fmt_int(state.global_step * global_batch * d.max_seq_length),
+            precision=precision,
+            seed=args.seed,
             metrics_table="\n".join(rows) or "| (no evaluation ran) | |",
-            excluded_text=(f" Records excluded on request (`--exclude_records {d.exclude_records}`, e.g. a downstream evaluation's): "
-                           "never used for pretraining or for fitting the tokenizer.") if getattr(d, "exclude_records", None) else "",
+            excluded_text=(
+                f" Records excluded on request (`--exclude_records {d.exclude_records}`, e.g. a downstream evaluation's): "
+                "never used for pretraining or for fitting the tokenizer."
+            )
+            if getattr(d, "exclude_records", None)
+            else "",
         )
 
     def write(self, output_dir, state, args, model_config=None) -> Path:

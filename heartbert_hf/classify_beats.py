@@ -66,7 +66,9 @@ class ClassifyBeatsArguments:
     """Options of ``heartbert classify-beats``."""
 
     record: str = field(metadata={"help": "WFDB record path (with or without .hea), or a folder of records (its RECORDS file, else every *.hea)"})
-    model: str | None = field(default=None, metadata={"help": "fine-tuned HeartBert beat classifier folder or Hub id with its tokenizer (default: the shipped heartbert-aami-ds1)"})
+    model: str | None = field(
+        default=None, metadata={"help": "fine-tuned HeartBert beat classifier folder or Hub id with its tokenizer (default: the shipped heartbert-aami-ds1)"}
+    )
     output_dir: str = field(default="heartbert-beats", metadata={"help": "where the annotation files, CSVs and strip plots go"})
     lead: str | None = field(default=None, metadata={"help": "lead (signal) name to classify on (default: MLII when present, else the first lead)"})
     use_reference_beats: bool = field(default=False, metadata={"help": "take the beat positions from the reference annotations instead of the R-peak detector"})
@@ -74,11 +76,15 @@ class ClassifyBeatsArguments:
     extension: str = field(default="hbt", metadata={"help": "annotator (file extension) of the annotation file written"})
     plot_seconds: float = field(default=10.0, metadata={"help": "length of the strip plot in seconds"})
     plot_start: float | None = field(default=None, metadata={"help": "start of the strip plot in seconds (default: the stretch with the most non-N beats)"})
-    batch_size: int = field(default=0, metadata={"help": "sequences per forward pass (0: heartbert_hf.inference's default, a token budget on CPU, 64 on a GPU)"})
+    batch_size: int = field(
+        default=0, metadata={"help": "sequences per forward pass (0: heartbert_hf.inference's default, a token budget on CPU, 64 on a GPU)"}
+    )
     precision: str = field(default="fp32", metadata={"help": "fp32 | bf16 | int8 (dynamic quantization, CPU only); a GPU is used when torch sees one"})
     max_length: int = field(default=0, metadata={"help": "tokens per sequence (0: the model's positions - 2, at most 512)"})
     on_error: str = field(default="skip", metadata={"help": "skip: report a bad record in one line and go on; raise: stop with its traceback"})
-    torch_threads: int = field(default=0, metadata={"help": "torch CPU threads (0: half the usable cores, at least 1; 1 measured fastest on a busy 2-core machine)"})
+    torch_threads: int = field(
+        default=0, metadata={"help": "torch CPU threads (0: half the usable cores, at least 1; 1 measured fastest on a busy 2-core machine)"}
+    )
 
 
 @dataclass
@@ -126,7 +132,9 @@ def load_classifier(model: str | None, max_length: int = 0) -> BeatClassifier:
 
     if model is None:
         if not DEFAULT_MODEL.is_dir():
-            raise ValueError(f"the shipped beat classifier {DEFAULT_MODEL} is not installed; pass --model FOLDER (a model fine-tuned with `heartbert finetune --task mitdb-aami`).")
+            raise ValueError(
+                f"the shipped beat classifier {DEFAULT_MODEL} is not installed; pass --model FOLDER (a model fine-tuned with `heartbert finetune --task mitdb-aami`)."
+            )
         model = str(DEFAULT_MODEL)
     if not Path(model).exists() and Path(model).is_absolute():
         raise ValueError(f"model folder {model} does not exist.")
@@ -146,13 +154,17 @@ def load_classifier(model: str | None, max_length: int = 0) -> BeatClassifier:
     if max_length > limit:
         raise ValueError(f"max_length {max_length} exceeds the model's {limit} token positions.")
     return BeatClassifier(
-        model=net.eval(), tokenizer=tokenizer, labels=labels,
+        model=net.eval(),
+        tokenizer=tokenizer,
+        labels=labels,
         max_length=int(max_length) if max_length else min(limit, 512),
         rhythm_columns=[RR_FEATURE_NAMES.index(n) for n in names] or None,
     )
 
 
-def classify_segments(clf: BeatClassifier, segments: list[np.ndarray], sampling_rate: float, rhythm: np.ndarray | None, batch_size: int | None = None, precision: str = "fp32") -> np.ndarray:
+def classify_segments(
+    clf: BeatClassifier, segments: list[np.ndarray], sampling_rate: float, rhythm: np.ndarray | None, batch_size: int | None = None, precision: str = "fp32"
+) -> np.ndarray:
     """Class probabilities of beat segments, through :func:`heartbert_hf.inference.predict_proba`.
 
     Args:
@@ -254,7 +266,9 @@ def find_beats(signal: np.ndarray, sampling_rate: float, reference, use_referenc
 
 
 # ------------------------------------------------------------------ comparison
-def compare_with_reference(samples: np.ndarray, labels: list[str], ref_samples: np.ndarray, ref_classes: list[str], sampling_rate: float, model_labels: list[str]) -> dict:
+def compare_with_reference(
+    samples: np.ndarray, labels: list[str], ref_samples: np.ndarray, ref_classes: list[str], sampling_rate: float, model_labels: list[str]
+) -> dict:
     """End-to-end confusion of the labelled beats against the reference beats.
 
     Beats are matched one-to-one within :data:`MATCH_WINDOW_S` (``wfdb.processing.compare_annotations``).
@@ -295,7 +309,11 @@ def compare_with_reference(samples: np.ndarray, labels: list[str], ref_samples: 
         ppv[c] = float(matrix[i, j] / matrix[:, j].sum()) if matrix[:, j].sum() else None
     n_matched = int(ref_hit.sum())
     return {
-        "rows": rows, "columns": columns, "matrix": matrix, "se": se, "ppv": ppv,
+        "rows": rows,
+        "columns": columns,
+        "matrix": matrix,
+        "se": se,
+        "ppv": ppv,
         "detection_se": n_matched / len(ref_samples) if len(ref_samples) else None,
         "detection_ppv": n_matched / len(samples) if len(samples) else None,
         "matched_reference": matched,
@@ -304,7 +322,10 @@ def compare_with_reference(samples: np.ndarray, labels: list[str], ref_samples: 
 
 def format_comparison(comp: dict, reference_name: str) -> str:
     """The confusion table and per-class Se / +P as text (rows: reference, columns: HeartBert)."""
-    fmt = lambda v: "    - " if v is None else f"{v:6.3f}"
+
+    def fmt(v):
+        return "    - " if v is None else f"{v:6.3f}"
+
     width = max(7, max(len(c) for c in comp["columns"]) + 1)
     lines = [f"  against {reference_name} (beats matched within {MATCH_WINDOW_S * 1000:.0f} ms; rows: reference, columns: HeartBert)"]
     lines.append("  " + f"{'':>8}" + "".join(f"{c:>{width}}" for c in comp["columns"]))
@@ -432,8 +453,15 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
     start = args.plot_start if args.plot_start is not None else strip_start(samples, labels, fs, args.plot_seconds)
     unit = rec.units[rec.lead_names.index(lead)] if rec.units else "mV"
     png = plot_beat_labels(
-        signal, fs, samples, labels, out / f"{record_id}_strip.png", start_s=start, seconds=args.plot_seconds,
-        title=f"record {record_id}, lead {lead}: HeartBert beat labels", units=unit,
+        signal,
+        fs,
+        samples,
+        labels,
+        out / f"{record_id}_strip.png",
+        start_s=start,
+        seconds=args.plot_seconds,
+        title=f"record {record_id}, lead {lead}: HeartBert beat labels",
+        units=unit,
         reference_labels=comparison["matched_reference"] if comparison else None,
     )
     return RecordResult(record_id, lead, fs, source, samples, labels, probs, [ann_file, csv_file, png], len(signal) / fs, comparison)
@@ -445,12 +473,16 @@ def summarize(result: RecordResult, reference_extension: str) -> str:
     rate = 60.0 * len(result.labels) / result.duration_s
     lines = [
         f"record {result.record_id} (lead {result.lead}, {result.sampling_rate:g} Hz, {result.duration_s:.0f} s): "
-        f"{len(result.labels)} beats ({rate:.0f}/min) from the {result.beat_source} → " + ", ".join(f"{c} {n}" for c, n in counts.items())
+        f"{len(result.labels)} beats ({rate:.0f}/min) from the {result.beat_source} → "
+        + ", ".join(f"{c} {n}" for c, n in counts.items())
         + (" (Q: not classified, see the CSV's note)" if UNCLASSIFIED in counts else ""),
         "  wrote " + ", ".join(str(f) for f in result.files),
     ]
     if rate < MIN_PLAUSIBLE_RATE:
-        lines.insert(1, f"  warning: {rate:.0f} beats/min is implausibly few; the detector may be missing beats on lead {result.lead}: try another --lead, or --use_reference_beats")
+        lines.insert(
+            1,
+            f"  warning: {rate:.0f} beats/min is implausibly few; the detector may be missing beats on lead {result.lead}: try another --lead, or --use_reference_beats",
+        )
     if result.comparison is not None:
         lines.append(format_comparison(result.comparison, f"{result.record_id}.{reference_extension}"))
     return "\n".join(lines)

@@ -17,7 +17,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "finetune": ("heartbert_hf.finetune", "fine-tune on a downstream task with patient-wise splits"),
     "evaluate": ("heartbert_hf.evaluate", "evaluate a fine-tuned model on a task's test split"),
     "embed": ("heartbert_hf.embed", "export one pooled vector per ECG window to Parquet"),
-    "classify-beats": ("heartbert_hf.classify_beats", "label each beat of a WFDB record AAMI N/S/V/F: annotation file, CSV, strip plot, confusion vs reference"),
+    "classify-beats": (
+        "heartbert_hf.classify_beats",
+        "label each beat of a WFDB record AAMI N/S/V/F: annotation file, CSV, strip plot, confusion vs reference",
+    ),
 }
 
 

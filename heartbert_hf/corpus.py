@@ -29,8 +29,14 @@ def parse_data_dirs(text: str | None) -> dict[str, str]:
     return out
 
 
-def load_corpus(sources: str = "sample", data_dirs: dict[str, str] | str | None = None, source_options: dict | str | None = None,
-                cache_dir: str | None = None, num_proc: int | None = None, exclude: str | set[str] | None = None):
+def load_corpus(
+    sources: str = "sample",
+    data_dirs: dict[str, str] | str | None = None,
+    source_options: dict | str | None = None,
+    cache_dir: str | None = None,
+    num_proc: int | None = None,
+    exclude: str | set[str] | None = None,
+):
     """The raw corpus (``DatasetDict`` of signals); ``test`` splits are dropped.
 
     Args:
@@ -174,8 +180,7 @@ def block_stats(packed, table, max_seq_length: int) -> dict:
     )
 
 
-def tokenize_and_pack(raw, tokenizer, max_seq_length: int, num_proc: int | None = None, pack_batch_size: int = 1000,
-                      uid_offset: int = 0, name: str = "train"):
+def tokenize_and_pack(raw, tokenizer, max_seq_length: int, num_proc: int | None = None, pack_batch_size: int = 1000, uid_offset: int = 0, name: str = "train"):
     """Raw signals → full ``max_seq_length`` blocks (every token kept); returns ``(packed, n_chunks)``.
 
     ``n_chunks`` is the number of token sequences before packing. Blocks carry a ``uid`` column

@@ -143,10 +143,7 @@ def as_leads(signal, name: str = "signal", check_finite: bool = True) -> np.ndar
     if x.ndim == 1:
         x = x[None, :]
     elif x.ndim != 2:
-        raise ValueError(
-            f"{name} must be 1-D (samples,) or 2-D (leads, samples); got a {x.ndim}-D array of shape {x.shape}. "
-            "Pass a batch as a list of arrays."
-        )
+        raise ValueError(f"{name} must be 1-D (samples,) or 2-D (leads, samples); got a {x.ndim}-D array of shape {x.shape}. Pass a batch as a list of arrays.")
     leads, samples = x.shape
     if samples == 0 or leads == 0:
         raise ValueError(f"{name} is empty (shape {x.shape}).")
@@ -233,10 +230,7 @@ def resample(signal, sampling_rate: float, target_rate: float = TARGET_RATE) -> 
     try:
         import scipy.signal as scipy_signal  # lazy: keeps this module numpy-only at import
     except ImportError:
-        raise ImportError(
-            f"resampling from {fs:g} Hz to {target:g} Hz needs scipy: pip install scipy "
-            f"(or pass signals already at {target:g} Hz)."
-        ) from None
+        raise ImportError(f"resampling from {fs:g} Hz to {target:g} Hz needs scipy: pip install scipy (or pass signals already at {target:g} Hz).") from None
     n = x.shape[-1]
     mean = x.mean(axis=-1, keepdims=True)
     centred = x - mean
@@ -264,9 +258,7 @@ def window_bounds(n_samples: int, window_size: int = WINDOW_SIZE, min_window: in
     if window_size < 1 or min_window < 1:
         raise ValueError(f"window_size and min_window must be positive, got {window_size} and {min_window}.")
     if n_samples < min_window:
-        raise ValueError(
-            f"signal too short: {n_samples} samples at {TARGET_RATE} Hz, fewer than the {min_window} (min_window) needed."
-        )
+        raise ValueError(f"signal too short: {n_samples} samples at {TARGET_RATE} Hz, fewer than the {min_window} (min_window) needed.")
     bounds = [(s, s + window_size) for s in range(0, n_samples - window_size + 1, window_size)]
     tail_start = bounds[-1][1] if bounds else 0
     if n_samples - tail_start >= min_window:
@@ -347,8 +339,7 @@ def prepare_windows(
         lead, sample = np.argwhere(~finite)[0]
         number = int(sample * target / fs) // window_size
         raise ValueError(
-            f"signal contains NaN or inf (first at lead {lead}, sample {sample}, {sample / fs:.3f} s, in window {number}); "
-            "clean or interpolate it first."
+            f"signal contains NaN or inf (first at lead {lead}, sample {sample}, {sample / fs:.3f} s, in window {number}); clean or interpolate it first."
         )
     x = resample(raw, fs, target)
     bounds = window_bounds(x.shape[-1], window_size, min_window)

@@ -54,8 +54,10 @@ class EmbedArguments:
     batch_size: int = field(default=32, metadata={"help": "sequences per forward pass"})
     on_error: str = field(
         default="auto",
-        metadata={"help": "a record that cannot be read or tokenized: 'skip' it (listed at the end) or 'raise'; "
-                  "'auto': skip for folders, datasets and several records, raise for one record"},
+        metadata={
+            "help": "a record that cannot be read or tokenized: 'skip' it (listed at the end) or 'raise'; "
+            "'auto': skip for folders, datasets and several records, raise for one record"
+        },
     )
     drop_flat: bool = field(default=True, metadata={"help": "leave out constant (lead-off) windows and list them; --drop_flat False makes them errors"})
     torch_threads: int = field(default=0, metadata={"help": THREADS_HELP})
@@ -178,8 +180,16 @@ def _dataset_sources(path: Path, split: str | None) -> list[Source]:
     return sources
 
 
-def embed_windows(model, tokenizer, signal, sampling_rate: float, max_length: int, batch_size: int = 32,
-                  drop_flat: bool = False, progress: Callable[[int], None] | None = None) -> list[dict]:
+def embed_windows(
+    model,
+    tokenizer,
+    signal,
+    sampling_rate: float,
+    max_length: int,
+    batch_size: int = 32,
+    drop_flat: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> list[dict]:
     """Embed one ECG: one dict per (lead, window) with ``lead``, ``window``, ``n_sequences``, ``embedding``.
 
     Args:
@@ -198,8 +208,7 @@ def embed_windows(model, tokenizer, signal, sampling_rate: float, max_length: in
     """
     import torch
 
-    enc = tokenizer(ecg=[signal], sampling_rate=sampling_rate, truncation=True, max_length=max_length, padding=True,
-                    return_tensors="pt", drop_flat=drop_flat)
+    enc = tokenizer(ecg=[signal], sampling_rate=sampling_rate, truncation=True, max_length=max_length, padding=True, return_tensors="pt", drop_flat=drop_flat)
     if len(enc["input_ids"]) == 0:
         return []
     keys = list(zip(enc["lead_index"].tolist(), enc["window_index"].tolist()))
@@ -316,7 +325,9 @@ def embed(args: EmbedArguments, report: EmbedReport | None = None):
                 n_leads = 1 if np.ndim(signal) == 1 else len(signal)
                 present = {(r["lead"], r["window"]) for r in rows}
                 n_windows = _expected_windows(np.shape(signal)[-1], 1, fs, tokenizer)
-                report.flat_windows += [(source.name, names(lead), w, w * step) for w in range(n_windows) for lead in range(n_leads) if (lead, w) not in present]
+                report.flat_windows += [
+                    (source.name, names(lead), w, w * step) for w in range(n_windows) for lead in range(n_leads) if (lead, w) not in present
+                ]
             for row in rows:
                 lead = row["lead"]
                 records.append(
@@ -362,8 +373,10 @@ def main(argv: list[str] | None = None) -> int:
             print(line, file=sys.stderr)
         print(f"heartbert embed: error: {err}", file=sys.stderr)
         return 2
-    print(f"{len(frame)} window embeddings of size {len(frame['embedding'].iloc[0])} from {frame['record_id'].nunique()} record(s) "
-          f"→ {args.output} ({time.perf_counter() - t0:.1f} s)")
+    print(
+        f"{len(frame)} window embeddings of size {len(frame['embedding'].iloc[0])} from {frame['record_id'].nunique()} record(s) "
+        f"→ {args.output} ({time.perf_counter() - t0:.1f} s)"
+    )
     for line in report.lines():
         print(line, file=sys.stderr)
     return 0

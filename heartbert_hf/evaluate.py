@@ -141,8 +141,15 @@ def evaluate(args: EvaluateArguments) -> dict:
     model = HeartBertForSequenceClassification.from_pretrained(args.model)
     val_records = (info.get("splits") or {}).get("validation") if task.database == "mitdb" else None
     extra = {"skip_missing": True} if info.get("skip_missing_records") and task.database == "ptbxl" else {}
-    data = load_task_data(task, args.data_dir, args.cache_dir, validation_records=val_records, seed=info.get("seed", 42),
-                          strict_patients=bool(info.get("strict_patients")), **extra)
+    data = load_task_data(
+        task,
+        args.data_dir,
+        args.cache_dir,
+        validation_records=val_records,
+        seed=info.get("seed", 42),
+        strict_patients=bool(info.get("strict_patients")),
+        **extra,
+    )
     if args.split not in data:
         hint = " MIT-BIH DS2 (the test records) is not in this data_dir." if task.database == "mitdb" else ""
         raise ValueError(f"split {args.split!r} is not in the {task.name} data (have {list(data)}).{hint} Use --split validation to score the selection split.")

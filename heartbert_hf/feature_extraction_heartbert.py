@@ -56,10 +56,7 @@ def split_ecg_batch(ecg) -> tuple[list, bool]:
         return list(ecg), True
     if hasattr(ecg, "__array__") or hasattr(ecg, "__array_interface__") or hasattr(ecg, "shape"):
         return [ecg], False  # numpy, torch, pandas ...: one ECG, never iterated as a batch
-    raise TypeError(
-        "ecg must be one ECG (numpy array, torch tensor, pandas DataFrame/Series, list of numbers) "
-        f"or a list of them, got {type(ecg).__name__}."
-    )
+    raise TypeError(f"ecg must be one ECG (numpy array, torch tensor, pandas DataFrame/Series, list of numbers) or a list of them, got {type(ecg).__name__}.")
 
 
 class HeartBertFeatureExtractor(FeatureExtractionMixin):

@@ -62,16 +62,28 @@ class FinetuneArguments:
     output_dir: str = field(default="heartbert-finetuned", metadata={"help": "where the model, tokenizer and results go"})
     data_dir: str | None = field(default=None, metadata={"help": "local database copy (default: download from PhysioNet)"})
     cache_dir: str | None = field(default=None, metadata={"help": "datasets cache directory"})
-    head: str = field(default="sequence", metadata={"help": "sequence (RoBERTa <s> classifier) | bilstm (BiLSTM over token states, lower half of the encoder frozen) | linear-probe"})
-    linear_probe: bool = field(default=False, metadata={"help": "freeze the encoder; train a linear layer on the pooled embedding (same as --head linear-probe)"})
-    arms: str = field(default="", metadata={"help": "comma list of features,random,pretrained,pretrained+rhythm (default: all four for mitdb-aami, pretrained,random otherwise)"})
+    head: str = field(
+        default="sequence",
+        metadata={"help": "sequence (RoBERTa <s> classifier) | bilstm (BiLSTM over token states, lower half of the encoder frozen) | linear-probe"},
+    )
+    linear_probe: bool = field(
+        default=False, metadata={"help": "freeze the encoder; train a linear layer on the pooled embedding (same as --head linear-probe)"}
+    )
+    arms: str = field(
+        default="",
+        metadata={"help": "comma list of features,random,pretrained,pretrained+rhythm (default: all four for mitdb-aami, pretrained,random otherwise)"},
+    )
     random_init: bool = field(default=False, metadata={"help": "train from a randomly initialised HeartBert of the model's shape (the baseline) only"})
     baseline: bool = field(default=True, metadata={"help": "also run the random-init baseline with the same splits (--no_baseline to skip)"})
     strict_patients: bool = field(default=False, metadata={"help": "mitdb-aami: leave record 202 (same patient as DS1 record 201) out of the DS2 test split"})
     bootstrap: int = field(default=1000, metadata={"help": "record-level bootstrap resamples for the scorecard's 95%% CIs"})
     cv: int = field(default=0, metadata={"help": "mitdb-aami: record-wise K-fold cross-validation over the DS1 records present (0: off)"})
-    validation_records: list[str] | None = field(default=None, metadata={"help": "mitdb-aami: DS1 records for model selection (default: a seeded record-wise fold)"})
-    val_folds: int = field(default=5, metadata={"help": "mitdb-aami: the validation records are 1 of this many record-wise folds of DS1 (0: none, train on every DS1 record)"})
+    validation_records: list[str] | None = field(
+        default=None, metadata={"help": "mitdb-aami: DS1 records for model selection (default: a seeded record-wise fold)"}
+    )
+    val_folds: int = field(
+        default=5, metadata={"help": "mitdb-aami: the validation records are 1 of this many record-wise folds of DS1 (0: none, train on every DS1 record)"}
+    )
     max_length: int = field(default=0, metadata={"help": "tokens per sequence (0: the model's positions - 2, at most 512)"})
     max_train_per_class: int = field(default=0, metadata={"help": "cap on training examples per class (single-label; 0: no cap)"})
     max_eval_examples: int = field(default=0, metadata={"help": "uniform random cap on evaluated examples per split (0: all)"})
@@ -110,7 +122,9 @@ def resolve_max_length(requested: int, config) -> int:
     return int(requested) if requested else min(limit, 512)
 
 
-def build_model(model: str, head: str, labels: list[str], problem_type: str, random_init: bool, seed: int, lstm_hidden_size: int = 128, rhythm: dict | None = None):
+def build_model(
+    model: str, head: str, labels: list[str], problem_type: str, random_init: bool, seed: int, lstm_hidden_size: int = 128, rhythm: dict | None = None
+):
     """A classifier of the requested head over ``model``'s encoder (or a random one of its shape).
 
     Args:
@@ -367,8 +381,19 @@ def evaluate_splits(trainer, tokenized: dict, task, labels: list[str], rhythm: b
     return results, predictions
 
 
-def run_arm(args: FinetuneArguments, tokenizer, tokenized: dict, task, labels, head: str, arm: str, output_dir: str, save: bool,
-            select: bool = True, rhythm: dict | None = None) -> tuple[dict, dict]:
+def run_arm(
+    args: FinetuneArguments,
+    tokenizer,
+    tokenized: dict,
+    task,
+    labels,
+    head: str,
+    arm: str,
+    output_dir: str,
+    save: bool,
+    select: bool = True,
+    rhythm: dict | None = None,
+) -> tuple[dict, dict]:
     """Train one encoder arm and score it; returns ``(results, predictions)`` (see :func:`evaluate_splits`).
 
     Args:
@@ -445,6 +470,11 @@ def build_scorecard(task, labels: list[str], preds: dict, record_of, n_boot: int
 
 
 # ------------------------------------------------------------------ cross-validation
+def _in_records(batch, records: set) -> list[bool]:
+    """``datasets`` filter: which rows of a batch belong to ``records``."""
+    return [r in records for r in batch["record_id"]]
+
+
 def run_cv(args: FinetuneArguments, tokenizer, data, task, labels, head: str, arms: list[str]) -> dict:
     """Record-wise K-fold CV over the training records (mitdb-aami: DS1), every arm on the same
     folds and beats; per-fold metrics and the scorecard of the pooled held-out predictions."""
@@ -464,15 +494,19 @@ def run_cv(args: FinetuneArguments, tokenizer, data, task, labels, head: str, ar
     pooled = {arm: ([], [], []) for arm in arms}
     seconds = dict.fromkeys(arms, 0.0)
     for k, (train_recs, test_recs) in enumerate(folds):
-        train = subsample_per_class(pool.filter(lambda b: [r in train_recs for r in b["record_id"]], batched=True), args.max_train_per_class, args.seed, task.multi_label)
-        test = subsample(pool.filter(lambda b: [r in test_recs for r in b["record_id"]], batched=True), args.max_eval_examples, args.seed)
+        train = subsample_per_class(
+            pool.filter(_in_records, fn_kwargs={"records": set(train_recs)}, batched=True), args.max_train_per_class, args.seed, task.multi_label
+        )
+        test = subsample(pool.filter(_in_records, fn_kwargs={"records": set(test_recs)}, batched=True), args.max_eval_examples, args.seed)
         check_disjoint({"train": train, "test": test}, "record_id")
         fold = {"fold": k, "train_records": train_recs, "test_records": test_recs, "n_train": len(train), "n_test": len(test)}
         tok = None
         if tokenized_pool is not None:
             keep_train, keep_test = set(train["example_id"]), set(test["example_id"])
-            tok = {name: tokenized_pool.filter(lambda b, keep=keep: [e in keep for e in b["example_id"]], batched=True, desc=f"fold {k} {name}")
-                   for name, keep in (("train", keep_train), ("test", keep_test))}
+            tok = {
+                name: tokenized_pool.filter(lambda b, keep=keep: [e in keep for e in b["example_id"]], batched=True, desc=f"fold {k} {name}")
+                for name, keep in (("train", keep_train), ("test", keep_test))
+            }
         rhythm = rhythm_spec(train) if "pretrained+rhythm" in arms else None
         for arm in arms:
             logger.info("fold %d/%d, arm %s", k + 1, args.cv, arm)
@@ -481,7 +515,9 @@ def run_cv(args: FinetuneArguments, tokenizer, data, task, labels, head: str, ar
                 ids, probs, y = run_features_arm(train, {"test": test}, labels, args.seed)["test"]
                 fold[arm] = score(task, labels, y, probs)
             else:
-                results, preds = run_arm(args, tokenizer, tok, task, labels, head, arm, os.path.join(args.output_dir, f"fold{k}-{arm}"), save=False, select=False, rhythm=rhythm)
+                results, preds = run_arm(
+                    args, tokenizer, tok, task, labels, head, arm, os.path.join(args.output_dir, f"fold{k}-{arm}"), save=False, select=False, rhythm=rhythm
+                )
                 ids, probs, y = preds["test"]
                 fold[arm] = results["test"]
             pooled[arm][0].extend(int(i) for i in ids)
@@ -502,11 +538,19 @@ def run_cv(args: FinetuneArguments, tokenizer, data, task, labels, head: str, ar
             "train_and_score_seconds": round(seconds[arm], 1),
         }
     report["scorecard"] = build_scorecard(task, labels, preds, record_of, args.bootstrap, args.seed)
-    report["predictions"] = {  # per held-out beat, so that runs of different arms on the same folds can be merged
-        arm: {"example_id": [int(i) for i in ids], "record_id": [record_of[int(i)] for i in ids], "label": [int(v) for v in y],
-              "predicted": [int(v) for v in np.asarray(p).argmax(axis=1)]}
-        for arm, (ids, p, y) in preds.items()
-    } if not task.multi_label else None
+    report["predictions"] = (
+        {  # per held-out beat, so that runs of different arms on the same folds can be merged
+            arm: {
+                "example_id": [int(i) for i in ids],
+                "record_id": [record_of[int(i)] for i in ids],
+                "label": [int(v) for v in y],
+                "predicted": [int(v) for v in np.asarray(p).argmax(axis=1)],
+            }
+            for arm, (ids, p, y) in preds.items()
+        }
+        if not task.multi_label
+        else None
+    )
     return report
 
 
@@ -534,8 +578,9 @@ def finetune(args: FinetuneArguments) -> dict:
     check_label_space(done.get("labels") if isinstance(done, dict) else None, labels, args.model)
     args.max_length = resolve_max_length(args.max_length, config)
     extra = {"skip_missing": True} if args.skip_missing_records and task.database == "ptbxl" else {}
-    data = load_task_data(task, args.data_dir, args.cache_dir, args.validation_records, args.val_folds, args.seed,
-                          strict_patients=args.strict_patients, **extra)
+    data = load_task_data(
+        task, args.data_dir, args.cache_dir, args.validation_records, args.val_folds, args.seed, strict_patients=args.strict_patients, **extra
+    )
     if "train" not in data:
         raise ValueError(f"{task.name}: the data at {args.data_dir} has no training split ({list(data)}).")
     splits = {name: sorted(set(ds[task.group_column])) for name, ds in data.items()}
@@ -559,9 +604,21 @@ def finetune(args: FinetuneArguments) -> dict:
         if split in data:
             data[split] = subsample(data[split], args.max_eval_examples, args.seed)
     scored = "test" if "test" in data else "validation" if "validation" in data else None
-    tokenized = {name: tokenize_split(ds, tokenizer, args.max_length, f"Tokenizing {name}") for name, ds in data.items()} if any(a in NEURAL_ARMS for a in arms) else {}
-    report = {"task": task.name, "model": args.model, "head": head, "labels": labels, "splits": splits, "n_examples": {k: len(v) for k, v in data.items()},
-              "arms_run": arms, "scored_split": scored, "notes": notes, "arms": {}}
+    tokenized = (
+        {name: tokenize_split(ds, tokenizer, args.max_length, f"Tokenizing {name}") for name, ds in data.items()} if any(a in NEURAL_ARMS for a in arms) else {}
+    )
+    report = {
+        "task": task.name,
+        "model": args.model,
+        "head": head,
+        "labels": labels,
+        "splits": splits,
+        "n_examples": {k: len(v) for k, v in data.items()},
+        "arms_run": arms,
+        "scored_split": scored,
+        "notes": notes,
+        "arms": {},
+    }
     report["class_imbalance"] = "class-weighted loss" if args.class_weighting else "none"
     rhythm = rhythm_spec(data["train"]) if "pretrained+rhythm" in arms else None
     encoder_arms = [a for a in arms if a in NEURAL_ARMS]
@@ -580,7 +637,9 @@ def finetune(args: FinetuneArguments) -> dict:
             preds[arm] = arm_preds[scored]
     if scored:
         record_of = data[scored]["record_id"]
-        report["scorecard"] = build_scorecard(task, labels, preds, {int(e): r for e, r in zip(data[scored]["example_id"], record_of)}, args.bootstrap, args.seed)
+        report["scorecard"] = build_scorecard(
+            task, labels, preds, {int(e): r for e, r in zip(data[scored]["example_id"], record_of)}, args.bootstrap, args.seed
+        )
     report["arguments"] = asdict(args)
     _write_json(Path(args.output_dir) / RESULTS_FILE, report)
     return report

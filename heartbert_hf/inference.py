@@ -179,7 +179,15 @@ def _batch_order(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
 
 
 def _run_batches(
-    model, sequences: Sequence[Sequence[int]], forward, *, batch_size: int | None, device: torch.device, precision: str, pad_id: int, extra: np.ndarray | None = None
+    model,
+    sequences: Sequence[Sequence[int]],
+    forward,
+    *,
+    batch_size: int | None,
+    device: torch.device,
+    precision: str,
+    pad_id: int,
+    extra: np.ndarray | None = None,
 ) -> np.ndarray:
     """Run ``forward(model, ids, mask, extra_batch) -> (batch, d)`` over length-sorted batches; rows in input order."""
     lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
@@ -278,7 +286,9 @@ def sequence_logits(
     pad = getattr(model.config, "pad_token_id", None)
     with _eval_mode(model):
         runner, device = prepare_model(model, precision, device)
-        return _run_batches(runner, sequences, _logits, batch_size=batch_size, device=device, precision=precision, pad_id=1 if pad is None else pad, extra=extra)
+        return _run_batches(
+            runner, sequences, _logits, batch_size=batch_size, device=device, precision=precision, pad_id=1 if pad is None else pad, extra=extra
+        )
 
 
 # ------------------------------------------------------------------ classification

@@ -32,8 +32,9 @@ class PackFunction:
             window, cut by the tokenizer's max length": those rows are joined with no separator.
     """
 
-    def __init__(self, block_size: int, bos_id: int, eos_id: int, pad_id: int,
-                 continuation_columns: tuple[str, ...] = ("record_id", "lead_index", "window_index")):
+    def __init__(
+        self, block_size: int, bos_id: int, eos_id: int, pad_id: int, continuation_columns: tuple[str, ...] = ("record_id", "lead_index", "window_index")
+    ):
         if block_size < 3:
             raise ValueError(f"block_size must be at least 3, got {block_size}.")
         self.block_size, self.bos_id, self.eos_id, self.pad_id = int(block_size), int(bos_id), int(eos_id), int(pad_id)
@@ -59,7 +60,7 @@ class PackFunction:
         body = self.block_size - 2
         out = {"input_ids": [], "attention_mask": [], "n_content_tokens": [], "n_pad": []}
         for start in range(0, len(stream), body):
-            piece = stream[start:start + body]
+            piece = stream[start : start + body]
             block = [self.bos_id] + piece + [self.eos_id]
             pad = self.block_size - len(block)
             out["input_ids"].append(block + [self.pad_id] * pad)
@@ -70,14 +71,11 @@ class PackFunction:
         return out
 
 
-def pack_dataset(dataset, block_size: int, tokenizer, batch_size: int = 1000, num_proc: int | None = None,
-                 uid_offset: int = 0, desc: str = "Packing"):
+def pack_dataset(dataset, block_size: int, tokenizer, batch_size: int = 1000, num_proc: int | None = None, uid_offset: int = 0, desc: str = "Packing"):
     """Pack a tokenized ``Dataset`` into full blocks and add a ``uid`` column (row index + ``uid_offset``)."""
     fn = PackFunction(block_size, tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id)
-    packed = dataset.map(fn, batched=True, batch_size=batch_size, remove_columns=dataset.column_names,
-                         num_proc=num_proc, desc=desc)
-    return packed.map(lambda b, idx: {"uid": [uid_offset + i for i in idx]}, batched=True, with_indices=True,
-                      desc="Numbering blocks")
+    packed = dataset.map(fn, batched=True, batch_size=batch_size, remove_columns=dataset.column_names, num_proc=num_proc, desc=desc)
+    return packed.map(lambda b, idx: {"uid": [uid_offset + i for i in idx]}, batched=True, with_indices=True, desc="Numbering blocks")
 
 
 @dataclass
@@ -121,9 +119,7 @@ class PackedMLMCollator(DataCollatorForLanguageModeling):
             return super().torch_mask_tokens(inputs, special_tokens_mask)
         labels = inputs.clone()
         if special_tokens_mask is None:
-            special = torch.tensor(
-                [self.tokenizer.get_special_tokens_mask(v, already_has_special_tokens=True) for v in labels.tolist()], dtype=torch.bool
-            )
+            special = torch.tensor([self.tokenizer.get_special_tokens_mask(v, already_has_special_tokens=True) for v in labels.tolist()], dtype=torch.bool)
         else:
             special = special_tokens_mask.bool()
         # per row, from the row's own generator: three uniform draws and one random token per position

@@ -84,8 +84,19 @@ def _ecg_grid(ax) -> None:
     ax.set_axisbelow(True)
 
 
-def plot_tokens(tokenizer, ecg, sampling_rate: float, path: str | Path, window: int = 0, lead: int = 0, max_tokens: int = 150,
-                record: str | None = None, lead_name: str | None = None, units: str = "mV", ecg_grid: bool = False) -> Path:
+def plot_tokens(
+    tokenizer,
+    ecg,
+    sampling_rate: float,
+    path: str | Path,
+    window: int = 0,
+    lead: int = 0,
+    max_tokens: int = 150,
+    record: str | None = None,
+    lead_name: str | None = None,
+    units: str = "mV",
+    ecg_grid: bool = False,
+) -> Path:
     """Draw one window: the ECG, its quantized reconstruction and the BPE token boundaries.
 
     The amplitude axis is in the input's units (mV for WFDB records); the right-hand axis gives the
@@ -281,7 +292,9 @@ def plot_beat_labels(
     signal = np.asarray(signal, dtype=np.float64).ravel()
     beat_samples = np.asarray(beat_samples, dtype=np.int64)
     if len(labels) != len(beat_samples) or (reference_labels is not None and len(reference_labels) != len(beat_samples)):
-        raise ValueError(f"{len(beat_samples)} beats but {len(labels)} labels" + (f" and {len(reference_labels)} reference labels." if reference_labels is not None else "."))
+        raise ValueError(
+            f"{len(beat_samples)} beats but {len(labels)} labels" + (f" and {len(reference_labels)} reference labels." if reference_labels is not None else ".")
+        )
     n = int(round(seconds * sampling_rate))
     lo = max(int(round(start_s * sampling_rate)), 0)
     if lo >= len(signal) or n <= 0:
@@ -317,7 +330,9 @@ def plot_beat_labels(
     in_strip = np.flatnonzero((beat_samples >= lo) & (beat_samples < hi))
     for i in in_strip:
         x = beat_samples[i] / sampling_rate
-        ax.text(x, ymax + 0.18 * span, labels[i], ha="center", va="bottom", fontsize=10, fontweight="bold", color=colours.get(labels[i], "purple"), clip_on=True)
+        ax.text(
+            x, ymax + 0.18 * span, labels[i], ha="center", va="bottom", fontsize=10, fontweight="bold", color=colours.get(labels[i], "purple"), clip_on=True
+        )
         if reference_labels is not None and reference_labels[i] != labels[i]:
             ref = reference_labels[i] or "-"
             ax.text(x, ymax + 0.06 * span, f"ref {ref}", ha="center", va="bottom", fontsize=7, color="0.35", style="italic", clip_on=True)
@@ -357,7 +372,11 @@ def _record_stem(record: str) -> Path:
             raise FileNotFoundError(f"no WFDB record {record}: the folder {folder} does not exist.")
         names = sorted(p.stem for p in folder.glob("*.hea"))
         close = difflib.get_close_matches(path.name, names, n=3)
-        hint = f" Did you mean {', '.join(str(folder / c) for c in close)}?" if close else (f" Records there: {', '.join(names[:10])}." if names else " It holds no *.hea file.")
+        hint = (
+            f" Did you mean {', '.join(str(folder / c) for c in close)}?"
+            if close
+            else (f" Records there: {', '.join(names[:10])}." if names else " It holds no *.hea file.")
+        )
         raise FileNotFoundError(f"no WFDB record {record}: {header} does not exist.{hint}")
     return path
 
@@ -374,7 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     from .data.wfdb_io import read_record
     from .runtime import check_model_path, set_torch_threads
 
-    parser = HfArgumentParser(PlotArguments, prog="heartbert plot", description="Draw one window of a WFDB record, its quantized reconstruction and its BPE tokens, to PNG.")
+    parser = HfArgumentParser(
+        PlotArguments, prog="heartbert plot", description="Draw one window of a WFDB record, its quantized reconstruction and its BPE tokens, to PNG."
+    )
     (args,) = parser.parse_args_into_dataclasses(args=argv)
     try:
         set_torch_threads(args.torch_threads)
@@ -383,9 +404,19 @@ def main(argv: list[str] | None = None) -> int:
         record = read_record(stem)
         tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
         lead_name = record.lead_names[args.lead] if 0 <= args.lead < len(record.lead_names) else None
-        path = plot_tokens(tokenizer, record.signal, record.sampling_rate, args.output, window=args.window, lead=args.lead,
-                           max_tokens=args.max_tokens, record=record.record_id, lead_name=lead_name,
-                           units=(record.units[args.lead] if lead_name and record.units else "mV"), ecg_grid=args.ecg_grid)
+        path = plot_tokens(
+            tokenizer,
+            record.signal,
+            record.sampling_rate,
+            args.output,
+            window=args.window,
+            lead=args.lead,
+            max_tokens=args.max_tokens,
+            record=record.record_id,
+            lead_name=lead_name,
+            units=(record.units[args.lead] if lead_name and record.units else "mV"),
+            ecg_grid=args.ecg_grid,
+        )
     except (FileNotFoundError, ValueError, OSError) as err:
         print(f"heartbert plot: error: {err}", file=sys.stderr)
         return 2

@@ -68,7 +68,9 @@ class TokenizeArguments:
     tokenizer_max_examples: int | None = field(default=2000, metadata={"help": "Fit the tokenizer on at most this many train examples."})
     max_length: int = field(default=512, metadata={"help": "Tokens per sequence; longer windows become several sequences."})
     batch_size: int = field(default=16, metadata={"help": "Examples per map batch."})
-    drop_flat: bool = field(default=True, metadata={"help": "Leave out constant (lead-off) windows; --drop_flat False makes them errors (skipped or raised per --on_error)."})
+    drop_flat: bool = field(
+        default=True, metadata={"help": "Leave out constant (lead-off) windows; --drop_flat False makes them errors (skipped or raised per --on_error)."}
+    )
 
 
 @dataclass
@@ -214,7 +216,10 @@ class SkippingTokenizeFunction(EcgTokenizeFunction):
 
             enc = self.tokenizer(
                 ecg=[np.asarray(signal, dtype=np.float64) for signal in batch["signal"]],
-                sampling_rate=[float(fs) for fs in batch["sampling_rate"]], drop_flat=False, truncation=True, max_length=self.max_length,
+                sampling_rate=[float(fs) for fs in batch["sampling_rate"]],
+                drop_flat=False,
+                truncation=True,
+                max_length=self.max_length,
             )
             out = {c: [batch[c][example] for example in enc["overflow_to_sample_mapping"]] for c in keep}
             for key in ("input_ids", "attention_mask", "lead_index", "window_index"):
@@ -248,8 +253,9 @@ def _describe(row: dict) -> str:
     return " ".join(where) or "an example"
 
 
-def tokenize_skipping(dsd, tokenizer, max_length: int, drop_flat: bool, on_error: str, skipped: list[tuple[str, str]],
-                      num_proc: int | None = None, batch_size: int = 16):
+def tokenize_skipping(
+    dsd, tokenizer, max_length: int, drop_flat: bool, on_error: str, skipped: list[tuple[str, str]], num_proc: int | None = None, batch_size: int = 16
+):
     """Tokenize every split; examples that fail are removed and listed in ``skipped`` (or raised)."""
     import datasets
 
@@ -272,7 +278,9 @@ def tokenize_skipping(dsd, tokenizer, max_length: int, drop_flat: bool, on_error
 def card_text(args: DataArguments, dsd, tokenizer_name: str | None) -> str:
     """A short dataset card for the prepared output."""
     rows = "\n".join(f"| {split} | {len(ds)} |" for split, ds in dsd.items())
-    source = "combined MIT-BIH / PTB-XL / European ST-T pretraining corpus" if args.dataset == "corpus" else f"{args.dataset} ({args.config or 'default'} config)"
+    source = (
+        "combined MIT-BIH / PTB-XL / European ST-T pretraining corpus" if args.dataset == "corpus" else f"{args.dataset} ({args.config or 'default'} config)"
+    )
     return (
         "---\nlicense: other\ntags:\n- ecg\n- physionet\n- heartbert\n---\n"
         f"# HeartBert prepared data: {source}\n\n"
@@ -390,8 +398,9 @@ def prepare(data_args: DataArguments, tok_args: TokenizeArguments, hub_args: Hub
                     raise
                 tokenizer = train_tokenizer(usable, **fit)
             tok_name = f"fitted on the train split (vocab {tok_args.vocab_size})"
-        dsd = tokenize_skipping(dsd, tokenizer, tok_args.max_length, tok_args.drop_flat, data_args.on_error, skipped,
-                                num_proc=data_args.num_proc, batch_size=tok_args.batch_size)
+        dsd = tokenize_skipping(
+            dsd, tokenizer, tok_args.max_length, tok_args.drop_flat, data_args.on_error, skipped, num_proc=data_args.num_proc, batch_size=tok_args.batch_size
+        )
     tmp = out.with_name(f"{out.name}.incomplete-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:

@@ -71,8 +71,11 @@ def load_preset(name: str, gpu: bool | None = None) -> dict:
 
 LICENCES = {
     "mitdb": ("MIT-BIH Arrhythmia Database v1.0.0", "ODC-By 1.0", "https://physionet.org/content/mitdb/1.0.0/"),
-    "sample": ("MIT-BIH Arrhythmia Database v1.0.0 (10-min excerpts of records 101, 208, 118 shipped with heartbert_hf)",
-               "ODC-By 1.0", "https://physionet.org/content/mitdb/1.0.0/"),
+    "sample": (
+        "MIT-BIH Arrhythmia Database v1.0.0 (10-min excerpts of records 101, 208, 118 shipped with heartbert_hf)",
+        "ODC-By 1.0",
+        "https://physionet.org/content/mitdb/1.0.0/",
+    ),
     "ptbxl": ("PTB-XL v1.0.3", "CC BY 4.0", "https://physionet.org/content/ptb-xl/1.0.3/"),
     "edb": ("European ST-T Database v1.0.0", "ODC-By 1.0", "https://physionet.org/content/edb/1.0.0/"),
 }
@@ -83,7 +86,9 @@ LICENCES = {
 class ModelArguments:
     """The model: a new HeartBert of the given shape, or a checkpoint to continue from."""
 
-    preset: str | None = field(default=None, metadata={"help": "Argument defaults from a shipped preset file: quickstart, paper or gpu (heartbert_hf/presets/)."})
+    preset: str | None = field(
+        default=None, metadata={"help": "Argument defaults from a shipped preset file: quickstart, paper or gpu (heartbert_hf/presets/)."}
+    )
     model_name_or_path: str | None = field(default=None, metadata={"help": "Start from this HeartBert checkpoint instead of a new model."})
     tokenizer_name_or_path: str | None = field(
         default=None, metadata={"help": "Use this fitted HeartBert tokenizer; default: fit one on the training split (or reuse output_dir/tokenizer)."}
@@ -110,7 +115,7 @@ class DataArguments:
     )
     source_options: str | None = field(
         default=None,
-        metadata={"help": "JSON of extra builder options per source, e.g. '{\"ptbxl\": {\"skip_missing\": true, \"sampling_rate\": 100}}'."},
+        metadata={"help": 'JSON of extra builder options per source, e.g. \'{"ptbxl": {"skip_missing": true, "sampling_rate": 100}}\'.'},
     )
     cache_dir: str | None = field(default=None, metadata={"help": "datasets cache folder."})
     validation_records: str | None = field(
@@ -119,8 +124,10 @@ class DataArguments:
     validation_fraction: float = field(default=0.1, metadata={"help": "Share of patients held out when no validation split/list is given."})
     exclude_records: str | None = field(
         default=None,
-        metadata={"help": "Records/patients never used for pretraining (nor for fitting the tokenizer): the records of a downstream "
-                  "evaluation, e.g. 'DS1' (the 22 MIT-BIH DS1 records, for cross-validation on DS1) or a comma list of ids."},
+        metadata={
+            "help": "Records/patients never used for pretraining (nor for fitting the tokenizer): the records of a downstream "
+            "evaluation, e.g. 'DS1' (the 22 MIT-BIH DS1 records, for cross-validation on DS1) or a comma list of ids."
+        },
     )
     max_seq_length: int = field(default=512, metadata={"help": "Tokens per packed block (special tokens included); positions = this + 2."})
     mlm_probability: float = field(default=0.15, metadata={"help": "Share of tokens masked."})
@@ -133,8 +140,10 @@ class DataArguments:
     )
     prepared_blocks: str | None = field(
         default=None,
-        metadata={"help": "Pretrain from a --save_blocks folder instead of PhysioNet records: needs only torch + transformers "
-                  "(no datasets, wfdb or scipy); --sources and the split options are then ignored."},
+        metadata={
+            "help": "Pretrain from a --save_blocks folder instead of PhysioNet records: needs only torch + transformers "
+            "(no datasets, wfdb or scipy); --sources and the split options are then ignored."
+        },
     )
 
 
@@ -251,8 +260,14 @@ def build_datasets(model_args, data_args, training_args):
     from .corpus import load_corpus, split_by_patient, split_summary, tokenize_and_pack
 
     with training_args.main_process_first(desc="building the corpus"):
-        dsd = load_corpus(data_args.sources, data_args.data_dirs, data_args.source_options, cache_dir=data_args.cache_dir,
-                          num_proc=data_args.preprocessing_num_workers, exclude=data_args.exclude_records)
+        dsd = load_corpus(
+            data_args.sources,
+            data_args.data_dirs,
+            data_args.source_options,
+            cache_dir=data_args.cache_dir,
+            num_proc=data_args.preprocessing_num_workers,
+            exclude=data_args.exclude_records,
+        )
     train_raw, val_raw = split_by_patient(dsd, data_args.validation_records, data_args.validation_fraction, training_args.seed)
     if data_args.max_train_records is not None:
         train_raw = train_raw.select(range(min(data_args.max_train_records, len(train_raw))))
@@ -261,8 +276,15 @@ def build_datasets(model_args, data_args, training_args):
     packed = {}
     with training_args.main_process_first(desc="tokenizing and packing"):
         for name, raw, offset in (("train", train_raw, 0), ("validation", val_raw, -(10**9))):
-            packed[name], n_chunks = tokenize_and_pack(raw, tokenizer, data_args.max_seq_length, num_proc=data_args.preprocessing_num_workers,
-                                                       pack_batch_size=data_args.pack_batch_size, uid_offset=offset, name=name)
+            packed[name], n_chunks = tokenize_and_pack(
+                raw,
+                tokenizer,
+                data_args.max_seq_length,
+                num_proc=data_args.preprocessing_num_workers,
+                pack_batch_size=data_args.pack_batch_size,
+                uid_offset=offset,
+                name=name,
+            )
             summary[name] = split_summary(raw, packed[name], n_chunks, tokenizer, data_args.max_seq_length)
     train_ds = packed["train"].remove_columns(["n_content_tokens", "n_pad"])
     val_ds = packed["validation"].remove_columns(["n_content_tokens", "n_pad"])
@@ -284,8 +306,7 @@ def compute_metrics(eval_pred) -> dict:
     """Masked-token accuracy over the positions with a label."""
     preds, labels = eval_pred.predictions, eval_pred.label_ids
     mask = labels != -100
-    return {"masked_accuracy": float((preds[mask] == labels[mask]).mean()) if mask.any() else 0.0,
-            "masked_tokens": int(mask.sum())}
+    return {"masked_accuracy": float((preds[mask] == labels[mask]).mean()) if mask.any() else 0.0, "masked_tokens": int(mask.sum())}
 
 
 # ---------------------------------------------------------------------------------------------- hub
@@ -300,8 +321,14 @@ def check_push_possible(training_args) -> None:
         )
 
 
-def push_folder(folder: str | Path, repo_id: str, token: str | None = None, private: bool | None = None,
-                commit_message: str = "HeartBert pretraining run", endpoint: str | None = None) -> str:
+def push_folder(
+    folder: str | Path,
+    repo_id: str,
+    token: str | None = None,
+    private: bool | None = None,
+    commit_message: str = "HeartBert pretraining run",
+    endpoint: str | None = None,
+) -> str:
     """Upload a saved model folder (model, tokenizer + quantizer, remote code, README card) to the Hub.
 
     Returns the commit URL. Checkpoints and TensorBoard logs are not uploaded.
@@ -310,8 +337,13 @@ def push_folder(folder: str | Path, repo_id: str, token: str | None = None, priv
 
     api = HfApi(endpoint=endpoint, token=token)
     api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
-    info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model", commit_message=commit_message,
-                             ignore_patterns=["checkpoint-*", "checkpoint-*/**", "runs/**", "tokenizer/**", "*.pt", "*.pth"])
+    info = api.upload_folder(
+        folder_path=str(folder),
+        repo_id=repo_id,
+        repo_type="model",
+        commit_message=commit_message,
+        ignore_patterns=["checkpoint-*", "checkpoint-*/**", "runs/**", "tokenizer/**", "*.pt", "*.pth"],
+    )
     return str(getattr(info, "commit_url", info))
 
 
@@ -357,20 +389,29 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
         raise SystemExit(f"heartbert pretrain: error: {err}") from err
     if training_args.should_log:
         t = summary["train"]
-        print(f"[heartbert pretrain] train: {len(summary['train']['records'])} records, {t['blocks']} blocks of {data_args.max_seq_length}, "
-              f"{t['content_tokens']:,} tokens, padding {100 * t['padding_share']:.2f}%, "
-              f"samples reaching the model {100 * t['samples_used_share']:.2f}% of {t['input_samples']:,}; "
-              f"validation: {summary['validation']['records']} ({summary['validation']['blocks']} blocks)", flush=True)
+        print(
+            f"[heartbert pretrain] train: {len(summary['train']['records'])} records, {t['blocks']} blocks of {data_args.max_seq_length}, "
+            f"{t['content_tokens']:,} tokens, padding {100 * t['padding_share']:.2f}%, "
+            f"samples reaching the model {100 * t['samples_used_share']:.2f}% of {t['input_samples']:,}; "
+            f"validation: {summary['validation']['records']} ({summary['validation']['blocks']} blocks)",
+            flush=True,
+        )
 
     if model_args.model_name_or_path:
         model = HeartBertForMaskedLM.from_pretrained(model_args.model_name_or_path, attn_implementation=model_args.attn_implementation)
     else:
         config = HeartBertConfig(
-            vocab_size=len(tokenizer), hidden_size=model_args.hidden_size, num_hidden_layers=model_args.num_hidden_layers,
-            num_attention_heads=model_args.num_attention_heads, intermediate_size=model_args.intermediate_size,
-            hidden_dropout_prob=model_args.hidden_dropout_prob, attention_probs_dropout_prob=model_args.attention_probs_dropout_prob,
-            max_position_embeddings=data_args.max_seq_length + 2, pad_token_id=tokenizer.pad_token_id,
-            bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+            vocab_size=len(tokenizer),
+            hidden_size=model_args.hidden_size,
+            num_hidden_layers=model_args.num_hidden_layers,
+            num_attention_heads=model_args.num_attention_heads,
+            intermediate_size=model_args.intermediate_size,
+            hidden_dropout_prob=model_args.hidden_dropout_prob,
+            attention_probs_dropout_prob=model_args.attention_probs_dropout_prob,
+            max_position_embeddings=data_args.max_seq_length + 2,
+            pad_token_id=tokenizer.pad_token_id,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
         )
         config._attn_implementation = model_args.attn_implementation
         torch.manual_seed(training_args.seed)
@@ -385,11 +426,22 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
             collator.epoch = int(state.epoch or 0)
 
     training_args.remove_unused_columns = False  # the collator needs `uid`
-    card_cb = ModelCardCallback(model_args=model_args, data_args=data_args, data_summary=summary, tokenizer=tokenizer,
-                                licences={s: LICENCES[s] for s in summary["sources"] if s in LICENCES})
+    card_cb = ModelCardCallback(
+        model_args=model_args,
+        data_args=data_args,
+        data_summary=summary,
+        tokenizer=tokenizer,
+        licences={s: LICENCES[s] for s in summary["sources"] if s in LICENCES},
+    )
     trainer = Trainer(
-        model=model, args=training_args, train_dataset=train_ds, eval_dataset=val_ds, data_collator=collator,
-        processing_class=tokenizer, compute_metrics=compute_metrics, preprocess_logits_for_metrics=preprocess_logits_for_metrics,
+        model=model,
+        args=training_args,
+        train_dataset=train_ds,
+        eval_dataset=val_ds,
+        data_collator=collator,
+        processing_class=tokenizer,
+        compute_metrics=compute_metrics,
+        preprocess_logits_for_metrics=preprocess_logits_for_metrics,
         callbacks=[EpochMasking(), card_cb, *(callbacks or [])],
     )
     trainer.train(resume_from_checkpoint=resume)
@@ -414,8 +466,13 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
         logs = ", TensorBoard logs in runs/" if "tensorboard" in (training_args.report_to or []) else ""
         print(f"[heartbert pretrain] saved to {out.resolve()} (README.md card, curves.png{logs})", flush=True)
         if push:
-            url = push_folder(out, training_args.hub_model_id, token=training_args.hub_token,
-                              private=training_args.hub_private_repo, commit_message=f"HeartBert pretraining: {trainer.state.global_step} steps")
+            url = push_folder(
+                out,
+                training_args.hub_model_id,
+                token=training_args.hub_token,
+                private=training_args.hub_private_repo,
+                commit_message=f"HeartBert pretraining: {trainer.state.global_step} steps",
+            )
             print(f"[heartbert pretrain] pushed to {training_args.hub_model_id}: {url}", flush=True)
     return 0
 

@@ -25,7 +25,9 @@ VALIDATION_RECORDS = ("118",)
 
 @dataclass
 class QuickstartArguments:
-    output_dir: str = field(default="heartbert-runs/quickstart", metadata={"help": "Folder to save the model, tokenizer and figure in (relative to the current folder)."})
+    output_dir: str = field(
+        default="heartbert-runs/quickstart", metadata={"help": "Folder to save the model, tokenizer and figure in (relative to the current folder)."}
+    )
     vocab_size: int = field(default=1000, metadata={"help": "BPE vocabulary size (small for the 3-record sample)."})
     steps: int = field(default=60, metadata={"help": "Masked-LM optimisation steps."})
     batch_size: int = field(default=16, metadata={"help": "Sequences per step."})
@@ -69,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
 
     train, valid = _load(TRAIN_RECORDS), _load(VALIDATION_RECORDS)
     n_train = sum(s.size for s in train)
-    print(f"[1/4] fitting quantizer + BPE (vocab {args.vocab_size}) on records {', '.join(TRAIN_RECORDS)} ({n_train:,} samples); record {VALIDATION_RECORDS[0]} is held out")
+    print(
+        f"[1/4] fitting quantizer + BPE (vocab {args.vocab_size}) on records {', '.join(TRAIN_RECORDS)} ({n_train:,} samples); record {VALIDATION_RECORDS[0]} is held out"
+    )
     tokenizer = HeartBertTokenizer.train_from_ecg(train, 360, vocab_size=args.vocab_size, show_progress=False)  # seconds: no bar
     tokenizer.model_max_length = args.max_length  # the small model's positions: truncation=True then fits it
     q = tokenizer.quantizer
@@ -106,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         model.train()
         return float(np.mean(losses))
 
-    print(f"[2/4] masked-LM training: {sum(p.numel() for p in model.parameters()):,} parameters, {args.steps} steps of {args.batch_size} x {args.max_length} tokens, {threads} torch thread(s)")
+    print(
+        f"[2/4] masked-LM training: {sum(p.numel() for p in model.parameters()):,} parameters, {args.steps} steps of {args.batch_size} x {args.max_length} tokens, {threads} torch thread(s)"
+    )
     before = validation_loss()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.01)
     model.train()
@@ -123,8 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     bar.close()
     train_seconds = time.perf_counter() - t_train
     after = validation_loss()
-    print(f"      validation MLM loss on record {VALIDATION_RECORDS[0]}: {before:.3f} -> {after:.3f} (uniform guess: {np.log(len(tokenizer)):.3f}); "
-          f"{args.steps} steps in {train_seconds:.1f} s")
+    print(
+        f"      validation MLM loss on record {VALIDATION_RECORDS[0]}: {before:.3f} -> {after:.3f} (uniform guess: {np.log(len(tokenizer)):.3f}); "
+        f"{args.steps} steps in {train_seconds:.1f} s"
+    )
 
     print(f"[3/4] saving to {out}/ and reloading with AutoTokenizer / AutoModel")
     model.save_pretrained(out)
@@ -147,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[4/4] token view of record {VALIDATION_RECORDS[0]}, window 0: {figure}")
     print(f"done in {time.perf_counter() - t0:.0f} s.\n")
     print("Next:")
-    print(f"  python -c \"import heartbert_hf; from transformers import AutoTokenizer; tok = AutoTokenizer.from_pretrained('{out}'); print(tok(ecg=[[0.0, 0.1] * 400], sampling_rate=360))\"")
+    print(
+        f"  python -c \"import heartbert_hf; from transformers import AutoTokenizer; tok = AutoTokenizer.from_pretrained('{out}'); print(tok(ecg=[[0.0, 0.1] * 400], sampling_rate=360))\""
+    )
     print("  heartbert pretrain --help        # full pretraining on PhysioNet (accelerate launch -m heartbert_hf.pretrain ...)")
     print("  heartbert finetune --help        # heartbeat / diagnosis / sleep-stage tasks, patient-wise")
     return 0

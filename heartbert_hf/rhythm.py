@@ -194,7 +194,11 @@ def compare_peaks(ref_peaks: np.ndarray, test_peaks: np.ndarray, sampling_rate: 
     cmp = processing.compare_annotations(ref, test, int(round(tolerance_s * sampling_rate)))
     tp = int(cmp.tp)
     return {
-        "n_ref": int(ref.size), "n_test": int(test.size), "tp": tp, "fn": int(ref.size - tp), "fp": int(test.size - tp),
+        "n_ref": int(ref.size),
+        "n_test": int(test.size),
+        "tp": tp,
+        "fn": int(ref.size - tp),
+        "fp": int(test.size - tp),
         "sensitivity": tp / ref.size if ref.size else float("nan"),
         "ppv": tp / test.size if test.size else float("nan"),
     }

@@ -88,12 +88,26 @@ BEAT_SECONDS = 0.8
 
 TASKS: dict[str, TaskSpec] = {
     "mitdb-aami": TaskSpec(
-        "mitdb-aami", "mitdb", "beats", "label", SINGLE, "patient_id", "macro_f1",
-        {"leads": ["MLII"], "beat_seconds": BEAT_SECONDS}, ("N", "S", "V", "F"),
-        published_shared_groups=MITDB_PUBLISHED_SHARED_PATIENTS, extra_columns=("rr_features",),
+        "mitdb-aami",
+        "mitdb",
+        "beats",
+        "label",
+        SINGLE,
+        "patient_id",
+        "macro_f1",
+        {"leads": ["MLII"], "beat_seconds": BEAT_SECONDS},
+        ("N", "S", "V", "F"),
+        published_shared_groups=MITDB_PUBLISHED_SHARED_PATIENTS,
+        extra_columns=("rr_features",),
     ),
     "ptbxl-superdiagnostic": TaskSpec(
-        "ptbxl-superdiagnostic", "ptbxl", "diagnostic", "superdiagnostic", MULTI, "patient_id", "macro_auroc",
+        "ptbxl-superdiagnostic",
+        "ptbxl",
+        "diagnostic",
+        "superdiagnostic",
+        MULTI,
+        "patient_id",
+        "macro_auroc",
     ),
     "ptbxl-diagnostic": TaskSpec("ptbxl-diagnostic", "ptbxl", "diagnostic", "scp_codes", MULTI, "patient_id", "macro_auroc"),
     "slpdb-5": TaskSpec("slpdb-5", "slpdb", "epochs", "stage5", SINGLE, "patient_id", "macro_f1"),
@@ -278,7 +292,11 @@ def check_disjoint(splits, column: str = "patient_id", allowed=()) -> dict[str, 
             if known:
                 logger.warning(
                     "splits %r and %r share %s %s, as the published split does (MIT-BIH 201 in DS1 and 202 in DS2 are one patient); "
-                    "pass --strict_patients to leave 202 out of the test.", a, b, column, known,
+                    "pass --strict_patients to leave 202 out of the test.",
+                    a,
+                    b,
+                    column,
+                    known,
                 )
     return groups
 

@@ -37,8 +37,16 @@ SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # RoBERTa layout: 
 DEFAULT_VOCAB_SIZE = 16000  # measured: see README "Defaults, and the measurements behind them"
 DEFAULT_SCALING = "minmax"
 _WINDOW_ENCODE_KWARGS = {
-    "truncation", "max_length", "stride", "add_special_tokens", "padding", "pad_to_multiple_of",
-    "padding_side", "return_attention_mask", "return_overflowing_tokens", "verbose",
+    "truncation",
+    "max_length",
+    "stride",
+    "add_special_tokens",
+    "padding",
+    "pad_to_multiple_of",
+    "padding_side",
+    "return_attention_mask",
+    "return_overflowing_tokens",
+    "verbose",
 }
 _BACKEND_LOCK = threading.RLock()
 """Serialises every use of a ``tokenizers`` backend: its truncation/padding settings are shared state that
@@ -103,8 +111,12 @@ class HeartBertTokenizer(TokenizersBackend):
         if quantizer is None and quantizer_file is not None:
             quantizer = self._read_quantizer(quantizer_file)
         self.feature_extractor = HeartBertFeatureExtractor(
-            quantizer=quantizer, n_levels=n_levels, target_rate=target_rate, window_size=window_size,
-            min_window=min_window, scaling=scaling,
+            quantizer=quantizer,
+            n_levels=n_levels,
+            target_rate=target_rate,
+            window_size=window_size,
+            min_window=min_window,
+            scaling=scaling,
         )
         actual = self.feature_extractor.fingerprint
         if quantizer_fingerprint is not None and actual is not None and actual != quantizer_fingerprint:
@@ -458,13 +470,24 @@ class HeartBertTokenizer(TokenizersBackend):
             **signal_kwargs: ``target_rate``, ``window_size``, ``min_window``, ``scaling``.
         """
         extractor = HeartBertFeatureExtractor.fit(
-            signals, sampling_rate, n_levels=n_levels, quantizer_method=quantizer_method,
-            samples_per_window=samples_per_window, seed=seed, show_progress=show_progress, **signal_kwargs,
+            signals,
+            sampling_rate,
+            n_levels=n_levels,
+            quantizer_method=quantizer_method,
+            samples_per_window=samples_per_window,
+            seed=seed,
+            show_progress=show_progress,
+            **signal_kwargs,
         )
         texts = (extractor.quantizer.to_text(w) for w in extractor.iter_windows(signals, sampling_rate, show_progress))
         return cls.train_from_texts(
-            texts, extractor.quantizer, vocab_size=vocab_size, n_levels=n_levels, show_progress=show_progress,
-            length=extractor._n_windows_fitted, **signal_kwargs,
+            texts,
+            extractor.quantizer,
+            vocab_size=vocab_size,
+            n_levels=n_levels,
+            show_progress=show_progress,
+            length=extractor._n_windows_fitted,
+            **signal_kwargs,
         )
 
 

@@ -21,8 +21,17 @@ def excerpt(shared: Path, name: str) -> np.ndarray:
 def write_record(folder: Path, name: str, p_signal: np.ndarray, fs: float, sig_name: list[str]) -> None:
     import wfdb
 
-    wfdb.wrsamp(name, fs=fs, units=["mV"] * len(sig_name), sig_name=sig_name, p_signal=p_signal,
-                fmt=["16"] * len(sig_name), adc_gain=[200.0] * len(sig_name), baseline=[0] * len(sig_name), write_dir=str(folder))
+    wfdb.wrsamp(
+        name,
+        fs=fs,
+        units=["mV"] * len(sig_name),
+        sig_name=sig_name,
+        p_signal=p_signal,
+        fmt=["16"] * len(sig_name),
+        adc_gain=[200.0] * len(sig_name),
+        baseline=[0] * len(sig_name),
+        write_dir=str(folder),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -34,8 +43,14 @@ def edb_dir(tmp_path_factory, shared_physionet) -> Path:
     for name in EDB_EXCERPTS:
         write_record(folder, name, excerpt(shared_physionet, name), 250, ["ECG"])
     # European ST-T episode notes: "(ST0+" opens an ST elevation episode in lead 0, "ST0+)" closes it
-    wfdb.wrann("e0103", "atr", np.array([100, 5000, 9000, 12000, 14000]), symbol=["N", '"', '"', '"', '"'],
-               aux_note=["", "(ST0+", "(T0-", "ST0+)", "T0-)"], write_dir=str(folder))
+    wfdb.wrann(
+        "e0103",
+        "atr",
+        np.array([100, 5000, 9000, 12000, 14000]),
+        symbol=["N", '"', '"', '"', '"'],
+        aux_note=["", "(ST0+", "(T0-", "ST0+)", "T0-)"],
+        write_dir=str(folder),
+    )
     return folder
 
 
@@ -52,8 +67,7 @@ def slpdb_dir(tmp_path_factory, shared_physionet) -> Path:
         ecg = excerpt(shared_physionet, src)[:, :1]
         write_record(folder, rec, np.hstack([ecg, 0.5 * ecg + 1.0]), 250, ["ECG", "BP"])
         # wfdb-python drops an annotation at sample 0 on reading, so the first note sits at sample 1
-        wfdb.wrann(rec, "st", np.array([1, 7500, 15000, 22500]), symbol=['"'] * 4,
-                   aux_note=["W", "1 OA", "MT", "4"], write_dir=str(folder))
+        wfdb.wrann(rec, "st", np.array([1, 7500, 15000, 22500]), symbol=['"'] * 4, aux_note=["W", "1 OA", "MT", "4"], write_dir=str(folder))
     return folder
 
 

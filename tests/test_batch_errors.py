@@ -81,8 +81,25 @@ def test_prepare_skips_bad_records_and_writes_the_list(tiny_model_dir, bad_folde
     from heartbert_hf.prepare import main
 
     out = tmp_path / "prepared"
-    assert main(["--dataset", "mitdb", "--data_dir", str(bad_folder), "--tokenizer", str(tiny_model_dir), "--output_dir", str(out),
-                 "--cache_dir", str(tmp_path / "cache"), "--max_length", "128"]) == 0
+    assert (
+        main(
+            [
+                "--dataset",
+                "mitdb",
+                "--data_dir",
+                str(bad_folder),
+                "--tokenizer",
+                str(tiny_model_dir),
+                "--output_dir",
+                str(out),
+                "--cache_dir",
+                str(tmp_path / "cache"),
+                "--max_length",
+                "128",
+            ]
+        )
+        == 0
+    )
     dsd = datasets.load_from_disk(str(out))
     records = {r for split in dsd.values() for r in split["record_id"]}
     assert records == {"118", "leadoff"}
@@ -91,8 +108,25 @@ def test_prepare_skips_bad_records_and_writes_the_list(tiny_model_dir, bad_folde
     assert "shorter than 1 s" in listed["mitdb record short"] and "checksum" in listed["mitdb record corrupt"]
     assert "skipped 3 record(s)" in capsys.readouterr().err
     # --on_error raise: the first bad record stops the run, and nothing is written
-    assert main(["--dataset", "mitdb", "--data_dir", str(bad_folder), "--tokenizer", str(tiny_model_dir), "--output_dir", str(tmp_path / "p2"),
-                 "--cache_dir", str(tmp_path / "cache"), "--on_error", "raise"]) == 2
+    assert (
+        main(
+            [
+                "--dataset",
+                "mitdb",
+                "--data_dir",
+                str(bad_folder),
+                "--tokenizer",
+                str(tiny_model_dir),
+                "--output_dir",
+                str(tmp_path / "p2"),
+                "--cache_dir",
+                str(tmp_path / "cache"),
+                "--on_error",
+                "raise",
+            ]
+        )
+        == 2
+    )
     assert "truncated signal file" in capsys.readouterr().err and not (tmp_path / "p2").exists()
 
 
@@ -106,14 +140,18 @@ def test_tokenizing_leaves_out_examples_that_fail(tiny_tokenizer, sample_signals
     nan[1, 500] = np.nan
     flat = good.copy()
     flat[0, 4000:] = 1.0
-    ds = datasets.Dataset.from_dict({"signal": [good.tolist(), nan.tolist(), flat.tolist()], "sampling_rate": [360.0] * 3,
-                                     "record_id": ["ok", "nan", "flat"], "start": [0, 0, 0]})
+    ds = datasets.Dataset.from_dict(
+        {"signal": [good.tolist(), nan.tolist(), flat.tolist()], "sampling_rate": [360.0] * 3, "record_id": ["ok", "nan", "flat"], "start": [0, 0, 0]}
+    )
     dsd = datasets.DatasetDict({"train": ds})
     skipped = []
     tok = tokenize_skipping(dsd, tiny_tokenizer, 128, drop_flat=True, on_error="skip", skipped=skipped)
     assert set(tok["train"]["record_id"]) == {"ok", "flat"}
     assert {(row["record_id"], row["lead_index"], row["window_index"]) for row in tok["train"] if row["record_id"] == "flat"} == {
-        ("flat", 0, 0), ("flat", 1, 0), ("flat", 1, 1)}  # lead 0, window 1 is constant and left out
+        ("flat", 0, 0),
+        ("flat", 1, 0),
+        ("flat", 1, 1),
+    }  # lead 0, window 1 is constant and left out
     assert [what for what, _ in skipped] == ["train record nan from sample 0"]
     assert "signal contains NaN or inf (first at lead 1, sample 500" in skipped[0][1]
     skipped = []

@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from heartbert_hf.data import get_builder, load_physionet
-from heartbert_hf.data import builder_base
+from heartbert_hf.data import builder_base, get_builder, load_physionet
 from heartbert_hf.data.wfdb_io import list_local_records
 
 SAMPLE = Path(__file__).resolve().parents[1] / "heartbert_hf" / "sample_data"
@@ -24,8 +23,17 @@ def write_as(folder: Path, name: str, source: str, seconds: int = 30, hour_ago: 
     import wfdb
 
     rec = wfdb.rdrecord(str(SAMPLE / source), sampto=360 * seconds)
-    wfdb.wrsamp(name, fs=360, units=["mV", "mV"], sig_name=["MLII", "V1"], p_signal=rec.p_signal, fmt=["212", "212"],
-                adc_gain=[200, 200], baseline=[0, 0], write_dir=str(folder))
+    wfdb.wrsamp(
+        name,
+        fs=360,
+        units=["mV", "mV"],
+        sig_name=["MLII", "V1"],
+        p_signal=rec.p_signal,
+        fmt=["212", "212"],
+        adc_gain=[200, 200],
+        baseline=[0, 0],
+        write_dir=str(folder),
+    )
     if hour_ago:  # as if downloaded earlier: a later rewrite gets a different mtime even on coarse clocks
         earlier = time.time() - 3600
         for ext in ("hea", "dat"):

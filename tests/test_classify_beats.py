@@ -6,7 +6,6 @@ import csv
 
 import numpy as np
 import pytest
-
 from conftest import SAMPLE_DIR
 
 SECONDS = 60  # records are cut to their first minute to keep the tests fast
@@ -161,9 +160,17 @@ def test_multi_frequency_record_annotations_count_frames(beat_model_dir, tmp_pat
 
     rec = wfdb.rdrecord(str(SAMPLE_DIR / "101"), sampto=360 * SECONDS)
     multi = wfdb.Record(
-        record_name="mf", fs=360, n_sig=2, sig_len=rec.sig_len, sig_name=["MLII", "V1"], units=["mV", "mV"],
-        e_p_signal=[resample_poly(rec.p_signal[:, 0], 2, 1), rec.p_signal[:, 1]], samps_per_frame=[2, 1],
-        fmt=["16", "16"], adc_gain=[200.0, 200.0], baseline=[0, 0],
+        record_name="mf",
+        fs=360,
+        n_sig=2,
+        sig_len=rec.sig_len,
+        sig_name=["MLII", "V1"],
+        units=["mV", "mV"],
+        e_p_signal=[resample_poly(rec.p_signal[:, 0], 2, 1), rec.p_signal[:, 1]],
+        samps_per_frame=[2, 1],
+        fmt=["16", "16"],
+        adc_gain=[200.0, 200.0],
+        baseline=[0, 0],
     )
     multi.set_d_features(do_adc=True, expanded=True)
     multi.set_defaults()
@@ -174,7 +181,9 @@ def test_multi_frequency_record_annotations_count_frames(beat_model_dir, tmp_pat
     ref_beats = [s for s, sym in zip(ref.sample, ref.symbol) if aami_class(sym) is not None]
 
     out = tmp_path / "out"
-    code, stdout, stderr = _run(["--record", str(tmp_path / "rec" / "mf"), "--model", str(beat_model_dir), "--output_dir", str(out), "--use_reference_beats"], capsys)
+    code, stdout, stderr = _run(
+        ["--record", str(tmp_path / "rec" / "mf"), "--model", str(beat_model_dir), "--output_dir", str(out), "--use_reference_beats"], capsys
+    )
     assert code == 0, stderr
     assert "720 Hz" in stdout
     ann = wfdb.rdann(str(out / "mf"), "hbt")
@@ -200,7 +209,15 @@ def test_multi_segment_record_uses_mlii_and_summary_warns_on_few_beats(beat_mode
     folder = tmp_path / "rec"
     folder.mkdir()
     for i, name in enumerate(["seg_0001", "seg_0002"]):  # V1 first: the default must still pick MLII
-        wfdb.wrsamp(name, fs=360, units=["mV", "mV"], sig_name=src.sig_name[::-1], p_signal=src.p_signal[i * 7200 : (i + 1) * 7200, ::-1], fmt=["212", "212"], write_dir=str(folder))
+        wfdb.wrsamp(
+            name,
+            fs=360,
+            units=["mV", "mV"],
+            sig_name=src.sig_name[::-1],
+            p_signal=src.p_signal[i * 7200 : (i + 1) * 7200, ::-1],
+            fmt=["212", "212"],
+            write_dir=str(folder),
+        )
     (folder / "rec.hea").write_text("rec/2 2 360 14400\nseg_0001 7200\nseg_0002 7200\n")
     code, stdout, stderr = _run(["--record", str(folder / "rec"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "out")], capsys)
     assert code == 0, stderr
@@ -246,7 +263,9 @@ def test_missing_record_and_bad_lead_are_clear_errors(beat_model_dir, short_reco
     assert code == 2
     assert "nope" in stderr and "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
 
-    code, stdout, stderr = _run(["--record", str(short_records / "101"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o"), "--lead", "V5"], capsys)
+    code, stdout, stderr = _run(
+        ["--record", str(short_records / "101"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o"), "--lead", "V5"], capsys
+    )
     assert code == 2
     assert "101" in stderr and "'V5'" in stderr and "MLII" in stderr
 
@@ -277,8 +296,14 @@ def test_rhythm_model_gets_the_rr_features_it_names(tiny_tokenizer, tiny_config,
 
     names = ["pre_over_post", "pre_rr_norm"]
     folder = _save_classifier(
-        tmp_path / "rhythm-model", tiny_tokenizer, tiny_config, classifier_head="bilstm", lstm_hidden_size=8,
-        rhythm_feature_names=names, rhythm_feature_mean=[1.0, 1.0], rhythm_feature_std=[0.2, 0.2],
+        tmp_path / "rhythm-model",
+        tiny_tokenizer,
+        tiny_config,
+        classifier_head="bilstm",
+        lstm_hidden_size=8,
+        rhythm_feature_names=names,
+        rhythm_feature_mean=[1.0, 1.0],
+        rhythm_feature_std=[0.2, 0.2],
     )
     clf = load_classifier(str(folder))
     assert clf.rhythm_columns == [RR_FEATURE_NAMES.index(n) for n in names]
@@ -324,7 +349,9 @@ def test_plot_beat_labels(tmp_path):
     signal = np.sin(2 * np.pi * 1.2 * t)
     beats = np.arange(50, len(t), 200)
     labels = ["N", "V"] * (len(beats) // 2) + ["N"] * (len(beats) % 2)
-    png = plot_beat_labels(signal, 250, beats, labels, tmp_path / "s.png", start_s=1, seconds=5, title="record x, lead MLII", reference_labels=["N"] * len(beats))
+    png = plot_beat_labels(
+        signal, 250, beats, labels, tmp_path / "s.png", start_s=1, seconds=5, title="record x, lead MLII", reference_labels=["N"] * len(beats)
+    )
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="labels"):
         plot_beat_labels(signal, 250, beats, labels[:-1], tmp_path / "bad.png")
@@ -372,11 +399,30 @@ def test_a_rhythm_model_from_finetune_classifies_a_record(tiny_model_dir, short_
     from heartbert_hf.finetune import main as finetune_main
 
     model = tmp_path / "ft"
-    code = finetune_main([
-        "--task", "mitdb-aami", "--model", str(tiny_model_dir), "--data_dir", str(SAMPLE_DIR), "--cache_dir", str(tmp_path / "cache"),
-        "--output_dir", str(model), "--arms", "pretrained+rhythm", "--epochs", "1", "--max_train_per_class", "20",
-        "--max_eval_examples", "50", "--torch_threads", "1",
-    ])
+    code = finetune_main(
+        [
+            "--task",
+            "mitdb-aami",
+            "--model",
+            str(tiny_model_dir),
+            "--data_dir",
+            str(SAMPLE_DIR),
+            "--cache_dir",
+            str(tmp_path / "cache"),
+            "--output_dir",
+            str(model),
+            "--arms",
+            "pretrained+rhythm",
+            "--epochs",
+            "1",
+            "--max_train_per_class",
+            "20",
+            "--max_eval_examples",
+            "50",
+            "--torch_threads",
+            "1",
+        ]
+    )
     assert code in (0, None)
     assert load_classifier(str(model)).rhythm_columns is not None
     capsys.readouterr()

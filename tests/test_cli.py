@@ -28,7 +28,9 @@ def test_quickstart_runs_end_to_end(tmp_path):
     if exe is None:
         pytest.skip("the heartbert console script is not installed (pip install -e .)")
     out = tmp_path / "qs"
-    proc = subprocess.run([exe, "quickstart", "--output_dir", str(out), "--steps", "8"], cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [exe, "quickstart", "--output_dir", str(out), "--steps", "8"], cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "match the trained model" in proc.stdout and "validation MLM loss" in proc.stdout
     for name in ("config.json", "model.safetensors", "tokenizer.json", "quantizer.json", "tokens.png", "modeling_heartbert.py"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import shutil
 
 import numpy as np
 import pytest
@@ -98,8 +97,7 @@ def test_split_helpers_are_disjoint():
 
 # ------------------------------------------------------------------ ../shared/physionet (skipped in CI)
 def test_mitdb_shared_splits_disjoint_and_counts(tmp_path, shared_physionet):
-    dsd = load_physionet("mitdb", "windows", data_dir=shared_physionet / "mitdb", cache_dir=tmp_path,
-                         n_folds=5, fold=0, leads=["MLII"], window_seconds=600)
+    dsd = load_physionet("mitdb", "windows", data_dir=shared_physionet / "mitdb", cache_dir=tmp_path, n_folds=5, fold=0, leads=["MLII"], window_seconds=600)
     records = {split: set(ds["record_id"]) for split, ds in dsd.items()}
     assert set(records) == {"train", "validation"}  # DS2 is not in ../shared
     assert records["train"] | records["validation"] == set(MITDB_DS1)

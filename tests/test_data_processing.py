@@ -6,7 +6,6 @@ import functools
 import http.server
 import shutil
 import threading
-from pathlib import Path
 
 import datasets
 import numpy as np
@@ -51,7 +50,14 @@ def test_corpus_combines_sources_and_tokenizer_fits_on_train(tmp_path, sample_di
     corpus = build_pretraining_corpus({"mitdb": {"data_dir": sample_dir, "records": ["101", "208"]}, "edb": {"data_dir": edb_dir}}, cache_dir=tmp_path)
     train = corpus["train"]
     assert set(train["source"]) == {"mitdb", "edb"} and set(train.column_names) == {
-        "signal", "sampling_rate", "lead_names", "record_id", "patient_id", "start", "source"}
+        "signal",
+        "sampling_rate",
+        "lead_names",
+        "record_id",
+        "patient_id",
+        "start",
+        "source",
+    }
     sources = train["source"]
     assert sources != sorted(sources) and sources != sorted(sources, reverse=True)  # shuffled
     held_out = {r for split, ds in corpus.items() if split != "train" for r in ds["record_id"]}
@@ -61,8 +67,25 @@ def test_corpus_combines_sources_and_tokenizer_fits_on_train(tmp_path, sample_di
 
 
 def _prepare_args(out, cache, sample_dir, tokenizer_dir):
-    return ["--dataset", "mitdb", "--config", "windows", "--data_dir", str(sample_dir), "--records", "101", "118",
-            "--output_dir", str(out), "--cache_dir", str(cache), "--tokenizer", str(tokenizer_dir), "--max_length", "64"]
+    return [
+        "--dataset",
+        "mitdb",
+        "--config",
+        "windows",
+        "--data_dir",
+        str(sample_dir),
+        "--records",
+        "101",
+        "118",
+        "--output_dir",
+        str(out),
+        "--cache_dir",
+        str(cache),
+        "--tokenizer",
+        str(tokenizer_dir),
+        "--max_length",
+        "64",
+    ]
 
 
 def test_prepare_interrupted_then_completes(tmp_path, sample_dir, tiny_tokenizer, monkeypatch):
@@ -101,8 +124,12 @@ def test_push_writes_loadable_parquet_at_the_hub_boundary(tmp_path, monkeypatch)
 
     from heartbert_hf.prepare import push_prepared
 
-    dsd = datasets.DatasetDict({"train": datasets.Dataset.from_dict({"input_ids": [[0, 5, 2]] * 3, "record_id": ["101"] * 3}),
-                                "test": datasets.Dataset.from_dict({"input_ids": [[0, 6, 2]], "record_id": ["100"]})})
+    dsd = datasets.DatasetDict(
+        {
+            "train": datasets.Dataset.from_dict({"input_ids": [[0, 5, 2]] * 3, "record_id": ["101"] * 3}),
+            "test": datasets.Dataset.from_dict({"input_ids": [[0, 6, 2]], "record_id": ["100"]}),
+        }
+    )
 
     class FakeApi:
         calls: list = []
@@ -147,9 +174,11 @@ def test_download_over_http_then_offline_from_cache(tmp_path, sample_dir):
     assert any(p.endswith("/mitdb/1.0.0/118.dat") for p in requests)
     local = load_physionet("mitdb", "beats", data_dir=sample_dir, cache_dir=tmp_path / "local", records=["101", "118"], beat_seconds=0.2)
     assert dsd["train"]["symbol"] == local["train"]["symbol"] and dsd["train"][7]["signal"] == local["train"][7]["signal"]
-    code = (f"from heartbert_hf.data import load_physionet\n"
-            f"d = load_physionet('mitdb', 'beats', cache_dir={str(cache)!r}, base_url={url!r}, records=['101', '118'], beat_seconds=0.2)\n"
-            "print('rows', len(d['train']))")
+    code = (
+        f"from heartbert_hf.data import load_physionet\n"
+        f"d = load_physionet('mitdb', 'beats', cache_dir={str(cache)!r}, base_url={url!r}, records=['101', '118'], beat_seconds=0.2)\n"
+        "print('rows', len(d['train']))"
+    )
     proc = run_python(code, cwd=tmp_path, env_extra={"HF_HUB_OFFLINE": "1"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert f"rows {len(dsd['train'])}" in proc.stdout

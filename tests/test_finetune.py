@@ -24,8 +24,23 @@ def mitdb_finetuned(tmp_path_factory, tiny_model_dir, sample_dir, cache_dir) -> 
     from heartbert_hf.finetune import main
 
     out = tmp_path_factory.mktemp("ft-mitdb")
-    argv = ["--task", "mitdb-aami", "--model", str(tiny_model_dir), "--data_dir", str(sample_dir), "--output_dir", str(out),
-            "--cache_dir", cache_dir, "--validation_records", "118", "--max_train_per_class", "40", *COMMON]
+    argv = [
+        "--task",
+        "mitdb-aami",
+        "--model",
+        str(tiny_model_dir),
+        "--data_dir",
+        str(sample_dir),
+        "--output_dir",
+        str(out),
+        "--cache_dir",
+        cache_dir,
+        "--validation_records",
+        "118",
+        "--max_train_per_class",
+        "40",
+        *COMMON,
+    ]
     assert main(argv) == 0
     return out
 
@@ -79,11 +94,11 @@ def test_rhythm_normalisation_is_fitted_on_training_beats(mitdb_finetuned, sampl
 
 def test_rhythm_classifier_reloads_with_identical_logits(mitdb_finetuned, sample_dir):
     import wfdb
+    from transformers import AutoModelForSequenceClassification
 
     from heartbert_hf import HeartBertTokenizer
     from heartbert_hf.modeling_heartbert import HeartBertForSequenceClassification
     from heartbert_hf.rhythm import beat_segments, detect_r_peaks, rr_features
-    from transformers import AutoModelForSequenceClassification
 
     rec = wfdb.rdrecord(str(sample_dir / "118"), channel_names=["MLII"])
     peaks = detect_r_peaks(rec.p_signal[:, 0], rec.fs)[5:9]
@@ -105,8 +120,25 @@ def test_rhythm_classifier_reloads_with_identical_logits(mitdb_finetuned, sample
 def test_evaluate_writes_json_png_and_card(mitdb_finetuned, sample_dir, cache_dir, tmp_path, capsys):
     from heartbert_hf.evaluate import main
 
-    assert main(["--model", str(mitdb_finetuned), "--data_dir", str(sample_dir), "--cache_dir", cache_dir,
-                 "--split", "validation", "--max_eval_examples", "50", "--output_dir", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "--model",
+                str(mitdb_finetuned),
+                "--data_dir",
+                str(sample_dir),
+                "--cache_dir",
+                cache_dir,
+                "--split",
+                "validation",
+                "--max_eval_examples",
+                "50",
+                "--output_dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     results = json.loads((tmp_path / "eval_mitdb-aami_validation.json").read_text())
     assert results["records"] == ["118"] and results["n"] == 50 and np.isfinite(results["macro_f1"])
     assert (tmp_path / "confusion_mitdb-aami_validation.png").stat().st_size > 1000
@@ -143,9 +175,33 @@ def test_linear_probe_leaves_encoder_unchanged(tiny_model_dir, sample_dir, cache
     from heartbert_hf.finetune import main
 
     out = tmp_path / "probe"
-    assert main(["--task", "mitdb-aami", "--model", str(tiny_model_dir), "--data_dir", str(sample_dir), "--output_dir", str(out),
-                 "--cache_dir", cache_dir, "--validation_records", "118", "--max_train_per_class", "30", "--linear_probe",
-                 "--arms", "pretrained", "--learning_rate", "1e-2", *COMMON]) == 0
+    assert (
+        main(
+            [
+                "--task",
+                "mitdb-aami",
+                "--model",
+                str(tiny_model_dir),
+                "--data_dir",
+                str(sample_dir),
+                "--output_dir",
+                str(out),
+                "--cache_dir",
+                cache_dir,
+                "--validation_records",
+                "118",
+                "--max_train_per_class",
+                "30",
+                "--linear_probe",
+                "--arms",
+                "pretrained",
+                "--learning_rate",
+                "1e-2",
+                *COMMON,
+            ]
+        )
+        == 0
+    )
     before, after = load_file(tiny_model_dir / "model.safetensors"), load_file(out / "model.safetensors")
     encoder = [k for k in after if k.startswith("roberta.")]
     assert len(encoder) > 10
@@ -163,9 +219,36 @@ def test_bilstm_head_freezes_lower_half(tiny_model_dir, sample_dir, cache_dir, t
     from heartbert_hf.modeling_heartbert import HeartBertForSequenceClassification
 
     out = tmp_path / "bilstm"
-    assert main(["--task", "mitdb-aami", "--model", str(tiny_model_dir), "--data_dir", str(sample_dir), "--output_dir", str(out),
-                 "--cache_dir", cache_dir, "--validation_records", "118", "--max_train_per_class", "30", "--head", "bilstm",
-                 "--lstm_hidden_size", "16", "--arms", "pretrained", "--learning_rate", "1e-3", *COMMON]) == 0
+    assert (
+        main(
+            [
+                "--task",
+                "mitdb-aami",
+                "--model",
+                str(tiny_model_dir),
+                "--data_dir",
+                str(sample_dir),
+                "--output_dir",
+                str(out),
+                "--cache_dir",
+                cache_dir,
+                "--validation_records",
+                "118",
+                "--max_train_per_class",
+                "30",
+                "--head",
+                "bilstm",
+                "--lstm_hidden_size",
+                "16",
+                "--arms",
+                "pretrained",
+                "--learning_rate",
+                "1e-3",
+                *COMMON,
+            ]
+        )
+        == 0
+    )
     before, after = load_file(tiny_model_dir / "model.safetensors"), load_file(out / "model.safetensors")
     lower = [k for k in after if k.startswith(("roberta.embeddings.", "roberta.encoder.layer.0."))]
     upper = [k for k in after if k.startswith("roberta.encoder.layer.1.") and k.endswith("weight")]
@@ -223,7 +306,9 @@ def test_embed_saved_dataset_rows(tiny_model_dir, sample_signals, tmp_path):
     from heartbert_hf.embed import main
 
     beats = [sample_signals[0][:, 1000:1577], sample_signals[2][:, 5000:5577]]  # two 2-lead ±0.8 s segments
-    datasets.Dataset.from_dict({"signal": [b.tolist() for b in beats], "sampling_rate": [360.0, 360.0], "record_id": ["101", "118"]}).save_to_disk(tmp_path / "ds")
+    datasets.Dataset.from_dict({"signal": [b.tolist() for b in beats], "sampling_rate": [360.0, 360.0], "record_id": ["101", "118"]}).save_to_disk(
+        tmp_path / "ds"
+    )
     out = tmp_path / "rows.parquet"
     assert main(["--model", str(tiny_model_dir), "--input", str(tmp_path / "ds"), "--output", str(out)]) == 0
     frame = pd.read_parquet(out)
@@ -253,8 +338,14 @@ def test_shipped_aami_classifier_is_complete_and_reloads_identically(tmp_path, s
     peaks = detect_r_peaks(rec.p_signal[:, 0], rec.fs)
     rr = rr_features(peaks, rec.fs)[10:14]
     tok = HeartBertTokenizer.from_pretrained(str(folder))
-    enc = tok(ecg=list(beat_segments(rec.p_signal.T, rec.fs, peaks[10:14], 0.8)), sampling_rate=rec.fs, max_length=256,
-              truncation=True, padding=True, return_tensors="pt")
+    enc = tok(
+        ecg=list(beat_segments(rec.p_signal.T, rec.fs, peaks[10:14], 0.8)),
+        sampling_rate=rec.fs,
+        max_length=256,
+        truncation=True,
+        padding=True,
+        return_tensors="pt",
+    )
     features = torch.tensor(rr[enc["overflow_to_sample_mapping"].numpy()])
     model = AutoModelForSequenceClassification.from_pretrained(str(folder)).eval()
     model.save_pretrained(tmp_path / "again")

@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import run_python
 from transformers import AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification, pipeline
 
-from conftest import run_python
 from heartbert_hf import HEADS, HeartBertConfig, HeartBertForMaskedLM, HeartBertForSequenceClassification, HeartBertModel
 
 RHYTHM = {"rhythm_feature_names": ["rr_prev", "rr_next", "rr_local"], "rhythm_feature_mean": [0.8, 0.8, 0.8], "rhythm_feature_std": [0.2, 0.25, 0.0]}
@@ -20,14 +20,26 @@ SINGLE = "single_label_classification"
 
 
 def clf_config(tiny_config, head: str, problem_type: str = SINGLE, rhythm: bool = False, **extra) -> HeartBertConfig:
-    return HeartBertConfig(**{**tiny_config.to_dict(), "num_labels": len(LABELS), "id2label": dict(enumerate(LABELS)),
-                              "label2id": {n: i for i, n in enumerate(LABELS)}, "problem_type": problem_type,
-                              "classifier_head": head, "lstm_hidden_size": 8, **(RHYTHM if rhythm else {}), **extra})
+    return HeartBertConfig(
+        **{
+            **tiny_config.to_dict(),
+            "num_labels": len(LABELS),
+            "id2label": dict(enumerate(LABELS)),
+            "label2id": {n: i for i, n in enumerate(LABELS)},
+            "problem_type": problem_type,
+            "classifier_head": head,
+            "lstm_hidden_size": 8,
+            **(RHYTHM if rhythm else {}),
+            **extra,
+        }
+    )
 
 
 CASES = [("encoder", None, None, False), ("mlm", None, None, False)] + [
     (f"{head}-{'multi' if pt == MULTI else 'single'}{'-rhythm' if rhythm else ''}", head, pt, rhythm)
-    for head in HEADS for pt in (SINGLE, MULTI) for rhythm in (False, True)
+    for head in HEADS
+    for pt in (SINGLE, MULTI)
+    for rhythm in (False, True)
 ]
 """(name, head, problem_type, rhythm): the encoder, the MLM and every head × single/multi-label × rhythm."""
 
@@ -123,7 +135,7 @@ def test_every_class_loads_as_remote_code_without_the_package(saved_models, tiny
     # remote-code modules are copied to HF_MODULES_CACHE: keep them in the test's tmp dir
     proc = run_python(code, cwd=tmp_path, env_extra={"HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules")})
     assert proc.returncode == 0, proc.stderr[-3000:]
-    report = json.loads(next(l for l in proc.stdout.splitlines() if "REPORT{" in l).split("REPORT", 1)[1])
+    report = json.loads(next(row for row in proc.stdout.splitlines() if "REPORT{" in row).split("REPORT", 1)[1])
     for name, *_ in CASES:
         assert report[name]["class"].startswith("transformers_modules."), report[name]["class"]
         for key, value in reference[name].items():
@@ -164,8 +176,8 @@ def test_saved_config_declares_the_head_and_rhythm_spec(saved_models):
     assert {k: saved[k] for k in RHYTHM} == RHYTHM
     assert saved["auto_map"]["AutoModelForSequenceClassification"] == "modeling_heartbert.HeartBertForSequenceClassification"
     for name in ("configuration_heartbert.py", "modeling_heartbert.py"):
-        top_level = [l for l in (root / "bilstm-single" / name).read_text().splitlines() if l.startswith(("import ", "from "))]
-        assert not [l for l in top_level if "heartbert_hf" in l or "scipy" in l or "wfdb" in l], top_level
+        top_level = [row for row in (root / "bilstm-single" / name).read_text().splitlines() if row.startswith(("import ", "from "))]
+        assert not [row for row in top_level if "heartbert_hf" in row or "scipy" in row or "wfdb" in row], top_level
 
 
 # ------------------------------------------------------------------------------------------ freezing
@@ -289,7 +301,9 @@ def test_sequences_longer_than_the_positions_are_refused_clearly(tiny_config, cl
         # padding past the limit is fine: only real tokens take positions
         padded = torch.cat([torch.randint(5, 50, (1, limit)), torch.full((1, 7), tiny_config.pad_token_id)], 1)
         model(input_ids=padded, attention_mask=(padded != tiny_config.pad_token_id).long())
-        with pytest.raises(ValueError, match=rf"sequences of {limit + 1} tokens, but this HeartBert has {limit} token positions.*truncation=True, max_length={limit}"):
+        with pytest.raises(
+            ValueError, match=rf"sequences of {limit + 1} tokens, but this HeartBert has {limit} token positions.*truncation=True, max_length={limit}"
+        ):
             model(input_ids=torch.randint(5, 50, (1, limit + 1)))
 
 

@@ -152,9 +152,23 @@ def _one_trainer_step(model, batch, tmp_path, per_device: int, accumulation: int
     from transformers import Trainer, TrainingArguments
 
     rows = [{k: v[i] for k, v in batch.items()} for i in range(batch["input_ids"].shape[0])]
-    args = TrainingArguments(output_dir=str(tmp_path), per_device_train_batch_size=per_device, gradient_accumulation_steps=accumulation,
-                             max_steps=1, learning_rate=1.0, optim="sgd", weight_decay=0.0, max_grad_norm=0.0, lr_scheduler_type="constant",
-                             use_cpu=True, report_to="none", save_strategy="no", disable_tqdm=True, dataloader_num_workers=0, seed=0)
+    args = TrainingArguments(
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=per_device,
+        gradient_accumulation_steps=accumulation,
+        max_steps=1,
+        learning_rate=1.0,
+        optim="sgd",
+        weight_decay=0.0,
+        max_grad_norm=0.0,
+        lr_scheduler_type="constant",
+        use_cpu=True,
+        report_to="none",
+        save_strategy="no",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        seed=0,
+    )
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     Trainer(model=model, args=args, train_dataset=rows, data_collator=lambda items: {k: torch.stack([i[k] for i in items]) for k in items[0]}).train()
     return {n: p.detach() - before[n] for n, p in model.named_parameters()}

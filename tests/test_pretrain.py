@@ -12,14 +12,39 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_python
 
 TINY = [  # a tiny, deterministic run (dropout off) on the shipped sample, CPU
-    "--preset", "quickstart", "--logging_steps", "1", "--eval_strategy", "no", "--save_strategy", "no",
-    "--hidden_dropout_prob", "0", "--attention_probs_dropout_prob", "0", "--use_cpu", "True", "--report_to", "none",
-    "--dataloader_num_workers", "0", "--max_eval_blocks", "32", "--max_steps", "10", "--warmup_steps", "0",
-    "--learning_rate", "2e-3", "--hidden_size", "32", "--intermediate_size", "64",
+    "--preset",
+    "quickstart",
+    "--logging_steps",
+    "1",
+    "--eval_strategy",
+    "no",
+    "--save_strategy",
+    "no",
+    "--hidden_dropout_prob",
+    "0",
+    "--attention_probs_dropout_prob",
+    "0",
+    "--use_cpu",
+    "True",
+    "--report_to",
+    "none",
+    "--dataloader_num_workers",
+    "0",
+    "--max_eval_blocks",
+    "32",
+    "--max_steps",
+    "10",
+    "--warmup_steps",
+    "0",
+    "--learning_rate",
+    "2e-3",
+    "--hidden_size",
+    "32",
+    "--intermediate_size",
+    "64",
 ]
 
 
@@ -63,7 +88,9 @@ def test_packing_keeps_every_token_in_order():
 
     rows = {  # <s>=0, </s>=2, pad=1; record a window cut in two pieces, then another window
         "input_ids": [[0, 10, 11, 12, 2], [0, 13, 14, 2], [0, 20, 21, 22, 23, 24, 2]],
-        "record_id": ["a", "a", "a"], "lead_index": [0, 0, 0], "window_index": [0, 0, 1],
+        "record_id": ["a", "a", "a"],
+        "lead_index": [0, 0, 0],
+        "window_index": [0, 0, 1],
     }
     out = PackFunction(block_size=6, bos_id=0, eos_id=2, pad_id=1)(rows)
     assert all(len(b) == 6 for b in out["input_ids"])
@@ -82,8 +109,7 @@ def test_masks_do_not_depend_on_batch_composition(tiny_tokenizer):
     from heartbert_hf.packing import PackedMLMCollator
 
     rng = torch.Generator().manual_seed(0)
-    blocks = [{"input_ids": [0] + torch.randint(10, 400, (62,), generator=rng).tolist() + [2], "attention_mask": [1] * 64, "uid": u}
-              for u in range(8)]
+    blocks = [{"input_ids": [0] + torch.randint(10, 400, (62,), generator=rng).tolist() + [2], "attention_mask": [1] * 64, "uid": u} for u in range(8)]
     col = PackedMLMCollator(tokenizer=tiny_tokenizer, mlm_probability=0.15, mask_seed=3)
     full = col([dict(b) for b in blocks])
     halves = [col([dict(b) for b in blocks[:4]]), col([dict(b) for b in blocks[4:]])]
@@ -117,15 +143,56 @@ def test_arguments_preset_then_file_then_command_line(tmp_path):
 def test_quickstart_preset_under_accelerate_launch(tmp_path):
     """The CI run: the real quickstart preset (tokenizer fitted on the training records), shortened."""
     out = tmp_path / "qs"
-    proc = _run(["accelerate", "launch", "--num_processes", "1", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--cpu", "-m", "heartbert_hf.pretrain", "--preset", "quickstart",
-                 "--output_dir", str(out), "--max_steps", "40", "--warmup_steps", "5", "--eval_steps", "20", "--save_steps", "20",
-                 "--max_eval_blocks", "64", "--cache_dir", str(tmp_path / "cache"), "--dataloader_num_workers", "0"])
+    proc = _run(
+        [
+            "accelerate",
+            "launch",
+            "--num_processes",
+            "1",
+            "--num_machines",
+            "1",
+            "--mixed_precision",
+            "no",
+            "--dynamo_backend",
+            "no",
+            "--cpu",
+            "-m",
+            "heartbert_hf.pretrain",
+            "--preset",
+            "quickstart",
+            "--output_dir",
+            str(out),
+            "--max_steps",
+            "40",
+            "--warmup_steps",
+            "5",
+            "--eval_steps",
+            "20",
+            "--save_steps",
+            "20",
+            "--max_eval_blocks",
+            "64",
+            "--cache_dir",
+            str(tmp_path / "cache"),
+            "--dataloader_num_workers",
+            "0",
+        ]
+    )
     assert "samples reaching the model 100.00%" in proc.stdout
     metrics = json.loads((out / "eval_results.json").read_text())
     assert metrics["eval_loss"] < 6.8  # ln(1000) = 6.91 at chance: it learned something
     assert 0 < metrics["eval_masked_accuracy"] <= 1 and metrics["eval_perplexity"] > 1
-    for name in ("model.safetensors", "config.json", "tokenizer.json", "quantizer.json", "modeling_heartbert.py",
-                 "configuration_heartbert.py", "tokenization_heartbert.py", "curves.png", "checkpoint-40/trainer_state.json"):
+    for name in (
+        "model.safetensors",
+        "config.json",
+        "tokenizer.json",
+        "quantizer.json",
+        "modeling_heartbert.py",
+        "configuration_heartbert.py",
+        "tokenization_heartbert.py",
+        "curves.png",
+        "checkpoint-40/trainer_state.json",
+    ):
         assert (out / name).is_file(), name
     assert list((out / "runs").rglob("events.out.tfevents*")), "no TensorBoard log"
     card = (out / "README.md").read_text()
@@ -141,7 +208,7 @@ from transformers import AutoModelForMaskedLM, AutoTokenizer
 tok = AutoTokenizer.from_pretrained({str(out)!r}, trust_remote_code=True)
 model = AutoModelForMaskedLM.from_pretrained({str(out)!r}, trust_remote_code=True).eval()
 assert type(tok).__name__ == "HeartBertTokenizer" and type(model).__name__ == "HeartBertForMaskedLM", (type(tok), type(model))
-sig = wfdb.rdrecord({str(REPO / 'heartbert_hf/sample_data/118')!r}, sampto=4000).p_signal.T
+sig = wfdb.rdrecord({str(REPO / "heartbert_hf/sample_data/118")!r}, sampto=4000).p_signal.T
 enc = tok(ecg=sig, sampling_rate=360, truncation=True, max_length=128, padding=True, return_tensors="pt")
 with torch.no_grad():
     out = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
@@ -162,8 +229,24 @@ def test_two_processes_match_one_process(data, reference_run):
     from safetensors.torch import load_file
 
     out = data["root"] / "two"
-    _run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29561", "-m", "heartbert_hf.pretrain",
-          *data["args"], "--output_dir", str(out), "--per_device_train_batch_size", "4"])
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            "29561",
+            "-m",
+            "heartbert_hf.pretrain",
+            *data["args"],
+            "--output_dir",
+            str(out),
+            "--per_device_train_batch_size",
+            "4",
+        ]
+    )
     one, two = _losses(reference_run), _losses(out)
     assert sorted(one) == sorted(two) == list(range(1, 11))
     diffs = [abs(one[s] - two[s]) for s in one]
@@ -264,16 +347,43 @@ def test_push_uploads_model_tokenizer_code_and_card_to_loopback_hub(tmp_path, ti
     assert paths[0] == "/api/repos/create" and any(p == "/api/models/me/hb/commit/main" for p in paths)
     commit = next(b for _, p, b in _HubStandIn.calls if p.endswith("/commit/main"))
     sent = {json.loads(line)["value"]["path"] for line in commit.decode().splitlines() if json.loads(line)["key"] == "file"}
-    for name in ("README.md", "model.safetensors", "config.json", "tokenizer.json", "quantizer.json", "modeling_heartbert.py",
-                 "configuration_heartbert.py", "tokenization_heartbert.py", "quantization.py"):
+    for name in (
+        "README.md",
+        "model.safetensors",
+        "config.json",
+        "tokenizer.json",
+        "quantizer.json",
+        "modeling_heartbert.py",
+        "configuration_heartbert.py",
+        "tokenization_heartbert.py",
+        "quantization.py",
+    ):
         assert name in sent, (name, sent)
     assert not any(s.startswith("checkpoint-") for s in sent)
 
 
 def test_push_offline_fails_before_training_with_a_clear_error(tmp_path):
     env = _env() | {"HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run([sys.executable, "-m", "heartbert_hf.pretrain", "--preset", "quickstart", "--output_dir", str(tmp_path / "o"),
-                           "--push_to_hub", "True", "--hub_model_id", "me/hb"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "heartbert_hf.pretrain",
+            "--preset",
+            "quickstart",
+            "--output_dir",
+            str(tmp_path / "o"),
+            "--push_to_hub",
+            "True",
+            "--hub_model_id",
+            "me/hb",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode != 0
     assert "HF_HUB_OFFLINE=1" in proc.stderr and "nothing can be uploaded" in proc.stderr
     assert not (tmp_path / "o" / "tokenizer").exists()  # it stopped before any work

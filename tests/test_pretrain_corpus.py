@@ -117,8 +117,15 @@ def test_pretrain_from_saved_blocks_with_only_torch_and_transformers(tiny_tokeni
         " '--save_strategy', 'no', '--report_to', 'none', '--use_cpu', 'True', '--logging_steps', '1', '--output_dir', 'out', '--torch_threads', '1'])\n"
         "print('modules:', sorted(m for m in ('datasets', 'wfdb', 'scipy') if m in sys.modules))\n"
     )
-    proc = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
-                          env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "modules: []" in proc.stdout
     out = tmp_path / "out"

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from conftest import REPO, run_python
+
 from heartbert_hf import HeartBertForMaskedLM
 
 LOAD_AND_RUN = """
@@ -60,7 +60,7 @@ def saved(tmp_path_factory, tiny_tokenizer, tiny_config, sample_signals):
 def _report(proc):
     assert proc.returncode == 0, proc.stderr[-3000:]
     # transformers' trust prompt is printed without a newline, so the marker may not start the line
-    line = next(l for l in proc.stdout.splitlines() if "REPORT{" in l)
+    line = next(row for row in proc.stdout.splitlines() if "REPORT{" in row)
     return json.loads(line.split("REPORT", 1)[1])
 
 
@@ -94,7 +94,7 @@ def test_fresh_process_without_the_package_uses_remote_code_only_when_trusted(sa
 def test_remote_files_import_nothing_heavy_at_module_level(saved):
     folder, _, _ = saved
     for name in ("ecg_signal.py", "quantization.py", "tokenization_heartbert.py", "configuration_heartbert.py", "modeling_heartbert.py"):
-        top_level = [l for l in (folder / name).read_text().splitlines() if l.startswith(("import ", "from "))]
+        top_level = [row for row in (folder / name).read_text().splitlines() if row.startswith(("import ", "from "))]
         assert top_level, name
         for line in top_level:
             assert "wfdb" not in line and "scipy" not in line and "heartbert_hf" not in line, f"{name}: {line}"

@@ -36,10 +36,14 @@ def test_scorecard_ci_contains_point_and_paired_gain_is_claimed_only_when_clear(
     rng = np.random.default_rng(0)
     records = np.repeat([f"r{i}" for i in range(20)], 60)
     y = rng.integers(0, 4, len(records))
-    preds = {"features": _arm(rng, y, records, 0.6), "random": _arm(rng, y, records, 0.61),
-             "pretrained": _arm(rng, y, records, 0.9), "pretrained+rhythm": _arm(rng, y, records, 0.6)}
+    preds = {
+        "features": _arm(rng, y, records, 0.6),
+        "random": _arm(rng, y, records, 0.61),
+        "pretrained": _arm(rng, y, records, 0.9),
+        "pretrained+rhythm": _arm(rng, y, records, 0.6),
+    }
     card = scorecard(preds, LABELS, n_boot=300)
-    for arm, m in card["arms"].items():
+    for m in card["arms"].values():
         lo, hi = m["ci"]["macro_f1"]
         assert lo <= m["macro_f1"] <= hi and hi - lo < 0.2
     claims = {tuple(c["arms"]): c["claim"] for c in card["comparisons"]}

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest_data import excerpt, write_record
 
 COMMON = ["--epochs", "1", "--batch_size", "16", "--torch_threads", "1"]
@@ -106,8 +105,13 @@ def slpdb_subjects_dir(tmp_path_factory, shared_physionet) -> Path:
 
     folder = tmp_path_factory.mktemp("slpdb4")
     sources = {"slp01a": "e0103", "slp01b": "e0110", "slp02": "e0124", "slp03": "e0110", "slp04": "e0103"}
-    notes = {"slp01a": ["W", "1 OA", "2", "R"], "slp01b": ["2", "3", "4", "W"], "slp02": ["W", "R", "2", "1"],
-             "slp03": ["4", "2", "W", "R"], "slp04": ["R", "1", "2", "W"]}
+    notes = {
+        "slp01a": ["W", "1 OA", "2", "R"],
+        "slp01b": ["2", "3", "4", "W"],
+        "slp02": ["W", "R", "2", "1"],
+        "slp03": ["4", "2", "W", "R"],
+        "slp04": ["R", "1", "2", "W"],
+    }
     for rec, src in sources.items():
         write_record(folder, rec, excerpt(shared_physionet, src)[:, :1], 250, ["ECG"])
         wfdb.wrann(rec, "st", np.array([1, 7500, 15000, 22499]), symbol=['"'] * 4, aux_note=notes[rec], write_dir=str(folder))
@@ -119,8 +123,25 @@ def test_slpdb_end_to_end_subject_wise(task, slpdb_subjects_dir, tiny_model_dir,
     from heartbert_hf.finetune import main
 
     out = tmp_path / task
-    assert main(["--task", task, "--model", str(tiny_model_dir), "--data_dir", str(slpdb_subjects_dir), "--output_dir", str(out),
-                 "--cache_dir", str(tmp_path / "cache"), "--no_baseline", *COMMON]) == 0
+    assert (
+        main(
+            [
+                "--task",
+                task,
+                "--model",
+                str(tiny_model_dir),
+                "--data_dir",
+                str(slpdb_subjects_dir),
+                "--output_dir",
+                str(out),
+                "--cache_dir",
+                str(tmp_path / "cache"),
+                "--no_baseline",
+                *COMMON,
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "results.json").read_text())
     subjects = report["splits"]
     assert set(subjects) == {"train", "validation", "test"}
@@ -137,8 +158,25 @@ def test_ptbxl_superdiagnostic_multilabel_end_to_end(shared_physionet, tiny_mode
     from heartbert_hf.finetune import main
 
     out = tmp_path / "ptbxl"
-    assert main(["--task", "ptbxl-superdiagnostic", "--model", str(tiny_model_dir), "--data_dir", str(shared_physionet / "ptb-xl"),
-                 "--output_dir", str(out), "--cache_dir", str(tmp_path / "cache"), "--skip_missing_records", *COMMON]) == 0
+    assert (
+        main(
+            [
+                "--task",
+                "ptbxl-superdiagnostic",
+                "--model",
+                str(tiny_model_dir),
+                "--data_dir",
+                str(shared_physionet / "ptb-xl"),
+                "--output_dir",
+                str(out),
+                "--cache_dir",
+                str(tmp_path / "cache"),
+                "--skip_missing_records",
+                *COMMON,
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "results.json").read_text())
     patients = report["splits"]
     assert set(patients) == {"train", "test"}  # the shared subset has no fold-9 record
@@ -154,8 +192,21 @@ def test_ptbxl_superdiagnostic_multilabel_end_to_end(shared_physionet, tiny_mode
         assert test["macro_auroc"] is None and len(test["auroc_undefined"]) == 5
     config = json.loads((out / "config.json").read_text())
     assert config["problem_type"] == "multi_label_classification" and len(config["id2label"]) == 5
-    assert evaluate_main(["--model", str(out), "--data_dir", str(shared_physionet / "ptb-xl"), "--cache_dir", str(tmp_path / "cache"),
-                          "--output_dir", str(tmp_path / "eval")]) == 0
+    assert (
+        evaluate_main(
+            [
+                "--model",
+                str(out),
+                "--data_dir",
+                str(shared_physionet / "ptb-xl"),
+                "--cache_dir",
+                str(tmp_path / "cache"),
+                "--output_dir",
+                str(tmp_path / "eval"),
+            ]
+        )
+        == 0
+    )
     ev = json.loads((tmp_path / "eval" / "eval_ptbxl-superdiagnostic_test.json").read_text())
     assert ev["thresholds"] == report["arms"]["pretrained"]["thresholds"]  # the tuned thresholds travel with the model
     assert (tmp_path / "eval" / "confusion_ptbxl-superdiagnostic_test.png").is_file()
@@ -166,8 +217,30 @@ def test_mitdb_cv_one_command(sample_dir, tiny_model_dir, tmp_path):
     from heartbert_hf.finetune import main
 
     out = tmp_path / "cv"
-    assert main(["--task", "mitdb-aami", "--model", str(tiny_model_dir), "--data_dir", str(sample_dir), "--output_dir", str(out),
-                 "--cache_dir", str(tmp_path / "cache"), "--cv", "3", "--max_train_per_class", "30", "--max_eval_examples", "60", *COMMON]) == 0
+    assert (
+        main(
+            [
+                "--task",
+                "mitdb-aami",
+                "--model",
+                str(tiny_model_dir),
+                "--data_dir",
+                str(sample_dir),
+                "--output_dir",
+                str(out),
+                "--cache_dir",
+                str(tmp_path / "cache"),
+                "--cv",
+                "3",
+                "--max_train_per_class",
+                "30",
+                "--max_eval_examples",
+                "60",
+                *COMMON,
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "cv_results.json").read_text())
     assert [f["test_records"] for f in report["folds"]] and sorted(r for f in report["folds"] for r in f["test_records"]) == ["101", "118", "208"]
     for arm in ("features", "random", "pretrained", "pretrained+rhythm"):
@@ -206,8 +279,17 @@ def mitdb48_dir(tmp_path_factory, sample_dir) -> Path:
         src = str(sample_dir / sources[i % 3])
         r = wfdb.rdrecord(src, sampto=n)
         a = wfdb.rdann(src, "atr", sampto=n - 1)
-        wfdb.wrsamp(rec, fs=r.fs, units=r.units, sig_name=r.sig_name, p_signal=r.p_signal, fmt=["16", "16"],
-                    adc_gain=[200.0, 200.0], baseline=[0, 0], write_dir=str(folder))
+        wfdb.wrsamp(
+            rec,
+            fs=r.fs,
+            units=r.units,
+            sig_name=r.sig_name,
+            p_signal=r.p_signal,
+            fmt=["16", "16"],
+            adc_gain=[200.0, 200.0],
+            baseline=[0, 0],
+            write_dir=str(folder),
+        )
         wfdb.wrann(rec, "atr", a.sample, symbol=a.symbol, write_dir=str(folder))
     return folder
 
@@ -246,8 +328,23 @@ def test_ds1_to_ds2_finetune_cv_and_evaluate_run(mitdb48_dir, tiny_model_dir, tm
     from heartbert_hf.finetune import main
 
     cache = str(tmp_path / "cache")
-    common = ["--task", "mitdb-aami", "--model", str(tiny_model_dir), "--data_dir", str(mitdb48_dir), "--cache_dir", cache,
-              "--max_train_per_class", "20", "--max_eval_examples", "40", "--bootstrap", "50", *COMMON]
+    common = [
+        "--task",
+        "mitdb-aami",
+        "--model",
+        str(tiny_model_dir),
+        "--data_dir",
+        str(mitdb48_dir),
+        "--cache_dir",
+        cache,
+        "--max_train_per_class",
+        "20",
+        "--max_eval_examples",
+        "40",
+        "--bootstrap",
+        "50",
+        *COMMON,
+    ]
     out = tmp_path / "ds1-ds2"
     assert main([*common, "--output_dir", str(out), "--arms", "features,pretrained+rhythm"]) == 0
     report = json.loads((out / "results.json").read_text())
@@ -255,8 +352,12 @@ def test_ds1_to_ds2_finetune_cv_and_evaluate_run(mitdb48_dir, tiny_model_dir, tm
     assert report["splits"]["test"][0] == "100" and "201" in report["splits"]["test"]  # patient ids: 202 is patient 201
     assert set(report["scorecard"]["arms"]) == {"features", "pretrained+rhythm"} and report["scorecard"]["arms"]["features"]["n"] == 40
     assert "scorecard (split 'test')" in capsys.readouterr().out
-    assert evaluate_main(["--model", str(out), "--data_dir", str(mitdb48_dir), "--cache_dir", cache, "--max_eval_examples", "40",
-                          "--output_dir", str(tmp_path / "eval")]) == 0
+    assert (
+        evaluate_main(
+            ["--model", str(out), "--data_dir", str(mitdb48_dir), "--cache_dir", cache, "--max_eval_examples", "40", "--output_dir", str(tmp_path / "eval")]
+        )
+        == 0
+    )
     ev = json.loads((tmp_path / "eval" / "eval_mitdb-aami_test.json").read_text())
     assert "202" in ev["records"] and ev["n"] == 40 and len(ev["ci"]["macro_f1"]) == 2
     cv = tmp_path / "cv"

@@ -42,7 +42,9 @@ def test_long_windows_overflow_instead_of_truncating(tiny_tokenizer, sample_sign
     assert set(zip(enc["lead_index"].tolist(), enc["window_index"].tolist())) == {(0, 0), (0, 1), (1, 0), (1, 1)}
     # every level of every window reaches some sequence
     texts, _ = tiny_tokenizer.ecg_to_text(ecg[0], 360)
-    chunks = [tiny_tokenizer.decode(ids, skip_special_tokens=True) for ids, m in zip(enc["input_ids"].tolist(), enc["overflow_to_sample_mapping"].tolist()) if m == 0]
+    chunks = [
+        tiny_tokenizer.decode(ids, skip_special_tokens=True) for ids, m in zip(enc["input_ids"].tolist(), enc["overflow_to_sample_mapping"].tolist()) if m == 0
+    ]
     assert "".join(chunks) == texts[0]
     fixed = tiny_tokenizer(ecg=ecg[0], sampling_rate=360, truncation=True, max_length=64, padding="max_length")
     assert {len(ids) for ids in fixed["input_ids"]} == {64} and fixed["attention_mask"][-1][-1] == 0
@@ -115,7 +117,10 @@ def test_save_load_restores_signal_parameters(tiny_tokenizer, tmp_path, sample_s
     [
         (lambda p: (p / "quantizer.json").unlink(), "has no quantizer.json"),
         (lambda p: (p / "quantizer.json").write_text("{not json"), "corrupt"),
-        (lambda p: (p / "quantizer.json").write_text(json.dumps({"method": "lloyd-max", "n_levels": 100, "thresholds": [0.5], "levels": [0.1, 0.9]})), "corrupt"),
+        (
+            lambda p: (p / "quantizer.json").write_text(json.dumps({"method": "lloyd-max", "n_levels": 100, "thresholds": [0.5], "levels": [0.1, 0.9]})),
+            "corrupt",
+        ),
     ],
 )
 def test_missing_or_corrupt_quantizer_is_an_error(tiny_tokenizer, tmp_path, damage, match):

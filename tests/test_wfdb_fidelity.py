@@ -16,8 +16,20 @@ from heartbert_hf.data.wfdb_io import check_record_files, list_local_records, re
 N = 3601  # samples per signal: odd, and not a multiple of 3, so every packed format has a partial last block
 GAP = slice(1000, 1360)  # 1 s of invalid samples in lead 0
 BITS = {"8": 8, "80": 8, "508": 8, "310": 10, "311": 10, "212": 12, "16": 16, "61": 16, "160": 16, "516": 16, "24": 24, "524": 24, "32": 32}
-INVALID = {"80": -(2**7), "508": -(2**7), "310": -(2**9), "311": -(2**9), "212": -(2**11), "16": -(2**15), "61": -(2**15),
-           "160": -(2**15), "516": -(2**15), "24": -(2**23), "524": -(2**23), "32": -(2**31)}  # WFDB signal(5); format 8 has none
+INVALID = {
+    "80": -(2**7),
+    "508": -(2**7),
+    "310": -(2**9),
+    "311": -(2**9),
+    "212": -(2**11),
+    "16": -(2**15),
+    "61": -(2**15),
+    "160": -(2**15),
+    "516": -(2**15),
+    "24": -(2**23),
+    "524": -(2**23),
+    "32": -(2**31),
+}  # WFDB signal(5); format 8 has none
 OWN_FORMATS = ["8", "16", "24", "32", "61", "80", "160", "212", "310", "311"]  # written by write_dat below
 WFDB_FORMATS = ["16", "24", "32", "80", "212", "508", "516", "524"]  # written by wfdb.wrsamp (4.3: no 8/61/160/310/311)
 BLOCK = {"212": 3, "310": 4, "311": 4}  # bytes per packed block
@@ -70,8 +82,19 @@ def encode(fmt: str, flat: np.ndarray) -> bytes:
     return np.stack(out, axis=1).astype(np.uint8).tobytes()
 
 
-def write_record(folder: Path, name: str, signals: list[np.ndarray], fmt: str, gains, per_frame=None, fs: float = 360,
-                 with_length: bool = True, baseline=None, byte_offset: int = 0, lead_names=("MLII", "V1")) -> Path:
+def write_record(
+    folder: Path,
+    name: str,
+    signals: list[np.ndarray],
+    fmt: str,
+    gains,
+    per_frame=None,
+    fs: float = 360,
+    with_length: bool = True,
+    baseline=None,
+    byte_offset: int = 0,
+    lead_names=("MLII", "V1"),
+) -> Path:
     """Write a WFDB record with our own encoder and header writer (any format in OWN_FORMATS).
 
     ``signals``: one int array per signal, every sample (``per_frame[k]`` per frame)."""
@@ -144,8 +167,17 @@ def test_formats_written_by_wfdb_read_as_wfdb(tmp_path, fmt):
     physical = sample_physical()
     _, gain = digital_for(fmt, physical)
     physical[GAP, 0] = np.nan
-    wfdb.wrsamp("r", fs=360, units=["mV", "mV"], sig_name=["MLII", "V1"], p_signal=physical, fmt=[fmt, fmt],
-                adc_gain=[gain, gain], baseline=[0, 0], write_dir=str(tmp_path))
+    wfdb.wrsamp(
+        "r",
+        fs=360,
+        units=["mV", "mV"],
+        sig_name=["MLII", "V1"],
+        p_signal=physical,
+        fmt=[fmt, fmt],
+        adc_gain=[gain, gain],
+        baseline=[0, 0],
+        write_dir=str(tmp_path),
+    )
     rec = read_record(tmp_path / "r")
     assert_same_as_wfdb(tmp_path / "r", rec)
     assert int(np.isnan(rec.signal[0]).sum()) == GAP.stop - GAP.start
@@ -212,8 +244,17 @@ def test_flac_truncated_is_refused(tmp_path):
     pytest.importorskip("soundfile")
     import wfdb
 
-    wfdb.wrsamp("r", fs=360, units=["mV", "mV"], sig_name=["MLII", "V1"], p_signal=sample_physical(), fmt=["516", "516"],
-                adc_gain=[200, 200], baseline=[0, 0], write_dir=str(tmp_path))
+    wfdb.wrsamp(
+        "r",
+        fs=360,
+        units=["mV", "mV"],
+        sig_name=["MLII", "V1"],
+        p_signal=sample_physical(),
+        fmt=["516", "516"],
+        adc_gain=[200, 200],
+        baseline=[0, 0],
+        write_dir=str(tmp_path),
+    )
     dat = tmp_path / "r.dat"
     dat.write_bytes(dat.read_bytes()[: dat.stat().st_size // 2])
     with pytest.raises(ValueError, match=r"record .*r\b.*(truncated|corrupt)"):
@@ -291,8 +332,17 @@ def test_flac_header_without_sample_count_is_refused(tmp_path):
     pytest.importorskip("soundfile")
     import wfdb
 
-    wfdb.wrsamp("r", fs=360, units=["mV", "mV"], sig_name=["MLII", "V1"], p_signal=sample_physical(), fmt=["516", "516"],
-                adc_gain=[200, 200], baseline=[0, 0], write_dir=str(tmp_path))
+    wfdb.wrsamp(
+        "r",
+        fs=360,
+        units=["mV", "mV"],
+        sig_name=["MLII", "V1"],
+        p_signal=sample_physical(),
+        fmt=["516", "516"],
+        adc_gain=[200, 200],
+        baseline=[0, 0],
+        write_dir=str(tmp_path),
+    )
     hea = tmp_path / "r.hea"
     lines = hea.read_text().splitlines()
     hea.write_text("\n".join(["r 2 360", *lines[1:]]) + "\n")
@@ -352,8 +402,17 @@ def write_segment(folder: Path, name: str, physical: np.ndarray, fmt: str = "212
     import wfdb
 
     n = physical.shape[1]
-    wfdb.wrsamp(name, fs=360, units=["mV"] * n, sig_name=list(names), p_signal=physical, fmt=[fmt] * n,
-                adc_gain=[gain] * n, baseline=[baseline] * n, write_dir=str(folder))
+    wfdb.wrsamp(
+        name,
+        fs=360,
+        units=["mV"] * n,
+        sig_name=list(names),
+        p_signal=physical,
+        fmt=[fmt] * n,
+        adc_gain=[gain] * n,
+        baseline=[baseline] * n,
+        write_dir=str(folder),
+    )
 
 
 def write_fixed_layout(folder: Path) -> Path:
@@ -381,14 +440,25 @@ def test_multi_segment_written_by_wfdb_multirecord(tmp_path):
     physical = sample_physical(n=7200)
     segments = []
     for i in range(2):
-        seg = wfdb.Record(record_name=f"m_{i}", n_sig=2, fs=360, sig_len=3600, p_signal=physical[i * 3600 : (i + 1) * 3600],
-                          fmt=["16", "16"], adc_gain=[200.0, 200.0], baseline=[0, 0], units=["mV", "mV"],
-                          sig_name=["MLII", "V1"], file_name=[f"m_{i}.dat"] * 2)
+        seg = wfdb.Record(
+            record_name=f"m_{i}",
+            n_sig=2,
+            fs=360,
+            sig_len=3600,
+            p_signal=physical[i * 3600 : (i + 1) * 3600],
+            fmt=["16", "16"],
+            adc_gain=[200.0, 200.0],
+            baseline=[0, 0],
+            units=["mV", "mV"],
+            sig_name=["MLII", "V1"],
+            file_name=[f"m_{i}.dat"] * 2,
+        )
         seg.set_d_features(do_adc=True)
         seg.set_defaults()
         segments.append(seg)
-    wfdb.MultiRecord(record_name="m", n_sig=2, fs=360, sig_len=7200, seg_name=["m_0", "m_1"], seg_len=[3600, 3600],
-                     segments=segments, layout="fixed").wrsamp(write_dir=str(tmp_path))
+    wfdb.MultiRecord(record_name="m", n_sig=2, fs=360, sig_len=7200, seg_name=["m_0", "m_1"], seg_len=[3600, 3600], segments=segments, layout="fixed").wrsamp(
+        write_dir=str(tmp_path)
+    )
     assert_same_as_wfdb(tmp_path / "m", read_record(tmp_path / "m"))
 
 

@@ -14,15 +14,29 @@ AAMI_CLASSES = ["N", "S", "V", "F", "Q"]
 
 AAMI_MAPPING: dict[str, str] = {
     # N: normal, bundle branch block, escape beats
-    "N": "N", "L": "N", "R": "N", "e": "N", "j": "N", "B": "N",
+    "N": "N",
+    "L": "N",
+    "R": "N",
+    "e": "N",
+    "j": "N",
+    "B": "N",
     # S: supraventricular ectopic
-    "A": "S", "a": "S", "J": "S", "S": "S", "n": "S",
+    "A": "S",
+    "a": "S",
+    "J": "S",
+    "S": "S",
+    "n": "S",
     # V: ventricular ectopic
-    "V": "V", "E": "V", "r": "V",
+    "V": "V",
+    "E": "V",
+    "r": "V",
     # F: fusion of ventricular and normal
     "F": "F",
     # Q: paced, fusion of paced and normal, unclassifiable
-    "/": "Q", "f": "Q", "Q": "Q", "?": "Q",
+    "/": "Q",
+    "f": "Q",
+    "Q": "Q",
+    "?": "Q",
 }
 """MIT-BIH beat symbol → AAMI class (ANSI/AAMI EC57, as used by de Chazal et al. 2004). Symbols not
 listed (rhythm ``+``, noise ``~``, artefact ``|``, non-conducted P ``x``, ...) are not beats."""

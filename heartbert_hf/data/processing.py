@@ -50,8 +50,11 @@ class EcgTokenizeFunction:
         signals = [np.asarray(signal, dtype=np.float64) for signal in batch["signal"]]
         try:
             enc = self.tokenizer(
-                ecg=signals, sampling_rate=[float(fs) for fs in batch["sampling_rate"]], drop_flat=True,
-                truncation=True, max_length=self.max_length,
+                ecg=signals,
+                sampling_rate=[float(fs) for fs in batch["sampling_rate"]],
+                drop_flat=True,
+                truncation=True,
+                max_length=self.max_length,
             )
         except ValueError as err:
             bad = next((i for i, signal in enumerate(signals) if not np.isfinite(signal).all()), None)

@@ -5,10 +5,54 @@ from __future__ import annotations
 import random
 
 MITDB_PACED = ["102", "104", "107", "217"]
-MITDB_DS1 = ["101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122",
-             "124", "201", "203", "205", "207", "208", "209", "215", "220", "223", "230"]
-MITDB_DS2 = ["100", "103", "105", "111", "113", "117", "121", "123", "200", "202", "210",
-             "212", "213", "214", "219", "221", "222", "228", "231", "232", "233", "234"]
+MITDB_DS1 = [
+    "101",
+    "106",
+    "108",
+    "109",
+    "112",
+    "114",
+    "115",
+    "116",
+    "118",
+    "119",
+    "122",
+    "124",
+    "201",
+    "203",
+    "205",
+    "207",
+    "208",
+    "209",
+    "215",
+    "220",
+    "223",
+    "230",
+]
+MITDB_DS2 = [
+    "100",
+    "103",
+    "105",
+    "111",
+    "113",
+    "117",
+    "121",
+    "123",
+    "200",
+    "202",
+    "210",
+    "212",
+    "213",
+    "214",
+    "219",
+    "221",
+    "222",
+    "228",
+    "231",
+    "232",
+    "233",
+    "234",
+]
 """de Chazal, O'Dwyer & Reilly (2004) inter-patient split; the paced records are in neither."""
 
 MITDB_SAME_PATIENT = {"202": "201"}
@@ -44,7 +88,11 @@ def kfold_records(records: list[str], n_folds: int, fold: int, seed: int = 42) -
 
 
 def mitdb_splits(
-    available: list[str], n_folds: int | None = None, fold: int = 0, include_paced: bool = False, seed: int = 42,
+    available: list[str],
+    n_folds: int | None = None,
+    fold: int = 0,
+    include_paced: bool = False,
+    seed: int = 42,
     strict_patients: bool = False,
 ) -> dict[str, list[str]]:
     """MIT-BIH splits: ``train`` = DS1, ``test`` = DS2; with ``n_folds`` DS1 is split record-wise

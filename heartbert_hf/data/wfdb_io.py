@@ -55,8 +55,20 @@ _PACKED = {"212": (2, 3), "310": (3, 4), "311": (3, 4)}
 FLAC_FORMATS = ("508", "516", "524")
 """FLAC-compressed formats (WFDB 10.7): read by ``wfdb`` through ``soundfile``."""
 
-_INVALID_SAMPLE = {"80": -(2**7), "508": -(2**7), "310": -(2**9), "311": -(2**9), "212": -(2**11), "16": -(2**15),
-                   "61": -(2**15), "160": -(2**15), "516": -(2**15), "24": -(2**23), "524": -(2**23), "32": -(2**31)}
+_INVALID_SAMPLE = {
+    "80": -(2**7),
+    "508": -(2**7),
+    "310": -(2**9),
+    "311": -(2**9),
+    "212": -(2**11),
+    "16": -(2**15),
+    "61": -(2**15),
+    "160": -(2**15),
+    "516": -(2**15),
+    "24": -(2**23),
+    "524": -(2**23),
+    "32": -(2**31),
+}
 """The invalid-sample code of each format (WFDB signal(5); format 8 has none): ``wfdb`` reads it as NaN."""
 
 
@@ -239,10 +251,7 @@ def _check_segments(path: Path, header) -> None:
             continue  # the layout header: signal names only, no samples
         seg_len = _check_signal_files(seg_path, seg)
         if seg_len is not None and seg_len != int(length):
-            raise ValueError(
-                f"header/sample mismatch for segment {name} of record {path.name}: it holds {seg_len} samples, "
-                f"{hea.name} lists {int(length)}."
-            )
+            raise ValueError(f"header/sample mismatch for segment {name} of record {path.name}: it holds {seg_len} samples, {hea.name} lists {int(length)}.")
 
 
 def check_record_files(path: str | os.PathLike):
@@ -470,14 +479,20 @@ def list_local_records(root: str | os.PathLike, pattern: str = "*.hea") -> list[
     if absent:
         logger.warning(
             "RECORDS in %s lists %d record(s) whose header is absent: %d record(s) skipped (%s).",
-            root, len(names), len(absent), _preview(absent),
+            root,
+            len(names),
+            len(absent),
+            _preview(absent),
         )
     unlisted = sorted(set(found) - set(names))
     if unlisted:
         logger.warning(
             "RECORDS in %s omits %d record(s) whose .hea is in the folder: %d record(s) skipped (%s). Add them to RECORDS, "
             "delete RECORDS to read every header, or pass records=[...].",
-            root, len(unlisted), len(unlisted), _preview(unlisted),
+            root,
+            len(unlisted),
+            len(unlisted),
+            _preview(unlisted),
         )
     return present
 
