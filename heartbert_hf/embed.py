@@ -255,8 +255,7 @@ def load_model(model_path: str):
     from transformers import AutoModel
 
     from . import HeartBertConfig  # noqa: F401  (registers the Auto classes)
-    from .finetune import load_heartbert_tokenizer
-    from .runtime import check_model_path
+    from .runtime import check_model_path, load_heartbert_tokenizer
 
     check_model_path(model_path)
     tokenizer = load_heartbert_tokenizer(model_path)
@@ -283,8 +282,7 @@ def embed(args: EmbedArguments, report: EmbedReport | None = None):
     from tqdm.auto import tqdm
     from transformers.utils import logging as hf_logging
 
-    from .finetune import resolve_max_length
-    from .runtime import set_torch_threads
+    from .runtime import resolve_max_length, set_torch_threads
 
     report = report if report is not None else EmbedReport()
     on_error = _on_error(args)

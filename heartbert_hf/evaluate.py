@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .runtime import THREADS_HELP
+
 logger = logging.getLogger(__name__)
 
 CARD_METRICS = {"accuracy": "accuracy", "macro_f1": "f1", "cohen_kappa": "cohen_kappa", "macro_auroc": "roc_auc", "j_index": "j_index", "jk_index": "jk_index"}
@@ -42,6 +44,7 @@ class EvaluateArguments:
     batch_size: int = field(default=64, metadata={"help": "sequences per forward pass"})
     update_card: bool = field(default=True, metadata={"help": "add the results to README.md model-index (--no_update_card to skip)"})
     seed: int = field(default=42, metadata={"help": "seed of the example subset"})
+    torch_threads: int = field(default=0, metadata={"help": THREADS_HELP})
 
 
 def finetune_info(model_dir: str) -> dict:
@@ -60,7 +63,8 @@ def predict_examples(model, tokenized, multi_label: bool, batch_size: int = 64) 
     import torch
     from tqdm.auto import tqdm
 
-    from .finetune import aggregate, example_labels, to_probs
+    from .inference import aggregate, to_probs
+    from .tasks import example_labels
 
     model.eval()
     logits = []
@@ -77,7 +81,9 @@ def predict_examples(model, tokenized, multi_label: bool, batch_size: int = 64) 
             mask = torch.tensor([m + [0] * (width - len(m)) for m in chunk_mask])
             extra = {"rhythm_features": torch.tensor(np.asarray(rhythm[start : start + batch_size], dtype=np.float32))} if rhythm is not None else {}
             logits.append(model(input_ids=input_ids, attention_mask=mask, **extra).logits.float().numpy())
-    uniq, probs = aggregate(tokenized["example_id"], to_probs(np.concatenate(logits), multi_label))
+    uniq, probs = aggregate(
+        tokenized["example_id"], to_probs(np.concatenate(logits), "multi_label_classification" if multi_label else "single_label_classification")
+    )
     return uniq, probs, example_labels(tokenized, uniq)
 
 
@@ -128,11 +134,13 @@ def update_model_card(model_dir: str, task: str, split: str, results: dict, data
 
 def evaluate(args: EvaluateArguments) -> dict:
     """Run ``heartbert evaluate`` from parsed arguments; returns the results dict written to JSON."""
-    from .finetune import load_heartbert_tokenizer, tokenize_split
     from .modeling_heartbert import HeartBertForSequenceClassification
     from .plots import plot_confusion_matrix
-    from .tasks import check_label_space, get_task, load_task_data, subsample, task_labels
+    from .runtime import check_model_path, load_heartbert_tokenizer, set_torch_threads
+    from .tasks import check_label_space, get_task, load_task_data, subsample, task_labels, tokenize_split
 
+    set_torch_threads(args.torch_threads)
+    check_model_path(args.model)
     info = finetune_info(args.model)
     task = get_task(args.task or info["task"])
     labels = task_labels(task, args.data_dir)
@@ -157,7 +165,7 @@ def evaluate(args: EvaluateArguments) -> dict:
     tokenized = tokenize_split(ds, tokenizer, int(info.get("max_length") or 0) or model.config.max_position_embeddings - 2, f"Tokenizing {args.split}")
     uniq, probs, y = predict_examples(model, tokenized, task.multi_label, args.batch_size)
     thresholds = [info["thresholds"][c] for c in labels] if task.multi_label and info.get("thresholds") else None
-    from .finetune import score
+    from .tasks import score
 
     results = score(task, labels, y, probs, thresholds)
     if not task.multi_label:

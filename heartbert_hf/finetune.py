@@ -48,6 +48,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .inference import aggregate, to_probs
+from .runtime import THREADS_HELP, check_model_path, load_heartbert_tokenizer, resolve_max_length, set_torch_threads
+from .tasks import RHYTHM_COLUMN, example_labels, score, tokenize_split
+
 logger = logging.getLogger(__name__)
 
 RESULTS_FILE = "results.json"
@@ -94,34 +98,10 @@ class FinetuneArguments:
     class_weighting: bool = field(default=True, metadata={"help": "class-weighted loss (--no_class_weighting to turn off)"})
     seed: int = field(default=42, metadata={"help": "seed of splits, subsets, initialisation and shuffling"})
     skip_missing_records: bool = field(default=False, metadata={"help": "ptbxl: skip metadata rows whose record files are absent (a partial copy)"})
-    torch_threads: int = field(default=0, metadata={"help": "torch CPU threads (0: torch's default; 1 is often fastest on a shared, loaded machine)"})
+    torch_threads: int = field(default=0, metadata={"help": THREADS_HELP})
 
 
 # ------------------------------------------------------------------ loading
-def load_heartbert_tokenizer(model: str):
-    """The HeartBert tokenizer saved with ``model``; a clear ``ValueError`` when there is none."""
-    from .tokenization_heartbert import QUANTIZER_FILE, HeartBertTokenizer
-
-    path = Path(model)
-    if path.is_dir() and not (path / QUANTIZER_FILE).is_file():
-        raise ValueError(
-            f"{model} has no HeartBert tokenizer ({QUANTIZER_FILE} + tokenizer.json): fine-tuning must use the tokenizer "
-            "the model was pretrained with. Save it into the model folder with tokenizer.save_pretrained(folder)."
-        )
-    try:
-        return HeartBertTokenizer.from_pretrained(model)
-    except (OSError, ValueError) as err:
-        raise ValueError(f"{model} has no usable HeartBert tokenizer: {err}") from None
-
-
-def resolve_max_length(requested: int, config) -> int:
-    """``requested`` or the model's positions - 2 (capped at 512); never beyond the model's limit."""
-    limit = int(config.max_position_embeddings) - 2
-    if requested and requested > limit:
-        raise ValueError(f"max_length {requested} exceeds the model's {limit} token positions.")
-    return int(requested) if requested else min(limit, 512)
-
-
 def build_model(
     model: str, head: str, labels: list[str], problem_type: str, random_init: bool, seed: int, lstm_hidden_size: int = 128, rhythm: dict | None = None
 ):
@@ -164,7 +144,6 @@ def build_model(
 
 
 # ------------------------------------------------------------------ data
-RHYTHM_COLUMN = "rr_features"
 """The per-beat RR features column (:mod:`heartbert_hf.rhythm`) that the ``pretrained+rhythm`` arm feeds to its head."""
 
 NEURAL_ARMS = {"random": (True, False), "pretrained": (False, False), "pretrained+rhythm": (False, True)}
@@ -192,15 +171,6 @@ def resolve_arms(args: FinetuneArguments, task) -> list[str]:
     if task.multi_label and "features" in arms:
         raise ValueError("the features arm is single-label (mitdb-aami).")
     return [a for a in ARMS if a in arms]
-
-
-def tokenize_split(ds, tokenizer, max_length: int, desc: str = "Tokenizing"):
-    """Examples → sequences (``input_ids``, ``attention_mask``, ``labels``, ``example_id``, and
-    ``rr_features`` when the split has them: each sequence carries its beat's features)."""
-    from .data import tokenize_dataset
-
-    keep = ["labels", "example_id"] + ([RHYTHM_COLUMN] if RHYTHM_COLUMN in ds.column_names else [])
-    return tokenize_dataset(ds, tokenizer, max_length=max_length, keep_columns=keep, desc=desc)
 
 
 def rhythm_spec(train_examples) -> dict:
@@ -250,41 +220,6 @@ def class_weights(tokenized, n_labels: int, multi_label: bool):
     return torch.tensor(w, dtype=torch.float32)
 
 
-def aggregate(example_ids, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Average sequence probabilities per example: ``(unique_example_ids, (n_examples, classes))``."""
-    ids = np.asarray(example_ids)
-    uniq, inverse = np.unique(ids, return_inverse=True)
-    sums = np.zeros((len(uniq), probs.shape[1]))
-    np.add.at(sums, inverse, probs)
-    return uniq, sums / np.bincount(inverse)[:, None]
-
-
-def to_probs(logits: np.ndarray, multi_label: bool) -> np.ndarray:
-    """Softmax (single-label) or sigmoid (multi-label) of ``(n, classes)`` logits."""
-    logits = np.asarray(logits, dtype=np.float64)
-    if multi_label:
-        return 1.0 / (1.0 + np.exp(-logits))
-    z = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)
-
-
-def score(task, labels: list[str], y_true, probs: np.ndarray, thresholds=None) -> dict:
-    """Task metrics for per-example probabilities (see :mod:`heartbert_hf.metrics`)."""
-    from .metrics import classification_metrics, multilabel_metrics
-
-    if task.multi_label:
-        return multilabel_metrics(np.asarray(y_true), probs, labels, thresholds)
-    return classification_metrics(np.asarray(y_true), probs.argmax(axis=1), labels, task.report_classes)
-
-
-def example_labels(tokenized, uniq_ids: np.ndarray):
-    """The label of each example id in ``uniq_ids`` (taken from its first sequence)."""
-    first = {}
-    for eid, lab in zip(tokenized["example_id"], tokenized["labels"]):
-        first.setdefault(eid, lab)
-    return [first[int(e)] for e in uniq_ids]
-
-
 # ------------------------------------------------------------------ training
 def make_trainer(model, args: FinetuneArguments, output_dir: str, train, eval_ds, tokenizer, weights, task, labels, select: bool, rhythm: bool = False):
     """A ``Trainer`` with the class-weighted loss and per-example validation metrics."""
@@ -304,7 +239,7 @@ def make_trainer(model, args: FinetuneArguments, output_dir: str, train, eval_ds
     eval_ids = eval_ds["example_id"] if eval_ds is not None else None
 
     def compute_metrics(pred):
-        uniq, probs = aggregate(eval_ids, to_probs(pred.predictions, task.multi_label))
+        uniq, probs = aggregate(eval_ids, to_probs(pred.predictions, task.problem_type))
         y = example_labels(eval_ds, uniq)
         metrics = score(task, labels, y, probs)
         value = metrics.get(task.primary_metric)
@@ -352,7 +287,7 @@ def predict(trainer, tokenized, task, rhythm: bool = False) -> tuple[np.ndarray,
         out = trainer.predict(tokenized.select_columns(model_columns(rhythm)))
     finally:
         trainer.compute_metrics = saved
-    uniq, probs = aggregate(tokenized["example_id"], to_probs(out.predictions, task.multi_label))
+    uniq, probs = aggregate(tokenized["example_id"], to_probs(out.predictions, task.problem_type))
     return uniq, probs, example_labels(tokenized, uniq)
 
 
@@ -561,10 +496,8 @@ def finetune(args: FinetuneArguments) -> dict:
     from .tasks import check_label_space, get_task, load_task_data, subsample, subsample_per_class, task_labels
 
     task = get_task(args.task)
-    if args.torch_threads:
-        import torch
-
-        torch.set_num_threads(args.torch_threads)
+    set_torch_threads(args.torch_threads)
+    check_model_path(args.model)
     if args.head not in ("sequence", "bilstm", "linear-probe"):
         raise ValueError(f"unknown --head {args.head!r}; choose sequence, bilstm or linear-probe.")
     head = "linear-probe" if args.linear_probe else args.head

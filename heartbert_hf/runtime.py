@@ -104,3 +104,27 @@ def check_model_path(name: str, what: str = "model folder") -> None:
         parent = path.parent
         hint = f" ({parent} exists: is the last part misspelt?)" if parent.is_dir() else ""
         raise FileNotFoundError(f"{what} {name} does not exist{hint}. Pass a saved HeartBert folder or a Hub id (org/name).")
+
+
+def load_heartbert_tokenizer(model: str):
+    """The HeartBert tokenizer saved with ``model``; a clear ``ValueError`` when there is none."""
+    from .tokenization_heartbert import QUANTIZER_FILE, HeartBertTokenizer
+
+    path = Path(model)
+    if path.is_dir() and not (path / QUANTIZER_FILE).is_file():
+        raise ValueError(
+            f"{model} has no HeartBert tokenizer ({QUANTIZER_FILE} + tokenizer.json): fine-tuning must use the tokenizer "
+            "the model was pretrained with. Save it into the model folder with tokenizer.save_pretrained(folder)."
+        )
+    try:
+        return HeartBertTokenizer.from_pretrained(model)
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{model} has no usable HeartBert tokenizer: {err}") from None
+
+
+def resolve_max_length(requested: int, config) -> int:
+    """``requested`` or the model's positions - 2 (capped at 512); never beyond the model's limit."""
+    limit = int(config.max_position_embeddings) - 2
+    if requested and requested > limit:
+        raise ValueError(f"max_length {requested} exceeds the model's {limit} token positions.")
+    return int(requested) if requested else min(limit, 512)

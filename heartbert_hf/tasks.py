@@ -43,6 +43,9 @@ from .data.splits import MITDB_PUBLISHED_SHARED_PATIENTS
 
 logger = logging.getLogger(__name__)
 
+RHYTHM_COLUMN = "rr_features"
+"""Column of per-beat RR-interval features (see :mod:`heartbert_hf.rhythm`)."""
+
 SINGLE = "single_label_classification"
 MULTI = "multi_label_classification"
 
@@ -331,3 +334,29 @@ def subsample(ds, max_examples: int | None, seed: int = 42):
         return ds
     idx = np.random.default_rng(seed).choice(len(ds), max_examples, replace=False)
     return ds.select(sorted(int(i) for i in idx))
+
+
+def tokenize_split(ds, tokenizer, max_length: int, desc: str = "Tokenizing"):
+    """Examples → sequences (``input_ids``, ``attention_mask``, ``labels``, ``example_id``, and
+    ``rr_features`` when the split has them: each sequence carries its beat's features)."""
+    from .data import tokenize_dataset
+
+    keep = ["labels", "example_id"] + ([RHYTHM_COLUMN] if RHYTHM_COLUMN in ds.column_names else [])
+    return tokenize_dataset(ds, tokenizer, max_length=max_length, keep_columns=keep, desc=desc)
+
+
+def score(task, labels: list[str], y_true, probs: np.ndarray, thresholds=None) -> dict:
+    """Task metrics for per-example probabilities (see :mod:`heartbert_hf.metrics`)."""
+    from .metrics import classification_metrics, multilabel_metrics
+
+    if task.multi_label:
+        return multilabel_metrics(np.asarray(y_true), probs, labels, thresholds)
+    return classification_metrics(np.asarray(y_true), probs.argmax(axis=1), labels, task.report_classes)
+
+
+def example_labels(tokenized, uniq_ids: np.ndarray):
+    """The label of each example id in ``uniq_ids`` (taken from its first sequence)."""
+    first = {}
+    for eid, lab in zip(tokenized["example_id"], tokenized["labels"]):
+        first.setdefault(eid, lab)
+    return [first[int(e)] for e in uniq_ids]
