@@ -104,7 +104,10 @@ def update_model_card(model_dir: str, task: str, split: str, results: dict, data
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
     path = Path(model_dir) / "README.md"
-    card = ModelCard.load(path) if path.is_file() else ModelCard(f"# {Path(model_dir).name}\n\nA HeartBert model fine-tuned with `heartbert finetune`.\n")
+    text = path.read_text(encoding="utf-8") if path.is_file() else f"# {Path(model_dir).name}\n\nA HeartBert model fine-tuned with `heartbert finetune`.\n"
+    if not text.startswith("---"):  # a card without a metadata block: give it one rather than a hub warning
+        text = "---\nlibrary_name: transformers\ntags:\n- heartbert\n- ecg\n---\n" + text
+    card = ModelCard(text)
     data = card.data if card.data is not None else ModelCardData()
     keep = [r for r in (data.eval_results or []) if not (r.task_name == task and r.dataset_split == split)]
     for key, metric_type in CARD_METRICS.items():

@@ -139,12 +139,24 @@ def build_model(
     if random_init:
         net = HeartBertForSequenceClassification(config)
     else:
-        net = HeartBertForSequenceClassification.from_pretrained(model, config=config)  # freezing re-applied on load
+        from transformers.utils import logging as hf_logging
+
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # the per-arm LOAD REPORT table: replaced by one line below
+        try:  # freezing is re-applied on load
+            net, info = HeartBertForSequenceClassification.from_pretrained(model, config=config, output_loading_info=True)
+        finally:
+            hf_logging.set_verbosity(verbosity)
+        fresh = sorted(info["missing_keys"])
+        unexpected = [k for k in info["unexpected_keys"] if not k.startswith("lm_head.")]
+        if [k for k in fresh if not k.startswith(("classifier.", "lstm."))] or unexpected:
+            logger.warning("%s: encoder weights not in the checkpoint %s, unexpected %s", model, fresh, unexpected)
+        else:
+            logger.info("%s: encoder loaded; the %s head's %d tensors start from scratch", model, head, len(fresh))
     return net.to(torch.float32)
 
 
 # ------------------------------------------------------------------ data
-"""The per-beat RR features column (:mod:`heartbert_hf.rhythm`) that the ``pretrained+rhythm`` arm feeds to its head."""
 
 NEURAL_ARMS = {"random": (True, False), "pretrained": (False, False), "pretrained+rhythm": (False, True)}
 """Encoder arm → (random init, rhythm input)."""

@@ -182,3 +182,14 @@ def test_download_over_http_then_offline_from_cache(tmp_path, sample_dir):
     proc = run_python(code, cwd=tmp_path, env_extra={"HF_HUB_OFFLINE": "1"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert f"rows {len(dsd['train'])}" in proc.stdout
+
+
+def test_unreachable_server_says_to_pass_data_dir(tmp_path):
+    """Offline (here: a loopback port nobody listens on), a download names the URL and says what to do."""
+    import socket
+
+    with socket.socket() as sock:  # a free port, closed again: connections to it are refused at once
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(FileNotFoundError, match=r"could not download .*127\.0\.0\.1.*pass --data_dir"):
+        load_physionet("mitdb", "beats", cache_dir=tmp_path / "cache", base_url=f"http://127.0.0.1:{port}", records=["101"], beat_seconds=0.2)

@@ -354,3 +354,31 @@ def test_shipped_aami_classifier_is_complete_and_reloads_identically(tmp_path, s
         a = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], rhythm_features=features).logits
         b = again(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], rhythm_features=features).logits
     assert a.shape == (len(features), 4) and torch.equal(a, b)
+
+
+def test_model_card_update_is_quiet_and_keeps_the_text(tmp_path, caplog):
+    """A card without a metadata block gets one: no 'metadata block was not found' warning, text kept."""
+    import logging
+
+    from heartbert_hf.evaluate import update_model_card
+
+    (tmp_path / "README.md").write_text("# my run\n\nNotes kept.\n")
+    with caplog.at_level(logging.WARNING):
+        path = update_model_card(str(tmp_path), "mitdb-aami", "test", {"accuracy": 0.5, "macro_f1": 0.25}, "mitdb")
+    assert not [r for r in caplog.records if "metadata block" in r.getMessage()]
+    text = path.read_text()
+    assert text.startswith("---") and "model-index" in text and "Notes kept." in text
+
+
+def test_building_a_head_prints_no_load_report_table(tiny_model_dir, caplog):
+    """The expected fresh head is one INFO line, not transformers' LOAD REPORT table for every arm."""
+    import logging
+
+    from heartbert_hf.finetune import build_model
+
+    with caplog.at_level(logging.INFO):
+        net = build_model(str(tiny_model_dir), "bilstm", ["N", "S", "V", "F"], "single_label_classification", False, 0, lstm_hidden_size=8)
+    messages = [r.getMessage() for r in caplog.records]
+    assert net.config.classifier_head == "bilstm"
+    assert not [m for m in messages if "LOAD REPORT" in m]
+    assert [m for m in messages if "encoder loaded; the bilstm head's" in m]

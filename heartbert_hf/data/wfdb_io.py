@@ -512,9 +512,20 @@ def download_records(dl_manager, url_root: str, records: list[str], extensions: 
 
     Returns:
         ``stage_dir`` as a ``Path``.
+
+    Raises:
+        FileNotFoundError: a file could not be downloaded (offline, wrong mirror); the message says
+            to pass ``data_dir`` or set :data:`BASE_URL_ENV`.
     """
     urls = {f"{rec}.{ext}": f"{url_root}/{rec}.{ext}" for rec in records for ext in extensions}
-    local = dl_manager.download(urls)
+    try:
+        local = dl_manager.download(urls)
+    except Exception as err:  # offline, a wrong mirror, a missing file: datasets raises assorted errors
+        raise FileNotFoundError(
+            f"could not download the {len(urls)} files of {len(records)} record(s) from {url_root} "
+            f"({type(err).__name__}: {err}). Without network access, pass --data_dir (data_dir=) with a local copy "
+            f"of the database, or point ${BASE_URL_ENV} at a reachable mirror."
+        ) from err
     stage = Path(stage_dir)
     for rel, cached in local.items():
         target = stage / rel
