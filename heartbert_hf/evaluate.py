@@ -41,7 +41,7 @@ class EvaluateArguments:
     split: str = field(default="test", metadata={"help": "split to score: test (DS2 / fold 10 / test subjects) or validation"})
     output_dir: str | None = field(default=None, metadata={"help": "where the JSON and PNG go (default: the model folder)"})
     max_eval_examples: int = field(default=0, metadata={"help": "uniform random cap on scored examples (0: all)"})
-    batch_size: int = field(default=64, metadata={"help": "sequences per forward pass"})
+    batch_size: int = field(default=0, metadata={"help": "sequences per forward pass (0: the inference module's measured default, a token budget on CPU)"})
     update_card: bool = field(default=True, metadata={"help": "add the results to README.md model-index (--no_update_card to skip)"})
     seed: int = field(default=42, metadata={"help": "seed of the example subset"})
     torch_threads: int = field(default=0, metadata={"help": THREADS_HELP})
@@ -58,32 +58,24 @@ def finetune_info(model_dir: str) -> dict:
     return info
 
 
-def predict_examples(model, tokenized, multi_label: bool, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray, list]:
-    """Per-example ``(example_ids, probs, labels)``: sequence probabilities averaged per example."""
-    import torch
-    from tqdm.auto import tqdm
+def predict_examples(model, tokenized, batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray, list]:
+    """Per-example ``(example_ids, probs, labels)``: sequence probabilities averaged per example.
 
-    from .inference import aggregate, to_probs
-    from .tasks import example_labels
+    Runs through :func:`heartbert_hf.inference.predict_proba` (batched by length, GPU when present);
+    a rhythm model gets each sequence's ``rr_features``.
 
-    model.eval()
-    logits = []
-    ids, masks = tokenized["input_ids"], tokenized["attention_mask"]
-    rhythm = tokenized["rr_features"] if getattr(model.config, "rhythm_feature_names", None) else None
-    if getattr(model.config, "rhythm_feature_names", None) and "rr_features" not in tokenized.column_names:
-        raise ValueError(f"the model takes rhythm features {model.config.rhythm_feature_names}, but the data has no rr_features column.")
-    with torch.no_grad():
-        for start in tqdm(range(0, len(ids), batch_size), desc="Predicting", leave=False):
-            chunk_ids, chunk_mask = ids[start : start + batch_size], masks[start : start + batch_size]
-            width = max(len(x) for x in chunk_ids)
-            pad = model.config.pad_token_id if model.config.pad_token_id is not None else 1
-            input_ids = torch.tensor([x + [pad] * (width - len(x)) for x in chunk_ids])
-            mask = torch.tensor([m + [0] * (width - len(m)) for m in chunk_mask])
-            extra = {"rhythm_features": torch.tensor(np.asarray(rhythm[start : start + batch_size], dtype=np.float32))} if rhythm is not None else {}
-            logits.append(model(input_ids=input_ids, attention_mask=mask, **extra).logits.float().numpy())
-    uniq, probs = aggregate(
-        tokenized["example_id"], to_probs(np.concatenate(logits), "multi_label_classification" if multi_label else "single_label_classification")
-    )
+    Raises:
+        ValueError: the model takes rhythm features and the data has no ``rr_features`` column.
+    """
+    from .inference import predict_proba
+    from .tasks import RHYTHM_COLUMN, example_labels
+
+    rhythm = None
+    if getattr(model.config, "rhythm_feature_names", None):
+        if RHYTHM_COLUMN not in tokenized.column_names:
+            raise ValueError(f"the model takes rhythm features {model.config.rhythm_feature_names}, but the data has no {RHYTHM_COLUMN} column.")
+        rhythm = np.asarray(tokenized[RHYTHM_COLUMN], dtype=np.float32)
+    uniq, probs = predict_proba(model, tokenized, batch_size=batch_size, rhythm_features=rhythm)
     return uniq, probs, example_labels(tokenized, uniq)
 
 
@@ -166,7 +158,7 @@ def evaluate(args: EvaluateArguments) -> dict:
         raise ValueError(f"split {args.split!r} is not in the {task.name} data (have {list(data)}).{hint} Use --split validation to score the selection split.")
     ds = subsample(data[args.split], args.max_eval_examples, args.seed)
     tokenized = tokenize_split(ds, tokenizer, int(info.get("max_length") or 0) or model.config.max_position_embeddings - 2, f"Tokenizing {args.split}")
-    uniq, probs, y = predict_examples(model, tokenized, task.multi_label, args.batch_size)
+    uniq, probs, y = predict_examples(model, tokenized, args.batch_size or None)
     thresholds = [info["thresholds"][c] for c in labels] if task.multi_label and info.get("thresholds") else None
     from .tasks import score
 

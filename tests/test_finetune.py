@@ -382,3 +382,34 @@ def test_building_a_head_prints_no_load_report_table(tiny_model_dir, caplog):
     assert net.config.classifier_head == "bilstm"
     assert not [m for m in messages if "LOAD REPORT" in m]
     assert [m for m in messages if "encoder loaded; the bilstm head's" in m]
+
+
+def test_evaluate_predictions_equal_one_sequence_at_a_time(mitdb_finetuned):
+    """evaluate's batched path (inference.predict_proba) = each sequence alone, averaged per example."""
+    import datasets
+    import torch
+
+    from heartbert_hf.evaluate import predict_examples
+    from heartbert_hf.modeling_heartbert import HeartBertForSequenceClassification
+
+    model = HeartBertForSequenceClassification.from_pretrained(str(mitdb_finetuned)).eval()
+    rng = np.random.default_rng(0)
+    n_rr = len(model.config.rhythm_feature_names or [])
+    rows = {"input_ids": [], "attention_mask": [], "example_id": [], "labels": [], "rr_features": []}
+    for i, length in enumerate([12, 40, 7, 25, 25, 60]):
+        ids = [0, *rng.integers(5, 100, length).tolist(), 2]
+        rows["input_ids"].append(ids)
+        rows["attention_mask"].append([1] * len(ids))
+        rows["example_id"].append(i // 2)  # three examples of two sequences each
+        rows["labels"].append(i // 2 % 4)
+        rows["rr_features"].append(rng.normal(1.0, 0.2, n_rr).astype(np.float32).tolist())
+    ds = datasets.Dataset.from_dict(rows)
+    uniq, probs, labels = predict_examples(model, ds, batch_size=4)
+    expected = []
+    with torch.no_grad():
+        for ids, rr in zip(rows["input_ids"], rows["rr_features"]):
+            extra = {"rhythm_features": torch.tensor([rr])} if n_rr else {}
+            expected.append(torch.softmax(model(input_ids=torch.tensor([ids]), **extra).logits.double(), -1)[0].numpy())
+    expected = np.asarray(expected).reshape(3, 2, -1).mean(axis=1)
+    assert list(uniq) == [0, 1, 2] and labels == [0, 1, 2]
+    np.testing.assert_allclose(probs, expected, atol=1e-5)
