@@ -293,13 +293,12 @@ def make_trainer(model, args: FinetuneArguments, output_dir: str, train, eval_ds
 
 
 def predict(trainer, tokenized, task, rhythm: bool = False) -> tuple[np.ndarray, np.ndarray, list]:
-    """Per-example ``(example_ids, probs, labels)`` for a tokenized split."""
-    saved, trainer.compute_metrics = trainer.compute_metrics, None  # it knows the validation split only
-    try:
-        out = trainer.predict(tokenized.select_columns(model_columns(rhythm)))
-    finally:
-        trainer.compute_metrics = saved
-    uniq, probs = aggregate(tokenized["example_id"], to_probs(out.predictions, task.problem_type))
+    """Per-example ``(example_ids, probs, labels)`` for a tokenized split, through
+    :func:`heartbert_hf.inference.predict_proba` (the one prediction path of every command)."""
+    from .inference import predict_proba
+
+    features = np.asarray(tokenized[RHYTHM_COLUMN], dtype=np.float32) if rhythm else None
+    uniq, probs = predict_proba(trainer.model, tokenized, batch_size=trainer.args.per_device_eval_batch_size, rhythm_features=features)
     return uniq, probs, example_labels(tokenized, uniq)
 
 
