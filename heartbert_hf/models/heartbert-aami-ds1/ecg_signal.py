@@ -1,16 +1,26 @@
-"""ECG signal preparation: validation, resampling to 360 Hz, windowing and [0, 1] scaling.
+"""ECG signal preparation: input conversion, validation, resampling to 360 Hz, windowing and [0, 1] scaling.
 
-numpy only at import time (scipy is imported lazily inside :func:`resample`), so this module can
-travel with the tokenizer as remote code.
+numpy only at import time (scipy is imported lazily inside :func:`resample`; torch and pandas are
+never imported, their objects are recognised by duck typing), so this module can travel with the
+tokenizer as remote code.
 
 Conventions:
     * a single-lead signal is a 1-D array ``(samples,)``;
     * a multi-lead signal is a 2-D array ``(leads, samples)`` (the WFDB ``p_signal`` array is
-      ``(samples, leads)``: pass ``p_signal.T``).
+      ``(samples, leads)``: pass ``p_signal.T``);
+    * a pandas ``DataFrame`` is read as one column per lead (rows are samples), the layout of a CSV
+      export; a pandas ``Series`` is one lead; a torch tensor (any device) and a nested list are read
+      like the numpy array they convert to.
+
+Invariants (tested in ``tests/test_signal_invariants.py``): adding a constant to a lead or multiplying
+it by a positive gain leaves its scaled windows unchanged up to float rounding, at every sampling rate;
+resampling keeps timing to within one output sample over the whole record; a constant lead is flat
+whatever the sampling rate.
 """
 
 from __future__ import annotations
 
+import numbers
 from fractions import Fraction
 
 import numpy as np
@@ -28,31 +38,112 @@ MAX_LEADS = 16
 SCALINGS = ("minmax", "robust")
 ROBUST_PERCENTILES = (0.5, 99.5)
 
+FLAT_RTOL = 1e-12
+"""A lead segment is flat (constant) when ``max - min <= FLAT_RTOL * max(|max|, |min|)``: its spread is
+float rounding of one value, not signal (exact equality for an exactly constant lead)."""
 
-def as_leads(signal, name: str = "signal") -> np.ndarray:
-    """Validate an ECG array and return it as float64 ``(leads, samples)``.
+MAX_POLY_FACTOR = 20_000
+"""Largest up/down factor given to ``scipy.signal.resample_poly``; its filter has ``20 * factor + 1``
+taps (about 0.08 s to design at 20,000). Rates needing more fall back to FFT resampling."""
 
-    Args:
-        signal: a 1-D ``(samples,)`` or 2-D ``(leads, samples)`` array-like of numbers.
-        name: how the signal is called in error messages.
+
+# ---------------------------------------------------------------------------------------------- input
+
+
+def _module_of(obj) -> str:
+    return type(obj).__module__.split(".", 1)[0]
+
+
+def _frame_to_leads(frame, name: str) -> np.ndarray:
+    """A pandas DataFrame with one column per lead → ``(leads, samples)`` float64."""
+    rows, cols = frame.shape
+    if cols > MAX_LEADS or cols > rows:
+        raise ValueError(
+            f"{name} is a pandas DataFrame of shape {(rows, cols)}: HeartBert reads a DataFrame as one column per "
+            f"lead and one row per sample (the layout of a CSV export), so this reads as {cols} leads of {rows} "
+            "samples. If its rows are the leads (e.g. df.T of a CSV table), pass the numpy array df.to_numpy()."
+        )
+    for column, dtype in zip(frame.columns, frame.dtypes):
+        if getattr(dtype, "kind", "O") not in "iuf":
+            raise TypeError(
+                f"{name} is a pandas DataFrame whose column {column!r} has dtype {dtype}: every column must be a "
+                "numeric lead. Drop time, label or text columns first (e.g. df[['MLII', 'V1']])."
+            )
+    return frame.to_numpy(dtype=np.float64, na_value=np.nan).T
+
+
+def to_array(signal, name: str = "signal") -> np.ndarray:
+    """Convert an ECG given as numpy, torch, pandas or nested lists to a float64 numpy array.
+
+    * numpy: any integer or float dtype (float16/32/64, int8…uint64); bool, complex, string,
+      datetime and structured dtypes are refused.
+    * torch tensor (CPU or GPU, with or without grad): ``tensor.detach().cpu()``, then as numpy
+      (bfloat16 goes through float32, exactly).
+    * pandas ``DataFrame``: one column per lead, rows are samples, transposed to ``(leads, samples)``;
+      a frame with more columns than rows (or more than ``MAX_LEADS`` columns) is refused with its
+      shape, and so is a non-numeric column. pandas ``Series``: one lead.
+    * lists/tuples of numbers, or of lists of numbers: ``np.asarray`` of them.
+
+    Returns:
+        The float64 array, its shape not yet validated (see :func:`as_leads`).
 
     Raises:
-        TypeError: the input is not numeric (e.g. a string).
-        ValueError: wrong number of dimensions, leads on the wrong axis, empty, NaN or inf.
+        TypeError: a non-numeric input or dtype.
+        ValueError: a DataFrame whose orientation reads wrong, or nested lists of different lengths.
     """
     if isinstance(signal, (str, bytes)):
         raise TypeError(f"{name} must be a numeric array, got {type(signal).__name__}; pass level text as `text`.")
+    module = _module_of(signal)
+    if module == "torch" and hasattr(signal, "detach"):
+        tensor = signal.detach().cpu()
+        if str(tensor.dtype) == "torch.bfloat16":  # numpy has no bfloat16
+            tensor = tensor.float()
+        signal = tensor.numpy()
+    elif module == "pandas" and hasattr(signal, "columns") and hasattr(signal, "to_numpy"):
+        return _frame_to_leads(signal, name)
+    elif module == "pandas" and hasattr(signal, "to_numpy"):
+        kind = getattr(signal.dtype, "kind", "O")
+        if kind not in "iuf":
+            raise TypeError(f"{name} is a pandas Series of dtype {signal.dtype}: a lead must be numeric.")
+        signal = signal.to_numpy(dtype=np.float64, na_value=np.nan)
     try:
-        x = np.asarray(signal, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a numeric array-like ({err}).") from None
+        x = np.asarray(signal)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(
+            f"{name} is a nested list whose leads have different lengths ({err}); one ECG needs leads of equal "
+            "length, (leads, samples). Pass several ECGs as a list of numpy arrays."
+        ) from None
+    kind = x.dtype.kind
+    if kind == "b":
+        raise TypeError(f"{name} has dtype bool: an ECG must be numeric (convert 0/1 values with .astype(float) if you mean them).")
+    if kind in "iuf":
+        return x.astype(np.float64, copy=False)
+    if kind == "O":
+        try:
+            return x.astype(np.float64)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{name} must be a numeric array-like ({err}).") from None
+    raise TypeError(f"{name} must be numeric: its numpy dtype is {x.dtype} (only integer and float dtypes are ECG samples).")
+
+
+def as_leads(signal, name: str = "signal", check_finite: bool = True) -> np.ndarray:
+    """Validate an ECG and return it as float64 ``(leads, samples)``.
+
+    Args:
+        signal: a 1-D ``(samples,)`` or 2-D ``(leads, samples)`` array-like of numbers: numpy, torch,
+            pandas or nested lists, as :func:`to_array` converts them.
+        name: how the signal is called in error messages.
+        check_finite: refuse NaN and inf (:func:`prepare_windows` checks them itself, per window).
+
+    Raises:
+        TypeError: the input is not numeric (e.g. a string, a bool array).
+        ValueError: wrong number of dimensions, leads on the wrong axis, empty, NaN or inf.
+    """
+    x = to_array(signal, name)
     if x.ndim == 1:
         x = x[None, :]
     elif x.ndim != 2:
-        raise ValueError(
-            f"{name} must be 1-D (samples,) or 2-D (leads, samples); got a {x.ndim}-D array of shape {x.shape}. "
-            "Pass a batch as a list of arrays."
-        )
+        raise ValueError(f"{name} must be 1-D (samples,) or 2-D (leads, samples); got a {x.ndim}-D array of shape {x.shape}. Pass a batch as a list of arrays.")
     leads, samples = x.shape
     if samples == 0 or leads == 0:
         raise ValueError(f"{name} is empty (shape {x.shape}).")
@@ -61,7 +152,7 @@ def as_leads(signal, name: str = "signal") -> np.ndarray:
             f"{name} has shape {x.shape}: that reads as {leads} leads of {samples} samples. Leads go on the "
             "first axis, (leads, samples); a WFDB p_signal array is (samples, leads), so pass p_signal.T."
         )
-    if not np.isfinite(x).all():
+    if check_finite and not np.isfinite(x).all():
         bad = np.argwhere(~np.isfinite(x))[0]
         raise ValueError(f"{name} contains NaN or inf (first at lead {bad[0]}, sample {bad[1]}); clean or interpolate it first.")
     return x
@@ -71,7 +162,7 @@ def check_sampling_rate(sampling_rate) -> float:
     """Return ``sampling_rate`` as a positive float or raise a ``ValueError``/``TypeError``."""
     if sampling_rate is None:
         raise ValueError("sampling_rate is required for ECG arrays (e.g. sampling_rate=360 for MIT-BIH, 500 for PTB-XL).")
-    if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, (int, float, np.integer, np.floating)):
+    if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, (numbers.Real, np.integer, np.floating)):
         raise TypeError(f"sampling_rate must be a number, got {type(sampling_rate).__name__}.")
     fs = float(sampling_rate)
     if not np.isfinite(fs) or fs <= 0:
@@ -79,8 +170,46 @@ def check_sampling_rate(sampling_rate) -> float:
     return fs
 
 
-def resample(signal: np.ndarray, sampling_rate: float, target_rate: float = TARGET_RATE) -> np.ndarray:
-    """Resample ``(leads, samples)`` (or 1-D) to ``target_rate`` with an anti-aliased polyphase filter.
+# ---------------------------------------------------------------------------------------------- resampling
+
+
+def poly_factors(sampling_rate: float, target_rate: float, n_samples: int) -> tuple[int, int] | None:
+    """The ``(up, down)`` factors :func:`resample` uses, or ``None`` when it must use FFT resampling.
+
+    The rates are read as the decimals they are written as (257.3 Hz is 2573/10 exactly), so a
+    decimal rate gets its exact ratio (360/257.3 = 3600/2573) when both factors are at most
+    :data:`MAX_POLY_FACTOR`. Otherwise the smallest continued-fraction approximation whose
+    accumulated drift over ``n_samples`` input samples stays within half an output sample is used
+    (e.g. 27/25 for 1000/3 Hz). ``None`` when no approximation within the factor limit is that close.
+    """
+    exact = Fraction(repr(float(target_rate))) / Fraction(repr(float(sampling_rate)))
+    if max(exact.numerator, exact.denominator) <= MAX_POLY_FACTOR:
+        return exact.numerator, exact.denominator
+    ratio = target_rate / sampling_rate
+    for limit in (10, 100, 1000, 10_000, MAX_POLY_FACTOR):
+        approx = exact.limit_denominator(limit)
+        if max(approx.numerator, approx.denominator) > MAX_POLY_FACTOR:
+            break
+        if n_samples * abs(approx.numerator / approx.denominator - ratio) <= 0.5:
+            return approx.numerator, approx.denominator
+    return None
+
+
+def resample(signal, sampling_rate: float, target_rate: float = TARGET_RATE) -> np.ndarray:
+    """Resample ``(leads, samples)`` (or 1-D) to ``target_rate``, offset- and gain-equivariant, timing-exact.
+
+    Method: each lead's mean is removed, the rest goes through ``scipy.signal.resample_poly``
+    (Kaiser-windowed FIR, anti-aliased) with odd-reflection padding at the record ends
+    (``padtype="antireflect"``, the extension ``scipy.signal.filtfilt`` uses by default), and the
+    mean is added back exactly. So ``resample(a * x + c) == a * resample(x) + c`` up to float
+    rounding (no edge transient from zero padding, no filter ripple on the offset), and a constant
+    lead stays constant.
+
+    Timing guarantee: output sample ``k`` lies within half an output sample of time ``k / target_rate``
+    over the whole record, at any rate. Decimal rates use their exact rational ratio (see
+    :func:`poly_factors`); a rate with no close enough ratio of factors up to
+    :data:`MAX_POLY_FACTOR` is resampled in the frequency domain (``scipy.signal.resample`` of the
+    even-symmetric extension) to ``round(n * target_rate / sampling_rate)`` samples.
 
     Args:
         signal: the ECG, 1-D or ``(leads, samples)``.
@@ -88,17 +217,35 @@ def resample(signal: np.ndarray, sampling_rate: float, target_rate: float = TARG
         target_rate: the rate to resample to (default 360 Hz).
 
     Returns:
-        The resampled array, same number of dimensions as the input.
+        The resampled float64 array, same number of dimensions as the input.
+
+    Raises:
+        ImportError: resampling is needed and scipy is not installed (360 Hz input needs no scipy).
     """
     fs = check_sampling_rate(sampling_rate)
     target = check_sampling_rate(target_rate)
     x = np.asarray(signal, dtype=np.float64)
     if fs == target:
         return x
-    from scipy.signal import resample_poly  # lazy: keeps this module numpy-only at import
+    try:
+        import scipy.signal as scipy_signal  # lazy: keeps this module numpy-only at import
+    except ImportError:
+        raise ImportError(f"resampling from {fs:g} Hz to {target:g} Hz needs scipy: pip install scipy (or pass signals already at {target:g} Hz).") from None
+    n = x.shape[-1]
+    mean = x.mean(axis=-1, keepdims=True)
+    centred = x - mean
+    factors = poly_factors(fs, target, n)
+    if factors is not None:
+        up, down = factors
+        out = scipy_signal.resample_poly(centred, up, down, axis=-1, padtype="antireflect")
+    else:
+        n_out = max(1, round(n * target / fs))
+        mirrored = np.concatenate([centred, centred[..., ::-1]], axis=-1)  # periodic without a jump
+        out = scipy_signal.resample(mirrored, 2 * n_out, axis=-1)[..., :n_out]
+    return out + mean
 
-    ratio = Fraction(target / fs).limit_denominator(1000)
-    return resample_poly(x, ratio.numerator, ratio.denominator, axis=-1)
+
+# ---------------------------------------------------------------------------------------------- windows
 
 
 def window_bounds(n_samples: int, window_size: int = WINDOW_SIZE, min_window: int = MIN_WINDOW) -> list[tuple[int, int]]:
@@ -111,14 +258,18 @@ def window_bounds(n_samples: int, window_size: int = WINDOW_SIZE, min_window: in
     if window_size < 1 or min_window < 1:
         raise ValueError(f"window_size and min_window must be positive, got {window_size} and {min_window}.")
     if n_samples < min_window:
-        raise ValueError(
-            f"signal too short: {n_samples} samples at {TARGET_RATE} Hz, fewer than the {min_window} (min_window) needed."
-        )
+        raise ValueError(f"signal too short: {n_samples} samples at {TARGET_RATE} Hz, fewer than the {min_window} (min_window) needed.")
     bounds = [(s, s + window_size) for s in range(0, n_samples - window_size + 1, window_size)]
     tail_start = bounds[-1][1] if bounds else 0
     if n_samples - tail_start >= min_window:
         bounds.append((tail_start, n_samples))
     return bounds
+
+
+def flat_leads(segment: np.ndarray) -> np.ndarray:
+    """``(leads, samples)`` → bool ``(leads,)``: which leads are constant (see :data:`FLAT_RTOL`)."""
+    lo, hi = segment.min(axis=-1), segment.max(axis=-1)
+    return (hi - lo) <= FLAT_RTOL * np.maximum(np.abs(lo), np.abs(hi))
 
 
 def scale(window: np.ndarray, method: str = "minmax", percentiles: tuple[float, float] = ROBUST_PERCENTILES) -> np.ndarray:
@@ -161,8 +312,12 @@ def prepare_windows(
 ) -> tuple[list[np.ndarray], list[tuple[int, int]]]:
     """Validate, resample, window and scale one ECG.
 
+    Flatness is judged on the input samples each window covers, before resampling (whose filter
+    would turn a constant between two live segments into ringing), so a dead lead is flat at every
+    sampling rate, exactly as at 360 Hz.
+
     Args:
-        signal: 1-D ``(samples,)`` or ``(leads, samples)``.
+        signal: 1-D ``(samples,)`` or ``(leads, samples)``, any input :func:`to_array` accepts.
         sampling_rate: Hz of ``signal``.
         target_rate, window_size, min_window, scaling: see the module functions.
         drop_flat: skip flat (constant) lead windows instead of raising; for corpus building,
@@ -170,19 +325,44 @@ def prepare_windows(
 
     Returns:
         ``(windows, index)``: the scaled 1-D windows, and for each its ``(lead, window_number)``.
+
+    Raises:
+        ValueError: NaN/inf (naming lead, sample and window), a flat window without ``drop_flat``
+            (naming lead and window), a signal shorter than ``min_window`` after resampling, and the
+            shape errors of :func:`as_leads`.
     """
     fs = check_sampling_rate(sampling_rate)
-    x = resample(as_leads(signal), fs, target_rate)
+    target = check_sampling_rate(target_rate)
+    raw = as_leads(signal, check_finite=False)
+    finite = np.isfinite(raw)
+    if not finite.all():
+        lead, sample = np.argwhere(~finite)[0]
+        number = int(sample * target / fs) // window_size
+        raise ValueError(
+            f"signal contains NaN or inf (first at lead {lead}, sample {sample}, {sample / fs:.3f} s, in window {number}); clean or interpolate it first."
+        )
+    x = resample(raw, fs, target)
     bounds = window_bounds(x.shape[-1], window_size, min_window)
+    n_in, step = raw.shape[-1], fs / target
     windows, index = [], []
     for number, (start, stop) in enumerate(bounds):
+        # the input samples whose times fall within this window, [start, stop - 1] / target (the window itself at 360 Hz)
+        first = min(n_in - 1, int(np.ceil(start * step - 1e-9)))
+        last = min(n_in, max(first + 1, int(np.floor((stop - 1) * step + 1e-9)) + 1))
+        flat = flat_leads(raw[:, first:last])
         for lead in range(x.shape[0]):
+            where = f"lead {lead}, window {number} (samples {start}:{stop} at {target:g} Hz)"
             segment = x[lead, start:stop]
-            if drop_flat and segment.max() == segment.min():
-                continue
+            if flat[lead] or (drop_flat and segment.max() == segment.min()):
+                if drop_flat:
+                    continue
+                raise ValueError(
+                    f"{where}: flat signal: the lead is constant there (a dead or disconnected lead, a lead-off "
+                    "segment), so it cannot be scaled to [0, 1]. Drop that lead, or pass drop_flat=True to skip such windows."
+                )
             try:
                 windows.append(scale(segment, scaling))
             except ValueError as err:
-                raise ValueError(f"lead {lead}, window {number} (samples {start}:{stop} at {target_rate:g} Hz): {err}") from None
+                raise ValueError(f"{where}: {err}") from None
             index.append((lead, number))
     return windows, index

@@ -19,6 +19,9 @@ Methods:
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import numpy as np
 
 FIRST_CODE = 65
@@ -50,8 +53,7 @@ def text_to_ids(text: str, n_levels: int = MAX_LEVELS) -> np.ndarray:
     if bad.any():
         pos = int(np.argmax(bad))
         raise ValueError(
-            f"level text holds {text[pos]!r} at position {pos}: outside the {n_levels}-level alphabet "
-            f"{chr(FIRST_CODE)!r}..{chr(FIRST_CODE + n_levels - 1)!r}."
+            f"level text holds {text[pos]!r} at position {pos}: outside the {n_levels}-level alphabet {chr(FIRST_CODE)!r}..{chr(FIRST_CODE + n_levels - 1)!r}."
         )
     return ids.astype(np.uint8)
 
@@ -111,7 +113,7 @@ class Quantizer:
                 "(HeartBertTokenizer.from_pretrained restores it from quantizer.json)."
             )
 
-    def fit(self, values) -> "Quantizer":
+    def fit(self, values) -> Quantizer:
         """Fit on training values (any shape; typically scaled windows concatenated).
 
         Args:
@@ -144,7 +146,8 @@ class Quantizer:
             levels = np.interp((np.arange(L) + 0.5) / L, cdf, edges)
         self.n_iter, self.converged = 0, self.method != "lloyd-max"
         if self.method == "lloyd-max":
-            for it in range(1, self.max_iter + 1):
+            for iteration in range(1, self.max_iter + 1):
+                self.n_iter = iteration
                 thresholds = (levels[:-1] + levels[1:]) / 2
                 new = _cell_means(x, csum, thresholds, levels)
                 shift = np.max(np.abs(new - levels))
@@ -152,7 +155,6 @@ class Quantizer:
                 if shift <= self.tol:
                     self.converged = True
                     break
-            self.n_iter = it
             thresholds = (levels[:-1] + levels[1:]) / 2
         self.thresholds, self.levels = thresholds.astype(np.float64), levels.astype(np.float64)
         return self
@@ -183,6 +185,17 @@ class Quantizer:
         x = np.asarray(values, dtype=np.float64)
         return float(np.mean((self.decode(self.encode(x)) - x) ** 2))
 
+    def fingerprint(self) -> str | None:
+        """A short hash of what the level characters mean (``n_levels``, thresholds, levels); ``None`` unfitted.
+
+        Two quantizers with the same fingerprint write the same text for the same values. A tokenizer
+        stores the fingerprint of the quantizer its BPE was trained on, so a mismatched pair is refused.
+        """
+        if not self.is_fitted:
+            return None
+        state = {"n_levels": self.n_levels, "thresholds": self.thresholds.tolist(), "levels": self.levels.tolist()}
+        return hashlib.sha256(json.dumps(state, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
     def to_dict(self) -> dict:
         """JSON-able state (fitted or not)."""
         return {
@@ -199,7 +212,7 @@ class Quantizer:
         }
 
     @classmethod
-    def from_dict(cls, state: dict) -> "Quantizer":
+    def from_dict(cls, state: dict) -> Quantizer:
         """Rebuild a quantizer from :meth:`to_dict` output, validating it.
 
         Raises:
@@ -229,10 +242,7 @@ class Quantizer:
         except (TypeError, ValueError):
             raise ValueError("quantizer thresholds/levels must be lists of numbers.") from None
         if t.shape != (q.n_levels - 1,) or lv.shape != (q.n_levels,):
-            raise ValueError(
-                f"quantizer state is corrupt: expected {q.n_levels - 1} thresholds and {q.n_levels} levels, "
-                f"got shapes {t.shape} and {lv.shape}."
-            )
+            raise ValueError(f"quantizer state is corrupt: expected {q.n_levels - 1} thresholds and {q.n_levels} levels, got shapes {t.shape} and {lv.shape}.")
         if not (np.isfinite(t).all() and np.isfinite(lv).all()):
             raise ValueError("quantizer state is corrupt: non-finite thresholds or levels.")
         if np.any(np.diff(t) < 0) or np.any(np.diff(lv) < 0):

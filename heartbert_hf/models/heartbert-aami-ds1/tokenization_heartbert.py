@@ -1,11 +1,13 @@
-"""HeartBertTokenizer: ECG → level text → BPE ids, as a Hugging Face tokenizer.
+"""HeartBertTokenizer: level text → BPE ids, as a Hugging Face tokenizer; raw ECG through its feature extractor.
 
-The tokenizer owns the whole signal→text path (target rate, window, scaling and the fitted
-quantizer), saves it next to its BPE (``tokenizer_config.json`` + ``quantizer.json``) and
-restores it in ``from_pretrained``. Two inputs:
+The signal → text path (target rate, window, scaling and the fitted quantizer) is a
+:class:`HeartBertFeatureExtractor`; the tokenizer holds one, saves its quantizer next to the BPE
+(``tokenizer_config.json`` + ``quantizer.json``) with the quantizer's fingerprint, and restores it in
+``from_pretrained`` (a ``quantizer.json`` that does not match the fingerprint is refused). Two inputs:
 
 * level text, the published interface: ``tok("ABC…")`` / ``tok(["ABC…", …])``;
-* raw ECG: ``tok(ecg=array_or_list_of_arrays, sampling_rate=fs)``.
+* raw ECG: ``tok(ecg=array_or_list_of_arrays, sampling_rate=fs)``, the same as
+  ``HeartBertProcessor(feature_extractor, tokenizer)(ecg=..., sampling_rate=...)``.
 
 A window whose tokens exceed ``max_length`` is never cut silently: with ``truncation=True`` it is
 split into several sequences (``return_overflowing_tokens`` defaults to ``True``) and
@@ -16,24 +18,40 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+import re
+import threading
+from collections.abc import Iterable
 
 import numpy as np
 from tokenizers import Tokenizer, decoders, processors, trainers
 from tokenizers.models import BPE
 from transformers import BatchEncoding, TokenizersBackend
+from transformers.tokenization_utils_base import PaddingStrategy, TruncationStrategy
 
-from .ecg_signal import MIN_WINDOW, TARGET_RATE, WINDOW_SIZE, check_sampling_rate, prepare_windows
-from .quantization import Quantizer, ids_to_text, level_alphabet, text_to_ids
+from .ecg_signal import MIN_WINDOW, TARGET_RATE, WINDOW_SIZE
+from .feature_extraction_heartbert import HeartBertFeatureExtractor
+from .quantization import Quantizer, level_alphabet, text_to_ids
 
 QUANTIZER_FILE = "quantizer.json"
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # RoBERTa layout: ids 0..4
 DEFAULT_VOCAB_SIZE = 16000  # measured: see README "Defaults, and the measurements behind them"
 DEFAULT_SCALING = "minmax"
 _WINDOW_ENCODE_KWARGS = {
-    "truncation", "max_length", "stride", "add_special_tokens", "padding", "pad_to_multiple_of",
-    "padding_side", "return_attention_mask", "return_overflowing_tokens", "verbose",
+    "truncation",
+    "max_length",
+    "stride",
+    "add_special_tokens",
+    "padding",
+    "pad_to_multiple_of",
+    "padding_side",
+    "return_attention_mask",
+    "return_overflowing_tokens",
+    "verbose",
 }
+_BACKEND_LOCK = threading.RLock()
+"""Serialises every use of a ``tokenizers`` backend: its truncation/padding settings are shared state that
+each call sets, so two threads calling one tokenizer would otherwise encode with each other's settings.
+One lock for all instances keeps the tokenizer picklable and hashable (``datasets`` map/fingerprints)."""
 
 
 def _build_backend(vocab: dict | None, merges: list | None, n_levels: int) -> Tokenizer:
@@ -58,6 +76,11 @@ class HeartBertTokenizer(TokenizersBackend):
         window_size: samples per window at ``target_rate`` (4000).
         min_window: shortest window kept; shorter tails are dropped (360 = 1 s).
         scaling: ``"minmax"`` or ``"robust"`` per-window scaling to [0, 1].
+        quantizer_fingerprint: :meth:`Quantizer.fingerprint` of the quantizer the BPE was trained on
+            (saved in ``tokenizer_config.json``); a different ``quantizer`` is refused.
+
+    Raises:
+        ValueError: the quantizer does not match ``n_levels`` or ``quantizer_fingerprint``.
     """
 
     vocab_files_names = {"tokenizer_file": "tokenizer.json", "quantizer_file": QUANTIZER_FILE}
@@ -75,6 +98,7 @@ class HeartBertTokenizer(TokenizersBackend):
         window_size: int = WINDOW_SIZE,
         min_window: int = MIN_WINDOW,
         scaling: str = DEFAULT_SCALING,
+        quantizer_fingerprint: str | None = None,
         bos_token: str = "<s>",
         eos_token: str = "</s>",
         sep_token: str = "</s>",
@@ -86,14 +110,24 @@ class HeartBertTokenizer(TokenizersBackend):
     ):
         if quantizer is None and quantizer_file is not None:
             quantizer = self._read_quantizer(quantizer_file)
-        self.quantizer = quantizer if quantizer is not None else Quantizer(n_levels=n_levels)
-        if self.quantizer.n_levels != n_levels:
-            raise ValueError(f"the quantizer has {self.quantizer.n_levels} levels but n_levels={n_levels}.")
+        self.feature_extractor = HeartBertFeatureExtractor(
+            quantizer=quantizer,
+            n_levels=n_levels,
+            target_rate=target_rate,
+            window_size=window_size,
+            min_window=min_window,
+            scaling=scaling,
+        )
+        actual = self.feature_extractor.fingerprint
+        if quantizer_fingerprint is not None and actual is not None and actual != quantizer_fingerprint:
+            where = quantizer_file or "the quantizer given"
+            raise ValueError(
+                f"{where} (fingerprint {actual}) is not the quantizer this tokenizer's BPE was trained on "
+                f"(fingerprint {quantizer_fingerprint}): level characters would mean other values. Save and load "
+                "the tokenizer and its quantizer.json together."
+            )
+        self.quantizer_fingerprint = quantizer_fingerprint or actual
         self.n_levels = int(n_levels)
-        self.target_rate = float(target_rate)
-        self.window_size = int(window_size)
-        self.min_window = int(min_window)
-        self.scaling = scaling
         if "tokenizer_object" not in kwargs and "tokenizer_file" not in kwargs:
             kwargs["tokenizer_object"] = _build_backend(vocab, merges, self.n_levels)
         kwargs.setdefault("model_max_length", 512)
@@ -102,7 +136,8 @@ class HeartBertTokenizer(TokenizersBackend):
             target_rate=self.target_rate,
             window_size=self.window_size,
             min_window=self.min_window,
-            scaling=scaling,
+            scaling=self.scaling,
+            quantizer_fingerprint=self.quantizer_fingerprint,
             bos_token=bos_token,
             eos_token=eos_token,
             sep_token=sep_token,
@@ -120,6 +155,13 @@ class HeartBertTokenizer(TokenizersBackend):
             add_prefix_space=False,
         )
 
+    # the signal → text parameters live in the feature extractor
+    quantizer = property(lambda self: self.feature_extractor.quantizer, doc="The fitted :class:`Quantizer`.")
+    target_rate = property(lambda self: self.feature_extractor.target_rate, doc="Hz every ECG is resampled to.")
+    window_size = property(lambda self: self.feature_extractor.window_size, doc="Samples per window at target_rate.")
+    min_window = property(lambda self: self.feature_extractor.min_window, doc="Shortest window kept.")
+    scaling = property(lambda self: self.feature_extractor.scaling, doc="Per-window scaling to [0, 1].")
+
     # ------------------------------------------------------------------ persistence
     @staticmethod
     def _read_quantizer(path: str) -> Quantizer:
@@ -134,7 +176,7 @@ class HeartBertTokenizer(TokenizersBackend):
             raise ValueError(f"{path} is corrupt: {err}") from None
 
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs) -> "HeartBertTokenizer":
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs) -> HeartBertTokenizer:
         """Load a saved HeartBert tokenizer; a folder without its ``quantizer.json`` is an error."""
         tokenizer = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
         if not getattr(tokenizer, "_quantizer_loaded", False):
@@ -160,33 +202,14 @@ class HeartBertTokenizer(TokenizersBackend):
 
     # ------------------------------------------------------------------ signal → text
     def ecg_to_text(self, ecg, sampling_rate: float, drop_flat: bool = False) -> tuple[list[str], list[tuple[int, int]]]:
-        """One ECG → level-text windows.
-
-        Args:
-            ecg: 1-D ``(samples,)`` or ``(leads, samples)`` array.
-            sampling_rate: Hz of ``ecg``.
-            drop_flat: skip constant (lead-off) windows instead of raising.
-
-        Returns:
-            ``(texts, index)``: one text per (lead, window), and ``(lead, window_number)`` for each.
-        """
-        self.quantizer._require_fitted()
-        windows, index = prepare_windows(
-            ecg,
-            sampling_rate,
-            target_rate=self.target_rate,
-            window_size=self.window_size,
-            min_window=self.min_window,
-            scaling=self.scaling,
-            drop_flat=drop_flat,
-        )
-        return [self.quantizer.to_text(w) for w in windows], index
+        """One ECG → level-text windows and their ``(lead, window_number)``: :meth:`HeartBertFeatureExtractor.ecg_to_text`."""
+        return self.feature_extractor.ecg_to_text(ecg, sampling_rate, drop_flat=drop_flat)
 
     def _check_text(self, text) -> None:
         texts = [text] if isinstance(text, str) else text
         if not isinstance(texts, (list, tuple)):
             kind = type(text).__name__
-            hint = " Pass raw signals as tok(ecg=..., sampling_rate=...)." if isinstance(text, np.ndarray) else ""
+            hint = " Pass raw signals as tok(ecg=..., sampling_rate=...)." if hasattr(text, "__array__") or hasattr(text, "shape") else ""
             raise TypeError(f"text must be a str or a list of str, got {kind}.{hint}")
         kinds = {type(t).__name__ for t in texts if not isinstance(t, str)}
         if kinds:
@@ -194,83 +217,131 @@ class HeartBertTokenizer(TokenizersBackend):
                 f"a text batch must hold only level strings, found {sorted(kinds)}. Pass raw signals "
                 "separately as tok(ecg=[...], sampling_rate=...); a batch cannot mix arrays and strings."
             )
+        # special tokens (<mask>, <s>, ...) may appear inside level text, e.g. for the fill-mask pipeline:
+        # they become same-length runs of a level character, so error positions stay right
+        pattern = None
         for t in texts:
-            text_to_ids(t, self.n_levels)
+            try:
+                text_to_ids(t, self.n_levels)
+            except ValueError:  # maybe only special tokens, e.g. '<' (chr(60)) is no level character
+                if pattern is None:
+                    specials = sorted({str(s) for s in self.all_special_tokens}, key=len, reverse=True)
+                    pattern = re.compile("|".join(map(re.escape, specials)))
+                text_to_ids(pattern.sub(lambda m: chr(65) * len(m.group()), t), self.n_levels)
 
-    @staticmethod
-    def _split_ecg_batch(ecg) -> list:
-        if isinstance(ecg, np.ndarray):
-            return [ecg]
-        if isinstance(ecg, (str, bytes)):
-            raise TypeError("ecg must be an array or a list of arrays; pass level text as the first argument.")
-        if isinstance(ecg, Sequence) or hasattr(ecg, "__array__"):
-            items = list(ecg)
-            if not items:
-                raise ValueError("ecg is an empty batch.")
-            if any(isinstance(item, (str, bytes)) for item in items):
-                raise TypeError("a batch cannot mix arrays and strings: pass level text as `text`, signals as `ecg`.")
-            if all(isinstance(item, (int, float, np.number)) for item in items):
-                return [np.asarray(items, dtype=np.float64)]  # one ECG given as a list of numbers
-            return items
-        raise TypeError(f"ecg must be an array or a list of arrays, got {type(ecg).__name__}.")
+    def _strategies(self, kwargs: dict):
+        """HF's padding/truncation resolution for these call arguments (``max_length`` alone truncates)."""
+        return self._get_padding_truncation_strategies(
+            padding=kwargs.get("padding", False),
+            truncation=kwargs.get("truncation"),
+            max_length=kwargs.get("max_length"),
+            pad_to_multiple_of=kwargs.get("pad_to_multiple_of"),
+            verbose=False,
+        )[:3]
 
     def __call__(self, text=None, text_pair=None, *args, ecg=None, sampling_rate=None, drop_flat: bool = False, **kwargs) -> BatchEncoding:
         """Tokenize level text, or raw ECG through ``ecg=`` + ``sampling_rate=``.
 
         Args:
-            text: level text or a batch of it (the published interface).
-            ecg: one ECG (1-D or ``(leads, samples)``) or a list of them.
+            text: level text or a batch of it (the published interface). Special tokens such as
+                ``<mask>`` may appear inside it (the fill-mask pipeline writes ``"ABC<mask>DEF"``).
+            ecg: one ECG or a list of them. One ECG is a 1-D ``(samples,)`` or ``(leads, samples)``
+                numpy array of any integer/float dtype, a torch tensor (any device), a pandas
+                DataFrame with one column per lead (rows are samples, as read from a CSV) or Series,
+                a list of numbers, or a list of lists of numbers (``(leads, samples)``, as
+                ``np.asarray`` reads it). A batch is a list/tuple of ECGs.
             sampling_rate: Hz of ``ecg``: one number, or one per ECG. Required with ``ecg``.
-            drop_flat: skip constant (lead-off) windows of ``ecg`` instead of raising.
+            drop_flat: skip constant (dead, lead-off) lead windows of ``ecg`` instead of raising; a
+                batch whose windows are all flat gives empty lists.
             **kwargs: as for any HF tokenizer (``padding``, ``truncation``, ``max_length``,
                 ``return_tensors`` …). ``return_overflowing_tokens`` defaults to ``True`` when
-                truncating, so long windows become several sequences instead of being cut.
+                truncating (``truncation=True``, or ``max_length`` alone), so long windows become
+                several sequences instead of being cut; an explicit ``False`` keeps the first
+                ``max_length`` tokens of each window, one sequence per window. No sequence from
+                ECG input is longer than ``max_length``.
 
         Returns:
             A ``BatchEncoding``. For ``ecg`` input it also holds, per sequence,
             ``overflow_to_sample_mapping`` (index of the input ECG), ``lead_index`` and
             ``window_index``.
+
+        Raises:
+            TypeError / ValueError: bad input; for a batch the message starts with ``ecg[i]``, the
+            item, and names the lead and window where that applies.
+
+        Thread safety: one tokenizer may be called from several threads; calls that use its backend
+        are serialised by a lock, so each returns its own sequential result.
         """
-        truncating = kwargs.get("truncation") not in (None, False, "do_not_truncate")
-        if truncating:
-            kwargs.setdefault("return_overflowing_tokens", True)
         if ecg is None:
             if text is None:
                 raise ValueError("nothing to tokenize: pass level text, or ecg=... with sampling_rate=...")
             self._check_text(text)
             if text_pair is not None:
                 self._check_text(text_pair)
+            if self._strategies(kwargs)[1] != TruncationStrategy.DO_NOT_TRUNCATE:
+                kwargs.setdefault("return_overflowing_tokens", True)
             return super().__call__(text, text_pair, *args, **kwargs)
         if text is not None or text_pair is not None:
             raise TypeError("pass either level text or ecg=..., not both.")
-        signals = self._split_ecg_batch(ecg)
-        rates = sampling_rate if isinstance(sampling_rate, (list, tuple, np.ndarray)) else [sampling_rate] * len(signals)
-        if len(rates) != len(signals):
-            raise ValueError(f"got {len(rates)} sampling rates for {len(signals)} ECGs.")
-        texts, owner = [], []
-        for i, (signal, fs) in enumerate(zip(signals, rates)):
-            check_sampling_rate(fs)
-            window_texts, index = self.ecg_to_text(signal, fs, drop_flat=drop_flat)
-            texts += window_texts
-            owner += [(i, lead, number) for lead, number in index]
+        self._ecg_encode_kwargs(kwargs)  # argument errors before the signal work
+        return self.encode_windows(self.feature_extractor(ecg, sampling_rate, drop_flat=drop_flat), *args, **kwargs)
+
+    def _ecg_encode_kwargs(self, kwargs: dict) -> dict:
+        """Resolve truncation for ECG windows in place: ``max_length`` always bounds the sequences."""
+        if kwargs.get("max_length") is not None and kwargs.get("truncation") in (False, "do_not_truncate"):
+            raise ValueError(
+                f"max_length={kwargs['max_length']} with truncation=False: an ECG window is usually longer than that and "
+                "would come back longer than max_length. Pass truncation=True (long windows are split into several "
+                "sequences) or leave max_length out."
+            )
+        if kwargs.get("max_length") is not None and kwargs.get("truncation") is None:
+            kwargs["truncation"] = True  # max_length bounds every ECG sequence, padding or not
+        if self._strategies(kwargs)[1] != TruncationStrategy.DO_NOT_TRUNCATE:
+            kwargs.setdefault("return_overflowing_tokens", True)
+        return kwargs
+
+    def encode_windows(self, features, *args, **kwargs) -> BatchEncoding:
+        """Level-text windows from :class:`HeartBertFeatureExtractor` → ids, keeping where each sequence came from.
+
+        Args:
+            features: the feature extractor's output: ``level_text``, ``sample_index``, ``lead_index``,
+                ``window_index`` (one entry per window).
+            **kwargs: tokenizer arguments, as for ``tok(ecg=...)``.
+
+        Returns:
+            A ``BatchEncoding`` with ``overflow_to_sample_mapping`` (the input ECG of each sequence),
+            ``lead_index`` and ``window_index``.
+        """
+        kwargs = self._ecg_encode_kwargs(dict(kwargs))
+        texts = list(features["level_text"])
+        owner = np.stack([np.asarray(features[k], dtype=np.int64) for k in ("sample_index", "lead_index", "window_index")], axis=1)
         return_tensors = kwargs.pop("return_tensors", None)
         if not texts:  # every window was flat and dropped
             empty = {k: [] for k in ("input_ids", "attention_mask", "overflow_to_sample_mapping", "lead_index", "window_index")}
             return BatchEncoding(empty, tensor_type=return_tensors)
         if args or set(kwargs) - _WINDOW_ENCODE_KWARGS:
             # options the fast path does not handle (offsets, special-token masks, ...): the generic route
-            kwargs["return_overflowing_tokens"] = True
             encoding = super().__call__(texts, *args, **kwargs)
             data, encodings = encoding.data, encoding.encodings
+            data.setdefault("overflow_to_sample_mapping", list(range(len(texts))))  # no overflow: one per window
         else:
-            data, encodings = self._encode_windows(texts, **kwargs), None
-        owner = np.asarray(owner, dtype=np.int64).reshape(-1, 3)[np.asarray(data["overflow_to_sample_mapping"], dtype=np.int64)]
+            data, encodings = self._encode_texts_fast(texts, **kwargs), None
+        owner = owner[np.asarray(data["overflow_to_sample_mapping"], dtype=np.int64)]
         data["overflow_to_sample_mapping"] = owner[:, 0].tolist()
         data["lead_index"] = owner[:, 1].tolist()
         data["window_index"] = owner[:, 2].tolist()
         return BatchEncoding(data, encoding=encodings, tensor_type=return_tensors)
 
-    def _encode_windows(
+    def _encode_plus(self, *args, **kwargs) -> BatchEncoding:
+        """HF's encoding under the backend lock; the backend is left with no truncation/padding set."""
+        with _BACKEND_LOCK:
+            try:
+                return super()._encode_plus(*args, **kwargs)
+            finally:
+                self._tokenizer.no_truncation()
+                self._tokenizer.no_padding()
+
+    def _encode_texts_fast(
         self,
         texts: list[str],
         truncation=None,
@@ -286,28 +357,32 @@ class HeartBertTokenizer(TokenizersBackend):
     ) -> dict:
         """Window texts → ids with ``encode_batch_fast`` (no character offsets: about 1.5x faster).
 
-        Same ids as ``__call__`` on the texts with ``return_overflowing_tokens=True``, which the
-        tests check; returns the dict with ``overflow_to_sample_mapping`` = window index.
+        Same ids as ``__call__`` on the texts with the same arguments, which the tests check; returns
+        the dict with ``overflow_to_sample_mapping`` = window index.
         """
+        padding_strategy, truncation_strategy, max_length = self._strategies(
+            {"padding": padding, "truncation": truncation, "max_length": max_length, "pad_to_multiple_of": pad_to_multiple_of}
+        )
         backend = self._tokenizer
-        if truncation not in (None, False, "do_not_truncate"):
-            backend.enable_truncation(max_length or self.model_max_length, stride=stride, direction=self.truncation_side)
-        else:
-            backend.no_truncation()
-        backend.no_padding()
-        try:
-            encodings = backend.encode_batch_fast(texts, add_special_tokens=add_special_tokens)
-        finally:
-            backend.no_truncation()
+        with _BACKEND_LOCK:
+            try:
+                if truncation_strategy != TruncationStrategy.DO_NOT_TRUNCATE:
+                    backend.enable_truncation(max_length, stride=stride, strategy=truncation_strategy.value, direction=self.truncation_side)
+                else:
+                    backend.no_truncation()
+                backend.no_padding()
+                encodings = backend.encode_batch_fast(texts, add_special_tokens=add_special_tokens)
+            finally:
+                backend.no_truncation()
         ids, mapping = [], []
         for window, encoding in enumerate(encodings):
-            for piece in (encoding, *encoding.overflowing):
+            for piece in (encoding, *encoding.overflowing) if return_overflowing_tokens else (encoding,):
                 ids.append(piece.ids)
                 mapping.append(window)
         data = self.pad(
             {"input_ids": ids},
-            padding=padding,
-            max_length=max_length if padding == "max_length" else None,
+            padding=padding_strategy,
+            max_length=max_length if padding_strategy == PaddingStrategy.MAX_LENGTH else None,
             pad_to_multiple_of=pad_to_multiple_of,
             padding_side=padding_side,
             return_attention_mask=True if return_attention_mask is None else return_attention_mask,
@@ -335,7 +410,7 @@ class HeartBertTokenizer(TokenizersBackend):
         show_progress: bool = True,
         length: int | None = None,
         **signal_kwargs,
-    ) -> "HeartBertTokenizer":
+    ) -> HeartBertTokenizer:
         """Train the BPE on level-text windows.
 
         Args:
@@ -380,8 +455,8 @@ class HeartBertTokenizer(TokenizersBackend):
         seed: int = 0,
         show_progress: bool = True,
         **signal_kwargs,
-    ) -> "HeartBertTokenizer":
-        """Fit the quantizer, then the BPE, on training ECGs (never on evaluation data).
+    ) -> HeartBertTokenizer:
+        """Fit the quantizer (:meth:`HeartBertFeatureExtractor.fit`), then the BPE, on training ECGs (never on evaluation data).
 
         Args:
             signals: a re-iterable (list, ``Dataset`` column …) of ECG arrays, read twice.
@@ -394,29 +469,25 @@ class HeartBertTokenizer(TokenizersBackend):
             show_progress: progress bars.
             **signal_kwargs: ``target_rate``, ``window_size``, ``min_window``, ``scaling``.
         """
-        if iter(signals) is signals:
-            raise TypeError("signals is read twice (quantizer, then BPE): pass a list or a Dataset column, not an iterator.")
-        rates = sampling_rate if isinstance(sampling_rate, Iterable) else None
-        if rates is not None and iter(rates) is rates:
-            raise TypeError("sampling_rate is read twice: pass a number or a list.")
-        window_kwargs = {k: signal_kwargs[k] for k in ("target_rate", "window_size", "min_window", "scaling") if k in signal_kwargs}
-
-        def windows():
-            from tqdm.auto import tqdm
-
-            rate_iter = iter(rates) if rates is not None else None
-            for signal in tqdm(signals, desc="ECG windows", disable=not show_progress, leave=False):
-                fs = next(rate_iter) if rate_iter is not None else sampling_rate
-                yield from prepare_windows(signal, fs, drop_flat=True, **window_kwargs)[0]
-
-        rng = np.random.default_rng(seed)
-        sample = [w if len(w) <= samples_per_window else rng.choice(w, samples_per_window, replace=False) for w in windows()]
-        if not sample:
-            raise ValueError("no usable (non-flat, long enough) window in the training signals.")
-        quantizer = Quantizer(n_levels=n_levels, method=quantizer_method, seed=seed).fit(np.concatenate(sample))
-        texts = (quantizer.to_text(w) for w in windows())
+        extractor = HeartBertFeatureExtractor.fit(
+            signals,
+            sampling_rate,
+            n_levels=n_levels,
+            quantizer_method=quantizer_method,
+            samples_per_window=samples_per_window,
+            seed=seed,
+            show_progress=show_progress,
+            **signal_kwargs,
+        )
+        texts = (extractor.quantizer.to_text(w) for w in extractor.iter_windows(signals, sampling_rate, show_progress))
         return cls.train_from_texts(
-            texts, quantizer, vocab_size=vocab_size, n_levels=n_levels, show_progress=show_progress, length=len(sample), **signal_kwargs
+            texts,
+            extractor.quantizer,
+            vocab_size=vocab_size,
+            n_levels=n_levels,
+            show_progress=show_progress,
+            length=extractor._n_windows_fitted,
+            **signal_kwargs,
         )
 
 

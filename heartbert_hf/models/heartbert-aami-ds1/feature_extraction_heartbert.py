@@ -1,0 +1,241 @@
+"""HeartBertFeatureExtractor: raw ECG → level text, one string per (lead, window), with its lead/window index.
+
+It owns the signal → text parameters (target rate, window, scaling) and the fitted quantizer, and saves
+them in ``preprocessor_config.json`` (the quantizer state inline, under ``"quantizer"``). The tokenizer
+(``tokenization_heartbert.py``) turns the text into BPE ids; ``HeartBertProcessor`` chains the two.
+
+Travels as remote code: relative imports only; numpy and transformers at module level (scipy is
+imported by ``ecg_signal.resample`` when a signal is not at the target rate).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+from transformers.feature_extraction_utils import BatchFeature, FeatureExtractionMixin
+
+from .ecg_signal import (
+    MIN_WINDOW,
+    TARGET_RATE,
+    WINDOW_SIZE,
+    check_sampling_rate,
+    prepare_windows,
+)
+from .quantization import Quantizer
+
+SIGNAL_KEYS = ("target_rate", "window_size", "min_window", "scaling")
+"""The windowing parameters a feature extractor (and a tokenizer) is configured with."""
+
+
+def split_ecg_batch(ecg) -> tuple[list, bool]:
+    """``ecg=`` → (list of ECGs, whether it was given as a batch).
+
+    One ECG: an array object (numpy, torch tensor, pandas DataFrame/Series, anything with
+    ``__array__``), a list of numbers (one lead) or a list of lists of numbers (``(leads, samples)``,
+    as ``np.asarray`` reads it). A batch: a list or tuple of such ECGs (never an array object, so a
+    ``(leads, samples)`` tensor stays one ECG).
+
+    Raises:
+        TypeError: a string, a batch mixing strings and arrays, or an object that is no ECG.
+        ValueError: an empty batch.
+    """
+    if isinstance(ecg, (str, bytes)):
+        raise TypeError("ecg must be an array or a list of arrays; pass level text as the first argument.")
+    if isinstance(ecg, (list, tuple)):
+        if not ecg:
+            raise ValueError("ecg is an empty batch.")
+        if any(isinstance(item, (str, bytes)) for item in ecg):
+            raise TypeError("a batch cannot mix arrays and strings: pass level text as `text`, signals as `ecg`.")
+        number = (numbers.Number, np.number)
+        if all(isinstance(item, number) for item in ecg):
+            return [ecg], False  # one lead given as a list of numbers
+        if all(isinstance(item, (list, tuple)) and (not item or isinstance(item[0], number)) for item in ecg):
+            return [ecg], False  # one (leads, samples) ECG given as nested lists
+        return list(ecg), True
+    if hasattr(ecg, "__array__") or hasattr(ecg, "__array_interface__") or hasattr(ecg, "shape"):
+        return [ecg], False  # numpy, torch, pandas ...: one ECG, never iterated as a batch
+    raise TypeError(f"ecg must be one ECG (numpy array, torch tensor, pandas DataFrame/Series, list of numbers) or a list of them, got {type(ecg).__name__}.")
+
+
+class HeartBertFeatureExtractor(FeatureExtractionMixin):
+    """Raw ECG → level text: resample to ``target_rate``, window, scale to [0, 1], quantize to ``chr(65 + level)``.
+
+    Args:
+        quantizer: a :class:`Quantizer` or its ``to_dict()`` state (fitted for ECG input); default an
+            unfitted ``n_levels`` quantizer.
+        n_levels: size of the level alphabet (100).
+        target_rate: Hz every ECG is resampled to (360, the MIT-BIH rate).
+        window_size: samples per window at ``target_rate`` (4000).
+        min_window: shortest window kept; shorter tails are dropped (360 = 1 s).
+        scaling: ``"minmax"`` (published) or ``"robust"`` per-window scaling to [0, 1].
+    """
+
+    model_input_names = ["level_text"]
+
+    def __init__(
+        self,
+        quantizer: Quantizer | dict | None = None,
+        n_levels: int = 100,
+        target_rate: float = TARGET_RATE,
+        window_size: int = WINDOW_SIZE,
+        min_window: int = MIN_WINDOW,
+        scaling: str = "minmax",
+        **kwargs,
+    ):
+        if isinstance(quantizer, dict):
+            quantizer = Quantizer.from_dict(quantizer)
+        self.quantizer = quantizer if quantizer is not None else Quantizer(n_levels=n_levels)
+        if self.quantizer.n_levels != int(n_levels):
+            raise ValueError(f"the quantizer has {self.quantizer.n_levels} levels but n_levels={n_levels}.")
+        self.n_levels = int(n_levels)
+        self.target_rate = float(check_sampling_rate(target_rate))
+        self.window_size = int(window_size)
+        self.min_window = int(min_window)
+        self.scaling = scaling
+        kwargs.pop("quantizer_fingerprint", None)  # derived, written by to_dict
+        super().__init__(**kwargs)
+
+    @property
+    def fingerprint(self) -> str | None:
+        """The quantizer's fingerprint (:meth:`Quantizer.fingerprint`); ``None`` while unfitted."""
+        return self.quantizer.fingerprint()
+
+    def to_dict(self) -> dict:
+        out = {k: v for k, v in super().to_dict().items() if not k.startswith("_")}
+        out["quantizer"] = self.quantizer.to_dict()
+        out["quantizer_fingerprint"] = self.fingerprint
+        return out
+
+    # ------------------------------------------------------------------ signal → text
+    def windows(self, ecg, sampling_rate, drop_flat: bool = False) -> tuple[list[np.ndarray], list[tuple[int, int]]]:
+        """One ECG → its scaled windows and their ``(lead, window_number)`` (:func:`ecg_signal.prepare_windows`)."""
+        return prepare_windows(
+            ecg,
+            sampling_rate,
+            target_rate=self.target_rate,
+            window_size=self.window_size,
+            min_window=self.min_window,
+            scaling=self.scaling,
+            drop_flat=drop_flat,
+        )
+
+    def ecg_to_text(self, ecg, sampling_rate, drop_flat: bool = False) -> tuple[list[str], list[tuple[int, int]]]:
+        """One ECG → level-text windows.
+
+        Args:
+            ecg: 1-D ``(samples,)`` or ``(leads, samples)``: numpy, torch, pandas or nested lists.
+            sampling_rate: Hz of ``ecg``.
+            drop_flat: skip constant (dead, lead-off) windows instead of raising.
+
+        Returns:
+            ``(texts, index)``: one text per (lead, window), and ``(lead, window_number)`` for each.
+        """
+        self.quantizer._require_fitted()
+        windows, index = self.windows(ecg, sampling_rate, drop_flat)
+        return [self.quantizer.to_text(w) for w in windows], index
+
+    def __call__(self, ecg, sampling_rate=None, drop_flat: bool = False, **kwargs) -> BatchFeature:
+        """One ECG or a batch → level text per (ECG, lead, window).
+
+        Args:
+            ecg: one ECG or a list of them (see :func:`split_ecg_batch`).
+            sampling_rate: Hz: one number, or one per ECG. Required.
+            drop_flat: skip constant (dead, lead-off) windows instead of raising.
+
+        Returns:
+            A ``BatchFeature`` with, per window, ``level_text`` (str), ``sample_index`` (which input
+            ECG), ``lead_index`` and ``window_index``.
+
+        Raises:
+            TypeError / ValueError: bad input; for a batch of several ECGs the message starts with ``ecg[i]``, and
+            names the lead and window where that applies.
+        """
+        if kwargs:
+            raise TypeError(f"unexpected arguments {sorted(kwargs)} for the feature extractor.")
+        self.quantizer._require_fitted()
+        signals, batched = split_ecg_batch(ecg)
+        one_rate = not (isinstance(sampling_rate, (list, tuple)) or np.ndim(sampling_rate) == 1)
+        rates = [sampling_rate] * len(signals) if one_rate else list(sampling_rate)
+        if len(rates) != len(signals):
+            raise ValueError(f"got {len(rates)} sampling rates for {len(signals)} ECGs.")
+        out = {"level_text": [], "sample_index": [], "lead_index": [], "window_index": []}
+        for i, (signal, fs) in enumerate(zip(signals, rates)):
+            try:
+                check_sampling_rate(fs)
+                texts, index = self.ecg_to_text(signal, fs, drop_flat=drop_flat)
+            except (TypeError, ValueError) as err:
+                if not batched or len(signals) == 1:  # one ECG: the message needs no item number
+                    raise
+                raise type(err)(f"ecg[{i}] (item {i} of the batch of {len(signals)}): {err}") from None
+            out["level_text"] += texts
+            out["sample_index"] += [i] * len(texts)
+            out["lead_index"] += [lead for lead, _ in index]
+            out["window_index"] += [number for _, number in index]
+        return BatchFeature(out)
+
+    # ------------------------------------------------------------------ fitting
+    @staticmethod
+    def _rates(sampling_rate, what: str = "sampling_rate"):
+        if isinstance(sampling_rate, Iterable) and not isinstance(sampling_rate, (str, bytes)):
+            if iter(sampling_rate) is sampling_rate:
+                raise TypeError(f"{what} is read twice: pass a number or a list.")
+            return sampling_rate
+        return None
+
+    def iter_windows(self, signals: Iterable, sampling_rate, show_progress: bool = False) -> Iterator[np.ndarray]:
+        """Scaled windows of every signal, flat ones skipped (what fitting reads)."""
+        from tqdm.auto import tqdm
+
+        rates = self._rates(sampling_rate)
+        rate_iter = iter(rates) if rates is not None else None
+        for signal in tqdm(signals, desc="ECG windows", disable=not show_progress, leave=False):
+            fs = next(rate_iter) if rate_iter is not None else sampling_rate
+            yield from self.windows(signal, fs, drop_flat=True)[0]
+
+    @classmethod
+    def fit(
+        cls,
+        signals: Iterable,
+        sampling_rate,
+        n_levels: int = 100,
+        quantizer_method: str = "lloyd-max",
+        samples_per_window: int = 500,
+        seed: int = 0,
+        show_progress: bool = True,
+        **signal_kwargs,
+    ) -> HeartBertFeatureExtractor:
+        """Fit the quantizer on training ECGs (never on evaluation data).
+
+        Args:
+            signals: a re-iterable (list, ``Dataset`` column …) of ECGs.
+            sampling_rate: one rate for all, or a re-iterable of one rate per signal.
+            n_levels: quantizer levels.
+            quantizer_method: ``"lloyd-max"``, ``"quantile"`` or ``"uniform"``.
+            samples_per_window: random samples per window kept to fit (bounds memory).
+            seed: seed of that subsample and of the quantizer.
+            show_progress: progress bar.
+            **signal_kwargs: ``target_rate``, ``window_size``, ``min_window``, ``scaling``.
+
+        Raises:
+            TypeError: an iterator (it cannot be read twice).
+            ValueError: no usable (non-flat, long enough) window.
+        """
+        if iter(signals) is signals:
+            raise TypeError("signals is read twice (quantizer, then BPE): pass a list or a Dataset column, not an iterator.")
+        cls._rates(sampling_rate)
+        extractor = cls(n_levels=n_levels, **{k: v for k, v in signal_kwargs.items() if k in SIGNAL_KEYS})
+        rng = np.random.default_rng(seed)
+        sample = [
+            w if len(w) <= samples_per_window else rng.choice(w, samples_per_window, replace=False)
+            for w in extractor.iter_windows(signals, sampling_rate, show_progress)
+        ]
+        if not sample:
+            raise ValueError("no usable (non-flat, long enough) window in the training signals.")
+        extractor.quantizer = Quantizer(n_levels=n_levels, method=quantizer_method, seed=seed).fit(np.concatenate(sample))
+        extractor._n_windows_fitted = len(sample)
+        return extractor
+
+
+HeartBertFeatureExtractor.register_for_auto_class("AutoFeatureExtractor")
