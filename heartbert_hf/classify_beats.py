@@ -36,12 +36,13 @@ every record done; 1: some failed; 2: none done (or bad arguments / model).
 from __future__ import annotations
 
 import csv
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .runtime import THREADS_HELP, set_torch_threads
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "heartbert-aami-ds1"
 """The DS1-trained beat classifier shipped with the package (``--model`` default)."""
@@ -82,9 +83,7 @@ class ClassifyBeatsArguments:
     precision: str = field(default="fp32", metadata={"help": "fp32 | bf16 | int8 (dynamic quantization, CPU only); a GPU is used when torch sees one"})
     max_length: int = field(default=0, metadata={"help": "tokens per sequence (0: the model's positions - 2, at most 512)"})
     on_error: str = field(default="skip", metadata={"help": "skip: report a bad record in one line and go on; raise: stop with its traceback"})
-    torch_threads: int = field(
-        default=0, metadata={"help": "torch CPU threads (0: half the usable cores, at least 1; 1 measured fastest on a busy 2-core machine)"}
-    )
+    torch_threads: int = field(default=0, metadata={"help": THREADS_HELP})
 
 
 @dataclass
@@ -489,16 +488,9 @@ def summarize(result: RecordResult, reference_extension: str) -> str:
 
 
 # ------------------------------------------------------------------ command
-def default_threads() -> int:
-    """Half the CPU cores this process may use, at least 1 (1 on a 2-core machine)."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
-    return max(1, usable // 2)
-
-
 def run(args: ClassifyBeatsArguments) -> tuple[list[RecordResult], list[tuple[str, str]]]:
     """Classify every record of ``args.record``; returns ``(results, failures)`` with failures as
     ``(record, one-line reason)``. ``--on_error raise`` re-raises the first failure instead."""
-    import torch
     from tqdm.auto import tqdm
 
     from .inference import PRECISIONS
@@ -509,7 +501,7 @@ def run(args: ClassifyBeatsArguments) -> tuple[list[RecordResult], list[tuple[st
         raise ValueError(f"--precision must be one of {PRECISIONS}, got {args.precision!r}.")
     if args.plot_seconds <= 0:
         raise ValueError(f"--plot_seconds must be positive, got {args.plot_seconds}.")
-    torch.set_num_threads(args.torch_threads or default_threads())
+    set_torch_threads(args.torch_threads)
     paths = list_records(args.record)
     clf = load_classifier(args.model, args.max_length)
     results, failures = [], []
