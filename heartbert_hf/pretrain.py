@@ -14,7 +14,7 @@ Arguments come from three dataclasses (:class:`ModelArguments`, :class:`DataArgu
 command line. Without ``--output_dir`` a run writes to ``heartbert-runs/pretrain-<preset>`` (or
 ``heartbert-runs/pretrain``) under the current folder.
 
-Pipeline (:mod:`heartbert_hf.corpus`): PhysioNet records (``heartbert_hf.data``) → split by patient/record into train and
+Pipeline (:mod:`heartbert_hf.data.corpus`): PhysioNet records (``heartbert_hf.data``) → split by patient/record into train and
 validation → quantizer + BPE fitted on train only (or loaded) → tokenized with the data layer's
 ``map`` → packed into full ``max_seq_length`` blocks (every token reaches the model) → Trainer +
 MLM collator (15%) → validation loss / perplexity / masked-token accuracy, TensorBoard, curves
@@ -242,7 +242,7 @@ def fit_or_load_tokenizer(model_args, data_args, training_args, train_raw):
 
 def load_prepared(model_args, data_args):
     """(tokenizer, train, validation, summary) from a ``--save_blocks`` folder: numpy + the tokenizer, no ``datasets``."""
-    from .corpus import load_blocks
+    from .data.corpus import load_blocks
     from .tokenization_heartbert import HeartBertTokenizer
 
     folder = Path(data_args.prepared_blocks)
@@ -256,8 +256,8 @@ def load_prepared(model_args, data_args):
 
 
 def build_datasets(model_args, data_args, training_args):
-    """Raw corpus → (tokenizer, packed train, packed validation, data summary for the card), with :mod:`heartbert_hf.corpus`."""
-    from .corpus import load_corpus, split_by_patient, split_summary, tokenize_and_pack
+    """Raw corpus → (tokenizer, packed train, packed validation, data summary for the card), with :mod:`heartbert_hf.data.corpus`."""
+    from .data.corpus import load_corpus, split_by_patient, split_summary, tokenize_and_pack
 
     with training_args.main_process_first(desc="building the corpus"):
         dsd = load_corpus(
@@ -382,7 +382,7 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
         else:
             tokenizer, train_ds, val_ds, summary = build_datasets(model_args, data_args, training_args)
             if data_args.save_blocks and training_args.should_save:
-                from .corpus import save_blocks
+                from .data.corpus import save_blocks
 
                 save_blocks(data_args.save_blocks, train_ds, val_ds, tokenizer, summary)
     except (ValueError, FileNotFoundError) as err:

@@ -1,10 +1,10 @@
-"""The pretraining corpus library (heartbert_hf.corpus), the preset files and pretrain's default paths."""
+"""The pretraining corpus library (heartbert_hf.data.corpus), the preset files and pretrain's default paths."""
 
 import os
 
 import pytest
 
-from heartbert_hf.corpus import excluded_records, load_corpus, split_by_patient
+from heartbert_hf.data.corpus import excluded_records, load_corpus, split_by_patient
 from heartbert_hf.data.splits import MITDB_DS1
 from heartbert_hf.pretrain import load_preset, parse_args, preset_names
 
@@ -91,7 +91,7 @@ def test_pretrain_from_saved_blocks_with_only_torch_and_transformers(tiny_tokeni
 
     from conftest import REPO
 
-    from heartbert_hf.corpus import save_blocks, split_summary, tokenize_and_pack
+    from heartbert_hf.data.corpus import save_blocks, split_summary, tokenize_and_pack
 
     corpus = load_corpus("sample", cache_dir=str(tmp_path / "cache"))
     train_raw, val_raw = split_by_patient(corpus, validation_records="118")

@@ -9,141 +9,26 @@ subpackage).
 from __future__ import annotations
 
 import importlib
-import importlib.util
-import sys
-from pathlib import Path
 
-BUILDERS: dict[str, tuple[str, str]] = {
-    "mitdb": ("mitdb", "MitBihBuilder"),
-    "ptbxl": ("ptbxl", "PtbXlBuilder"),
-    "edb": ("edb", "EuropeanStTBuilder"),
-    "slpdb": ("slpdb", "SlpdbBuilder"),
+_EXPORTS = {
+    "BUILDERS": "loading",
+    "get_builder": "loading",
+    "get_builder_class": "loading",
+    "load_physionet": "loading",
+    "CORPUS_COLUMNS": "processing",
+    "EcgTokenizeFunction": "processing",
+    "build_pretraining_corpus": "processing",
+    "tokenize_dataset": "processing",
+    "train_tokenizer": "processing",
 }
-"""Database name → (module in ``dataset_scripts``, builder class)."""
-
-ALIASES = {"ptb-xl": "ptbxl", "mit-bih": "mitdb", "european-st-t": "edb"}
-
-
-def _import_script(module: str):
-    name = f"heartbert_hf.dataset_scripts.{module}"
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as err:
-        if err.name not in (name, "heartbert_hf.dataset_scripts"):
-            raise
-    # a source checkout used without `pip install`: load ../../dataset_scripts/<module>.py
-    path = Path(__file__).resolve().parents[2] / "dataset_scripts" / f"{module}.py"
-    if not path.is_file():
-        raise ModuleNotFoundError(f"builder module {name} is not installed and {path} does not exist; reinstall heartbert_hf.")
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+"""Public name → the submodule that defines it. Loaded on first use, so ``heartbert_hf.data.corpus``
+(block files for pretraining) imports without ``datasets`` or ``wfdb``."""
 
 
-def get_builder_class(name: str):
-    """The ``GeneratorBasedBuilder`` subclass of a database.
-
-    Args:
-        name: ``mitdb``, ``ptbxl``, ``edb`` or ``slpdb`` (aliases: ``ptb-xl``, ``mit-bih``, ``european-st-t``).
-    """
-    if not isinstance(name, str):
-        raise TypeError(f"database name must be a string, got {type(name).__name__}.")
-    key = ALIASES.get(name.lower(), name.lower())
-    if key not in BUILDERS:
-        raise ValueError(f"unknown PhysioNet database {name!r}; choose one of {sorted(BUILDERS)}.")
-    module, cls = BUILDERS[key]
-    return getattr(_import_script(module), cls)
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def get_builder(name: str, config: str | None = None, data_dir: str | None = None, cache_dir: str | None = None, **config_kwargs):
-    """Instantiate a database's builder (without preparing it).
-
-    Args:
-        name: the database (see :func:`get_builder_class`).
-        config: config name (default: the database's default).
-        data_dir: local copy of the database (default: download from PhysioNet).
-        cache_dir: ``datasets`` cache root.
-        **config_kwargs: config fields (``records``, ``leads``, ``n_folds``, ``sampling_rate`` …).
-    """
-    builder_cls = get_builder_class(name)
-    names = [c.name for c in builder_cls.BUILDER_CONFIGS]
-    if config is not None and config not in names:
-        raise ValueError(f"unknown config {config!r} for {name}; choose one of {names}.")
-    if data_dir is not None:
-        data_dir = str(Path(data_dir).expanduser().resolve())
-        if not Path(data_dir).is_dir():
-            raise FileNotFoundError(f"data_dir {data_dir} does not exist.")
-    return builder_cls(config_name=config, data_dir=data_dir, cache_dir=cache_dir, **config_kwargs)
-
-
-def load_physionet(
-    name: str,
-    config: str | None = None,
-    data_dir: str | None = None,
-    cache_dir: str | None = None,
-    num_proc: int | None = None,
-    streaming: bool = False,
-    download_mode: str | None = None,
-    **config_kwargs,
-):
-    """Build a PhysioNet database as a ``DatasetDict`` (Arrow cache) or stream it.
-
-    Args:
-        name: ``mitdb``, ``ptbxl``, ``edb`` or ``slpdb``.
-        config: ``mitdb``: ``windows`` | ``beats``; ``ptbxl``: ``diagnostic``; ``edb``: ``windows``;
-            ``slpdb``: ``epochs`` (default: the first).
-        data_dir: a local copy (the folder with the ``.hea`` files / PTB-XL CSVs); default: download.
-            The prepared dataset is reused only while the files under it keep their names, sizes and
-            modification times; otherwise it is rebuilt (:func:`.builder_base.source_fingerprint`).
-        cache_dir: ``datasets`` cache root (default ``~/.cache/huggingface/datasets``).
-        num_proc: processes to generate examples (records are sharded across them).
-        streaming: return an ``IterableDatasetDict`` read straight from ``data_dir`` (no Arrow).
-        download_mode: e.g. ``"force_redownload"`` (see ``datasets.DownloadMode``).
-        **config_kwargs: config fields, e.g. ``records=["101"]``, ``leads=["MLII"]``, ``n_folds=5``,
-            ``fold=0``, ``sampling_rate=100`` (PTB-XL), ``base_url=...``.
-
-    Returns:
-        ``datasets.DatasetDict`` with the database's splits (``IterableDatasetDict`` if streaming).
-    """
-    builder = get_builder(name, config, data_dir=data_dir, cache_dir=cache_dir, **config_kwargs)
-    if streaming:
-        if data_dir is None:
-            raise ValueError(
-                "streaming reads WFDB files directly and needs data_dir=...; to stream a downloaded database, "
-                "load it once and use ds['train'].to_iterable_dataset()."
-            )
-        return builder.as_streaming_dataset()
-    from datasets.exceptions import DatasetGenerationError
-
-    try:
-        builder.download_and_prepare(num_proc=num_proc, download_mode=download_mode)
-    except DatasetGenerationError as err:
-        # surface the reader's own message (bad file, bad lead name) instead of the generic wrapper
-        cause = err.__cause__ or err.__context__
-        if isinstance(cause, (ValueError, FileNotFoundError, TypeError)):
-            raise cause from err
-        raise
-    return builder.as_dataset()
-
-
-from .processing import (  # noqa: E402
-    CORPUS_COLUMNS,
-    EcgTokenizeFunction,
-    build_pretraining_corpus,
-    tokenize_dataset,
-    train_tokenizer,
-)
-
-__all__ = [
-    "BUILDERS",
-    "CORPUS_COLUMNS",
-    "EcgTokenizeFunction",
-    "build_pretraining_corpus",
-    "get_builder",
-    "get_builder_class",
-    "load_physionet",
-    "tokenize_dataset",
-    "train_tokenizer",
-]
+__all__ = sorted(_EXPORTS)

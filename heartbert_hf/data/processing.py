@@ -180,7 +180,7 @@ def build_pretraining_corpus(
         A ``DatasetDict`` with each split any source has (``train`` always shuffled), columns
         :data:`CORPUS_COLUMNS` + ``source``.
     """
-    from . import load_physionet
+    from .loading import load_physionet
 
     if not sources:
         raise ValueError(f"no sources given; choose among {sorted(CORPUS_SOURCES)}.")

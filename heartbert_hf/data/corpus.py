@@ -4,7 +4,7 @@ packed token blocks, with the counts a model card reports (share of samples used
 Used by ``heartbert pretrain``; importable on its own. ``datasets`` and the PhysioNet readers are
 imported inside the functions that need them.
 
-    from heartbert_hf.corpus import load_corpus, split_by_patient, tokenize_and_pack
+    from heartbert_hf.data.corpus import load_corpus, split_by_patient, tokenize_and_pack
     dsd = load_corpus("mitdb,ptbxl", data_dirs={"mitdb": "/data/mitdb", "ptbxl": "/data/ptb-xl"}, exclude="DS1")
     train, validation = split_by_patient(dsd, validation_fraction=0.1, seed=42)
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"  # heartbert_hf/sample_data
 """The shipped MIT-BIH excerpts (records 101, 208, 118): the ``sample`` source."""
 
 
@@ -52,8 +52,8 @@ def load_corpus(
     """
     import datasets
 
-    from .data import load_physionet
-    from .data.processing import build_pretraining_corpus
+    from .loading import load_physionet
+    from .processing import build_pretraining_corpus
 
     names = [s.strip() for s in sources.split(",") if s.strip()]
     if names == ["sample"]:
@@ -88,7 +88,7 @@ def load_corpus(
 
 def excluded_records(text: str | None) -> set[str]:
     """``'DS1'`` (MIT-BIH DS1), ``'DS2'`` or record ids, comma-separated → a set of record ids."""
-    from .data.splits import MITDB_DS1, MITDB_DS2
+    from .splits import MITDB_DS1, MITDB_DS2
 
     named = {"ds1": MITDB_DS1, "ds2": MITDB_DS2}
     out: set[str] = set()
@@ -186,8 +186,8 @@ def tokenize_and_pack(raw, tokenizer, max_seq_length: int, num_proc: int | None 
     ``n_chunks`` is the number of token sequences before packing. Blocks carry a ``uid`` column
     (``uid_offset`` + row) for :class:`~heartbert_hf.packing.PackedMLMCollator`.
     """
-    from .data.processing import tokenize_dataset
-    from .packing import pack_dataset
+    from ..packing import pack_dataset
+    from .processing import tokenize_dataset
 
     tok_ds = tokenize_dataset(raw, tokenizer, max_length=max_seq_length, keep_columns=["record_id"], num_proc=num_proc, desc=f"Tokenizing {name}")
     packed = pack_dataset(tok_ds, max_seq_length, tokenizer, batch_size=pack_batch_size, num_proc=num_proc, uid_offset=uid_offset, desc=f"Packing {name}")
