@@ -126,6 +126,32 @@ def to_array(signal, name: str = "signal") -> np.ndarray:
     raise TypeError(f"{name} must be numeric: its numpy dtype is {x.dtype} (only integer and float dtypes are ECG samples).")
 
 
+def leads_view(x: np.ndarray, name: str = "signal") -> np.ndarray:
+    """``x`` as ``(leads, samples)`` without copying: a 1-D array becomes one lead.
+
+    Args:
+        x: a 1-D or 2-D numpy array (or ``np.memmap``).
+        name: how the signal is called in error messages.
+
+    Raises:
+        ValueError: not 1-D/2-D, empty, or leads on the wrong axis (more than :data:`MAX_LEADS`
+            leads, or more leads than samples).
+    """
+    if x.ndim == 1:
+        x = x[None, :]
+    elif x.ndim != 2:
+        raise ValueError(f"{name} must be 1-D (samples,) or 2-D (leads, samples); got a {x.ndim}-D array of shape {x.shape}. Pass a batch as a list of arrays.")
+    leads, samples = x.shape
+    if samples == 0 or leads == 0:
+        raise ValueError(f"{name} is empty (shape {x.shape}).")
+    if leads > MAX_LEADS or leads > samples:
+        raise ValueError(
+            f"{name} has shape {x.shape}: that reads as {leads} leads of {samples} samples. Leads go on the "
+            "first axis, (leads, samples); a WFDB p_signal array is (samples, leads), so pass p_signal.T."
+        )
+    return x
+
+
 def as_leads(signal, name: str = "signal", check_finite: bool = True) -> np.ndarray:
     """Validate an ECG and return it as float64 ``(leads, samples)``.
 
@@ -139,19 +165,7 @@ def as_leads(signal, name: str = "signal", check_finite: bool = True) -> np.ndar
         TypeError: the input is not numeric (e.g. a string, a bool array).
         ValueError: wrong number of dimensions, leads on the wrong axis, empty, NaN or inf.
     """
-    x = to_array(signal, name)
-    if x.ndim == 1:
-        x = x[None, :]
-    elif x.ndim != 2:
-        raise ValueError(f"{name} must be 1-D (samples,) or 2-D (leads, samples); got a {x.ndim}-D array of shape {x.shape}. Pass a batch as a list of arrays.")
-    leads, samples = x.shape
-    if samples == 0 or leads == 0:
-        raise ValueError(f"{name} is empty (shape {x.shape}).")
-    if leads > MAX_LEADS or leads > samples:
-        raise ValueError(
-            f"{name} has shape {x.shape}: that reads as {leads} leads of {samples} samples. Leads go on the "
-            "first axis, (leads, samples); a WFDB p_signal array is (samples, leads), so pass p_signal.T."
-        )
+    x = leads_view(to_array(signal, name), name)
     if check_finite and not np.isfinite(x).all():
         bad = np.argwhere(~np.isfinite(x))[0]
         raise ValueError(f"{name} contains NaN or inf (first at lead {bad[0]}, sample {bad[1]}); clean or interpolate it first.")

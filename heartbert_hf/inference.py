@@ -33,7 +33,6 @@ import re
 import warnings
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from fractions import Fraction
 from typing import NamedTuple
 
 import numpy as np
@@ -389,30 +388,11 @@ def _setting(preprocessor, name: str):
 
 def _lazy_leads(ecg, name: str) -> np.ndarray:
     """``(leads, samples)`` view of ``ecg`` without copying a numpy array (or ``np.memmap``); others via ``as_leads``."""
-    from .ecg_signal import MAX_LEADS, as_leads
+    from .ecg_signal import as_leads, leads_view
 
     if not isinstance(ecg, np.ndarray) or ecg.ndim not in (1, 2) or not np.issubdtype(ecg.dtype, np.number) or np.iscomplexobj(ecg):
         return as_leads(ecg, name)
-    x = ecg[None, :] if ecg.ndim == 1 else ecg
-    leads, samples = x.shape
-    if samples == 0 or leads == 0:
-        raise ValueError(f"{name} is empty (shape {x.shape}).")
-    if leads > MAX_LEADS or leads > samples:
-        raise ValueError(
-            f"{name} has shape {x.shape}: that reads as {leads} leads of {samples} samples. Leads go on the first axis, "
-            "(leads, samples); a WFDB p_signal array is (samples, leads), so pass p_signal.T."
-        )
-    return x
-
-
-def _poly_factors(sampling_rate: float, target_rate: float, n_samples: int) -> tuple[int, int] | None:
-    """``(up, down)`` of the polyphase resampling ``ecg_signal.resample`` does, or ``None`` (it uses another method)."""
-    from . import ecg_signal
-
-    if hasattr(ecg_signal, "poly_factors"):
-        return ecg_signal.poly_factors(sampling_rate, target_rate, n_samples)
-    ratio = Fraction(target_rate / sampling_rate).limit_denominator(1000)
-    return ratio.numerator, ratio.denominator
+    return leads_view(ecg, name)
 
 
 class _Block(NamedTuple):
@@ -442,14 +422,14 @@ def _iter_blocks(x: np.ndarray, fs: float, target: float, window_size: int, min_
     A rate that ``ecg_signal.resample`` does not handle with short polyphase blocks (no small
     ``up / down``) is resampled whole, once: only then does memory grow with the record.
     """
-    from .ecg_signal import resample
+    from .ecg_signal import poly_factors, resample
 
     n_in = x.shape[1]
     up = down = 1
     if fs != target:
-        factors = _poly_factors(fs, target, n_in)
+        factors = poly_factors(fs, target, n_in)
         step = None if factors is None else factors[0] // int(np.gcd(window_size * factors[1], factors[0]))
-        if step is None or step > MAX_BLOCK_WINDOWS or _poly_factors(fs, target, 1) != factors:  # blocks must use the record's ratio
+        if step is None or step > MAX_BLOCK_WINDOWS or poly_factors(fs, target, 1) != factors:  # blocks must use the record's ratio
             _check_finite(x, 0, n_in, lambda sample: int(sample * target / fs) // window_size, name)
             whole = resample(np.asarray(x, dtype=np.float64), fs, target)
             for first in range(0, whole.shape[1], windows_per_block * window_size):
