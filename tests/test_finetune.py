@@ -13,6 +13,28 @@ torch = pytest.importorskip("torch")
 COMMON = ["--epochs", "1", "--batch_size", "16", "--torch_threads", "1", "--max_eval_examples", "60"]
 
 
+def _aami_args(model, data_dir, cache_dir, out, *extra) -> list[str]:
+    """`heartbert finetune` arguments: mitdb-aami on the sample, 118 held out, 30 beats per class, tiny budget."""
+    return [
+        "--task",
+        "mitdb-aami",
+        "--model",
+        str(model),
+        "--data_dir",
+        str(data_dir),
+        "--output_dir",
+        str(out),
+        "--cache_dir",
+        cache_dir,
+        "--validation_records",
+        "118",
+        "--max_train_per_class",
+        "30",
+        *extra,
+        *COMMON,
+    ]
+
+
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory) -> str:
     return str(tmp_path_factory.mktemp("hf-datasets"))
@@ -175,33 +197,7 @@ def test_linear_probe_leaves_encoder_unchanged(tiny_model_dir, sample_dir, cache
     from heartbert_hf.finetune import main
 
     out = tmp_path / "probe"
-    assert (
-        main(
-            [
-                "--task",
-                "mitdb-aami",
-                "--model",
-                str(tiny_model_dir),
-                "--data_dir",
-                str(sample_dir),
-                "--output_dir",
-                str(out),
-                "--cache_dir",
-                cache_dir,
-                "--validation_records",
-                "118",
-                "--max_train_per_class",
-                "30",
-                "--linear_probe",
-                "--arms",
-                "pretrained",
-                "--learning_rate",
-                "1e-2",
-                *COMMON,
-            ]
-        )
-        == 0
-    )
+    assert main(_aami_args(tiny_model_dir, sample_dir, cache_dir, out, "--linear_probe", "--arms", "pretrained", "--learning_rate", "1e-2")) == 0
     before, after = load_file(tiny_model_dir / "model.safetensors"), load_file(out / "model.safetensors")
     encoder = [k for k in after if k.startswith("roberta.")]
     assert len(encoder) > 10
@@ -221,31 +217,9 @@ def test_bilstm_head_freezes_lower_half(tiny_model_dir, sample_dir, cache_dir, t
     out = tmp_path / "bilstm"
     assert (
         main(
-            [
-                "--task",
-                "mitdb-aami",
-                "--model",
-                str(tiny_model_dir),
-                "--data_dir",
-                str(sample_dir),
-                "--output_dir",
-                str(out),
-                "--cache_dir",
-                cache_dir,
-                "--validation_records",
-                "118",
-                "--max_train_per_class",
-                "30",
-                "--head",
-                "bilstm",
-                "--lstm_hidden_size",
-                "16",
-                "--arms",
-                "pretrained",
-                "--learning_rate",
-                "1e-3",
-                *COMMON,
-            ]
+            _aami_args(
+                tiny_model_dir, sample_dir, cache_dir, out, "--head", "bilstm", "--lstm_hidden_size", "16", "--arms", "pretrained", "--learning_rate", "1e-3"
+            )
         )
         == 0
     )
