@@ -381,7 +381,7 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
     import wfdb
 
     from .data.wfdb_io import read_record
-    from .plots import plot_beat_labels
+    from .plotting import plot_beat_labels
     from .rhythm import RR_FEATURE_NAMES, beat_segments, rr_features
     from .tasks import BEAT_SECONDS
 

@@ -130,7 +130,7 @@ def update_model_card(model_dir: str, task: str, split: str, results: dict, data
 def evaluate(args: EvaluateArguments) -> dict:
     """Run ``heartbert evaluate`` from parsed arguments; returns the results dict written to JSON."""
     from .modeling_heartbert import HeartBertForSequenceClassification
-    from .plots import plot_confusion_matrix
+    from .plotting import plot_confusion_matrix
     from .runtime import check_model_path, load_heartbert_tokenizer, set_torch_threads
     from .tasks import check_label_space, get_task, load_task_data, subsample, task_labels, tokenize_split
 

@@ -455,7 +455,7 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
     trainer.save_state()
     if trainer.is_world_process_zero():
         out = Path(training_args.output_dir)
-        from .plots import plot_curves
+        from .plotting import plot_curves
 
         try:
             plot_curves(trainer.state.log_history, out / "curves.png", vocab_size=len(tokenizer))

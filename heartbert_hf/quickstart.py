@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     from transformers.utils import logging as hf_logging
 
     from . import HeartBertConfig, HeartBertForMaskedLM, HeartBertTokenizer
-    from .plots import plot_tokens
+    from .plotting import plot_tokens
     from .runtime import set_torch_threads
 
     parser = HfArgumentParser(QuickstartArguments, prog="heartbert quickstart", description=__doc__.split("\n\n")[0])

@@ -1,5 +1,6 @@
-"""What every ``heartbert`` command shares at run time: the CPU thread count, and checking the
-model/tokenizer path a user typed before ``from_pretrained`` turns a typo into a Hub error.
+"""What every ``heartbert`` command shares at run time: the CPU thread count, checking the
+model/tokenizer path a user typed before ``from_pretrained`` turns a typo into a Hub error, and
+loading the tokenizer / processor saved with a model.
 
 numpy-free and torch-free at import; torch is imported only by :func:`set_torch_threads`.
 """
@@ -120,6 +121,34 @@ def load_heartbert_tokenizer(model: str):
         return HeartBertTokenizer.from_pretrained(model)
     except (OSError, ValueError) as err:
         raise ValueError(f"{model} has no usable HeartBert tokenizer: {err}") from None
+
+
+def load_heartbert_processor(model: str):
+    """The :class:`HeartBertProcessor` (feature extractor + tokenizer) saved with ``model``.
+
+    A folder written by ``processor.save_pretrained`` holds the feature extractor in
+    ``processor_config.json`` (or ``preprocessor_config.json``); a folder written by
+    ``tokenizer.save_pretrained`` (every pretrained or fine-tuned model folder) has the same
+    settings and quantizer in ``tokenizer_config.json`` + ``quantizer.json``, and the processor uses
+    the feature extractor the tokenizer carries.
+
+    Raises:
+        ValueError: no HeartBert tokenizer there (see :func:`load_heartbert_tokenizer`), or a saved
+            feature extractor whose quantizer is not the one the tokenizer was trained on.
+    """
+    from .feature_extraction_heartbert import HeartBertFeatureExtractor
+    from .processing_heartbert import HeartBertProcessor
+
+    tokenizer = load_heartbert_tokenizer(model)
+    path = Path(model)
+    saved = path.is_dir() and any((path / name).is_file() for name in ("processor_config.json", "preprocessor_config.json"))
+    if not saved and path.is_dir():
+        return HeartBertProcessor.from_tokenizer(tokenizer)
+    try:
+        feature_extractor = HeartBertFeatureExtractor.from_pretrained(model)
+    except OSError:  # a Hub repo with the tokenizer only
+        return HeartBertProcessor.from_tokenizer(tokenizer)
+    return HeartBertProcessor(feature_extractor, tokenizer)
 
 
 def resolve_max_length(requested: int, config) -> int:

@@ -343,7 +343,7 @@ def test_compare_with_reference_counts_missed_and_extra_beats():
 
 
 def test_plot_beat_labels(tmp_path):
-    from heartbert_hf.plots import plot_beat_labels
+    from heartbert_hf.plotting import plot_beat_labels
 
     t = np.arange(0, 12, 1 / 250)
     signal = np.sin(2 * np.pi * 1.2 * t)

@@ -11,7 +11,7 @@ import pytest
 from conftest import run_python
 
 from heartbert_hf.cli import main as cli_main
-from heartbert_hf.plots import plot_confusion_matrix, plot_curves, plot_tokens
+from heartbert_hf.plotting import plot_confusion_matrix, plot_curves, plot_tokens
 
 
 def test_cli_lists_commands_and_rejects_unknown_ones(capsys):

@@ -1,11 +1,11 @@
-"""Figures a clinician can read, and `heartbert plot` errors a user can act on."""
+"""Figures a clinician can read (heartbert_hf.plotting), and `heartbert plot` errors a user can act on."""
 
 import math
 
 import numpy as np
 import pytest
 
-import heartbert_hf.plots as plots
+import heartbert_hf.plotting as plots
 
 
 @pytest.fixture()
@@ -23,9 +23,16 @@ def figures(monkeypatch):
     return kept
 
 
-def test_token_plot_names_record_and_lead_in_mv_with_a_legend(tiny_tokenizer, sample_signals, tmp_path, figures):
+@pytest.fixture()
+def processor(tiny_tokenizer):
+    from heartbert_hf.processing_heartbert import HeartBertProcessor
+
+    return HeartBertProcessor.from_tokenizer(tiny_tokenizer)
+
+
+def test_token_plot_names_record_and_lead_in_mv_with_a_legend(processor, sample_signals, tmp_path, figures):
     ecg = sample_signals[2]  # record 118, mV
-    plots.plot_tokens(tiny_tokenizer, ecg, 360, tmp_path / "t.png", window=1, lead=0, record="118", lead_name="MLII", ecg_grid=True)
+    plots.plot_tokens(processor, ecg, 360, tmp_path / "t.png", window=1, lead=0, record="118", lead_name="MLII", ecg_grid=True)
     ax = figures[0].axes[0]
     assert ax.get_title().startswith("record 118, lead MLII (0), window 1 (11.1-22.2 s)")
     assert ax.get_ylabel() == "amplitude (mV)" and ax.get_xlabel() == "time in the record (s)"
@@ -46,11 +53,11 @@ def test_token_plot_names_record_and_lead_in_mv_with_a_legend(tiny_tokenizer, sa
     assert any("[0, 1]" in child.get_ylabel() for child in ax.child_axes)
 
 
-def test_token_plot_window_out_of_range_gives_the_valid_range(tiny_tokenizer, sample_signals, tmp_path):
+def test_token_plot_window_out_of_range_gives_the_valid_range(processor, sample_signals, tmp_path):
     with pytest.raises(ValueError, match=r"no window 99 on lead 0: this record has windows 0\.\.53 \(11\.1 s each\) and leads 0\.\.1"):
-        plots.plot_tokens(tiny_tokenizer, sample_signals[2], 360, tmp_path / "x.png", window=99)
+        plots.plot_tokens(processor, sample_signals[2], 360, tmp_path / "x.png", window=99)
     with pytest.raises(ValueError, match=r"leads 0\.\.1"):
-        plots.plot_tokens(tiny_tokenizer, sample_signals[2], 360, tmp_path / "x.png", lead=2)
+        plots.plot_tokens(processor, sample_signals[2], 360, tmp_path / "x.png", lead=2)
 
 
 def test_curves_show_the_uniform_guess(tmp_path, figures):
