@@ -4,8 +4,10 @@
     heartbert embed --model PATH --input records_dir/ --output emb.parquet    # every *.hea in a folder
     heartbert embed --model PATH --input saved_dataset/ --output emb.parquet  # Dataset.save_to_disk
 
-Each record (or dataset row) is cut into the tokenizer's windows (per lead); a window whose tokens
-exceed ``max_length`` becomes several sequences, and its embedding is the token-weighted mean of
+Each record (or dataset row) goes through :func:`heartbert_hf.inference.iter_embeddings` (the one
+inference path: GPU when there is one, batched, read block by block so memory stays bounded on long
+records): it is cut into the feature extractor's windows (per lead); a window whose tokens exceed
+``max_length`` becomes several near-equal sequences, and its embedding is the token-weighted mean of
 their masked-mean embeddings, i.e. the mean over all of the window's tokens. Rows: ``record_id``,
 ``example`` (row of a dataset input, else 0), ``lead``, ``lead_name``, ``window``,
 ``start_sample`` (in the input's own sampling rate), ``n_sequences``, ``embedding`` (float32 list).
@@ -51,7 +53,8 @@ class EmbedArguments:
     leads: list[str] | None = field(default=None, metadata={"help": "WFDB lead names to keep (default: all)"})
     split: str | None = field(default=None, metadata={"help": "split of a saved DatasetDict (default: all splits)"})
     max_length: int = field(default=0, metadata={"help": "tokens per sequence (0: the model's positions - 2, at most 512)"})
-    batch_size: int = field(default=32, metadata={"help": "sequences per forward pass"})
+    batch_size: int = field(default=0, metadata={"help": "sequences per forward pass (0: automatic, 512 tokens a pass on CPU, 64 sequences on a GPU)"})
+    precision: str = field(default="fp32", metadata={"help": "fp32, bf16 (autocast) or int8 (dynamic quantization, CPU only); see docs/inference.md"})
     on_error: str = field(
         default="auto",
         metadata={
@@ -97,14 +100,14 @@ class EmbedReport:
         return out
 
 
-def _expected_windows(n_samples: int, n_leads: int, fs: float, tokenizer) -> int:
-    """Windows (all leads) a signal of ``n_samples`` at ``fs`` gives: the tokenizer's windowing after resampling."""
+def _expected_windows(n_samples: int, n_leads: int, fs: float, features) -> int:
+    """Windows (all leads) a signal of ``n_samples`` at ``fs`` gives: the feature extractor's windowing after resampling."""
     from .ecg_signal import window_bounds
 
-    ratio = Fraction(tokenizer.target_rate / fs).limit_denominator(1000)
-    n = n_samples if fs == tokenizer.target_rate else math.ceil(n_samples * ratio.numerator / ratio.denominator)
+    ratio = Fraction(features.target_rate / fs).limit_denominator(1000)
+    n = n_samples if fs == features.target_rate else math.ceil(n_samples * ratio.numerator / ratio.denominator)
     try:
-        return n_leads * len(window_bounds(n, tokenizer.window_size, tokenizer.min_window))
+        return n_leads * len(window_bounds(n, features.window_size, features.min_window))
     except ValueError:  # too short: reported when it is embedded
         return 0
 
@@ -114,12 +117,14 @@ def _record_path(item: str) -> Path:
     return path.with_suffix("") if path.suffix in (".hea", ".dat") else path
 
 
-def iter_sources(inputs: list[str], leads: list[str] | None, split: str | None, tokenizer=None) -> list[Source]:
+def iter_sources(inputs: list[str], leads: list[str] | None, split: str | None, features=None) -> list[Source]:
     """Every ECG the ``--input`` values name, not yet read.
 
     Raises:
         FileNotFoundError: an input is neither a record, a folder of records nor a saved dataset
             (a typo, not a bad record: never skipped).
+
+    ``features`` (the feature extractor) lets each WFDB source count its windows from the header.
     """
     from .data.wfdb_io import list_local_records, read_record
 
@@ -129,12 +134,12 @@ def iter_sources(inputs: list[str], leads: list[str] | None, split: str | None, 
             return rec.signal, rec.sampling_rate, rec.lead_names
 
         n_windows = None
-        if tokenizer is not None:
+        if features is not None:
             try:
                 import wfdb
 
                 header = wfdb.rdheader(str(stem))
-                n_windows = _expected_windows(int(header.sig_len or 0), len(leads) if leads else header.n_sig, float(header.fs), tokenizer)
+                n_windows = _expected_windows(int(header.sig_len or 0), len(leads) if leads else header.n_sig, float(header.fs), features)
             except Exception:  # an unreadable header is reported when the record is read
                 n_windows = None
         return Source(stem.name, 0, load, n_windows)
@@ -182,56 +187,57 @@ def _dataset_sources(path: Path, split: str | None) -> list[Source]:
 
 def embed_windows(
     model,
-    tokenizer,
+    processor,
     signal,
     sampling_rate: float,
     max_length: int,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     drop_flat: bool = False,
     progress: Callable[[int], None] | None = None,
+    precision: str = "fp32",
 ) -> list[dict]:
-    """Embed one ECG: one dict per (lead, window) with ``lead``, ``window``, ``n_sequences``, ``embedding``.
+    """Embed one ECG through :func:`heartbert_hf.inference.iter_embeddings`.
 
     Args:
-        model: a ``HeartBertModel`` (``pooler_output`` is the masked mean).
-        tokenizer: its ``HeartBertTokenizer``.
+        model: a HeartBert model (its encoder is used; the embedding is the masked mean).
+        processor: its ``HeartBertProcessor`` (a ``HeartBertTokenizer`` works too).
         signal: ``(leads, samples)`` or 1-D.
         sampling_rate: Hz.
-        max_length: tokens per sequence.
-        batch_size: sequences per forward pass.
+        max_length: tokens per sequence, special tokens included.
+        batch_size: sequences per forward pass (``None`` or 0: the inference module's default).
         drop_flat: leave out constant (lead-off) windows instead of raising.
         progress: called with the number of windows finished after each forward pass.
+        precision: ``"fp32"``, ``"bf16"`` or ``"int8"`` (runs on CPU, even where there is a GPU).
+
+    Returns:
+        One dict per (lead, window), in the order (window, lead): ``lead``, ``window``,
+        ``n_sequences``, ``embedding`` (``(hidden,)`` float32).
 
     Raises:
         ValueError: the signal is too short, holds NaN, or (without ``drop_flat``) a window is flat;
-            the message names the lead and window.
+            the message names the lead and window with its input samples (the caller names the record).
     """
-    import torch
+    from .inference import iter_embeddings
 
-    enc = tokenizer(ecg=[signal], sampling_rate=sampling_rate, truncation=True, max_length=max_length, padding=True, return_tensors="pt", drop_flat=drop_flat)
-    if len(enc["input_ids"]) == 0:
-        return []
-    keys = list(zip(enc["lead_index"].tolist(), enc["window_index"].tolist()))
-    last = {key: i for i, key in enumerate(keys)}  # a window is done once its last sequence is
-    done_at = np.bincount(np.asarray(list(last.values())) // batch_size, minlength=math.ceil(len(keys) / batch_size))
-    pooled, weights = [], []
-    with torch.no_grad():
-        for b, s in enumerate(range(0, enc["input_ids"].shape[0], batch_size)):
-            ids, mask = enc["input_ids"][s : s + batch_size], enc["attention_mask"][s : s + batch_size]
-            pooled.append(model(input_ids=ids, attention_mask=mask).pooler_output.float().numpy())  # (batch, hidden)
-            weights.append(mask.sum(dim=1).numpy())
-            if progress is not None:
-                progress(int(done_at[b]))
-    pooled, weights = np.concatenate(pooled), np.concatenate(weights).astype(np.float64)
-    rows: dict[tuple[int, int], list[int]] = {}
-    for i, key in enumerate(keys):
-        rows.setdefault(key, []).append(i)
-    out = []
-    for (lead, window), idx in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        w = weights[idx]
-        vector = (pooled[idx] * w[:, None]).sum(axis=0) / w.sum()
-        out.append({"lead": lead, "window": window, "n_sequences": len(idx), "embedding": vector.astype(np.float32)})
-    return out
+    rows = []
+    for part in iter_embeddings(
+        model,
+        processor,
+        signal,
+        sampling_rate,
+        batch_size=batch_size or None,
+        precision=precision,
+        max_length=max_length,
+        drop_flat=drop_flat,
+        name=None,
+        progress=progress,
+        device="cpu" if precision == "int8" else None,
+    ):
+        rows += [
+            {"lead": int(lead), "window": int(window), "n_sequences": int(n), "embedding": vector}
+            for vector, lead, window, n in zip(part.embeddings, part.lead_index, part.window_index, part.n_sequences)
+        ]
+    return rows
 
 
 def _settle(bar, expected: int | None, done: int) -> None:
@@ -251,19 +257,19 @@ def _on_error(args: EmbedArguments) -> str:
 
 
 def load_model(model_path: str):
-    """``(tokenizer, HeartBertModel)`` from a folder or Hub id, with errors that say what to pass."""
+    """``(HeartBertProcessor, HeartBertModel)`` from a folder or Hub id, with errors that say what to pass."""
     from transformers import AutoModel
 
     from . import HeartBertConfig  # noqa: F401  (registers the Auto classes)
-    from .runtime import check_model_path, load_heartbert_tokenizer
+    from .runtime import check_model_path, load_heartbert_processor
 
     check_model_path(model_path)
-    tokenizer = load_heartbert_tokenizer(model_path)
+    processor = load_heartbert_processor(model_path)
     try:
         model = AutoModel.from_pretrained(model_path).eval()
     except OSError as err:
         raise FileNotFoundError(f"no HeartBert model in {model_path}: {err}") from None
-    return tokenizer, model
+    return processor, model
 
 
 def embed(args: EmbedArguments, report: EmbedReport | None = None):
@@ -282,16 +288,22 @@ def embed(args: EmbedArguments, report: EmbedReport | None = None):
     from tqdm.auto import tqdm
     from transformers.utils import logging as hf_logging
 
+    from .inference import PRECISIONS
     from .runtime import resolve_max_length, set_torch_threads
 
     report = report if report is not None else EmbedReport()
     on_error = _on_error(args)
+    if args.precision not in PRECISIONS:
+        raise ValueError(f"--precision must be one of {PRECISIONS}, got {args.precision!r}.")
+    if args.batch_size < 0:
+        raise ValueError(f"--batch_size must be 0 (automatic) or a positive count, got {args.batch_size}.")
     set_torch_threads(args.torch_threads)
     hf_logging.disable_progress_bar()  # the weight-loading bar: one per run, no information
-    tokenizer, model = load_model(args.model)
+    processor, model = load_model(args.model)
+    features = processor.feature_extractor
     max_length = resolve_max_length(args.max_length, model.config)
-    step = tokenizer.window_size / tokenizer.target_rate
-    sources = iter_sources(args.input, args.leads, args.split, tokenizer)
+    step = features.window_size / features.target_rate
+    sources = iter_sources(args.input, args.leads, args.split, features)
     report.n_sources = len(sources)
     total = sum(s.n_windows for s in sources) if all(s.n_windows is not None for s in sources) else None
     records = []
@@ -305,7 +317,9 @@ def embed(args: EmbedArguments, report: EmbedReport | None = None):
                     raise
                 except Exception as err:  # any reader failure on a malformed file is that record's problem, not the job's
                     raise ValueError(f"cannot read the record ({type(err).__name__}: {err})") from err
-                rows = embed_windows(model, tokenizer, signal, fs, max_length, args.batch_size, drop_flat=args.drop_flat, progress=bar.update)
+                rows = embed_windows(
+                    model, processor, signal, fs, max_length, args.batch_size, drop_flat=args.drop_flat, progress=bar.update, precision=args.precision
+                )
             except (ValueError, TypeError, FileNotFoundError) as err:
                 message = f"record {source.name}: {err}"
                 if on_error == "raise":
@@ -322,7 +336,7 @@ def embed(args: EmbedArguments, report: EmbedReport | None = None):
             if args.drop_flat:
                 n_leads = 1 if np.ndim(signal) == 1 else len(signal)
                 present = {(r["lead"], r["window"]) for r in rows}
-                n_windows = _expected_windows(np.shape(signal)[-1], 1, fs, tokenizer)
+                n_windows = _expected_windows(np.shape(signal)[-1], 1, fs, features)
                 report.flat_windows += [
                     (source.name, names(lead), w, w * step) for w in range(n_windows) for lead in range(n_leads) if (lead, w) not in present
                 ]

@@ -32,7 +32,7 @@ import copy
 import re
 import warnings
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -187,8 +187,12 @@ def _run_batches(
     precision: str,
     pad_id: int,
     extra: np.ndarray | None = None,
+    on_batch: Callable[[np.ndarray], None] | None = None,
 ) -> np.ndarray:
-    """Run ``forward(model, ids, mask, extra_batch) -> (batch, d)`` over length-sorted batches; rows in input order."""
+    """Run ``forward(model, ids, mask, extra_batch) -> (batch, d)`` over length-sorted batches; rows in input order.
+
+    ``on_batch`` is called after each forward pass with the indices (into ``sequences``) it ran.
+    """
     lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
     if len(lengths) and lengths.min() == 0:
         raise ValueError(f"sequence {int(np.argmin(lengths))} is empty; every sequence needs at least one token.")
@@ -212,6 +216,8 @@ def _run_batches(
             if out is None:
                 out = np.empty((len(lengths), result.shape[1]), dtype=np.float32)
             out[idx] = result
+            if on_batch is not None:
+                on_batch(idx)
     return out if out is not None else np.empty((0, 0), dtype=np.float32)
 
 
@@ -386,6 +392,11 @@ def _setting(preprocessor, name: str):
     raise TypeError(f"{type(preprocessor).__name__} has no {name}: pass a HeartBertTokenizer or HeartBertProcessor.")
 
 
+def _named(name: str | None, message: str) -> str:
+    """``"name: message"``, or the bare message when ``name`` is empty (the caller names the record itself)."""
+    return f"{name}: {message}" if name else message
+
+
 def _lazy_leads(ecg, name: str) -> np.ndarray:
     """``(leads, samples)`` view of ``ecg`` without copying a numpy array (or ``np.memmap``); others via ``as_leads``."""
     from .ecg_signal import as_leads, leads_view
@@ -407,7 +418,7 @@ def _check_finite(x: np.ndarray, a: int, b: int, window_of, name: str) -> None:
     if len(bad):
         lead, sample = int(bad[0][0]), a + int(bad[0][1])
         window = window_of(sample)
-        raise ValueError(f"{name}: lead {lead}, window {window} contains NaN or inf (first at input sample {sample}); clean or interpolate it first.")
+        raise ValueError(_named(name, f"lead {lead}, window {window} contains NaN or inf (first at input sample {sample}); clean or interpolate it first."))
 
 
 def _iter_blocks(x: np.ndarray, fs: float, target: float, window_size: int, min_window: int, windows_per_block: int, name: str) -> Iterator[_Block]:
@@ -469,11 +480,15 @@ class WindowTokens(NamedTuple):
 _PREFIX = re.compile(r"^lead \d+, window \d+ \([^)]*\): ")
 
 
-def _tokenize_block(preprocessor, block: _Block, target: float, window_size: int, fs: float, drop_flat: bool, name: str) -> list[WindowTokens]:
+def _tokenize_block(
+    preprocessor, block: _Block, target: float, window_size: int, min_window: int, fs: float, drop_flat: bool, name: str | None
+) -> list[WindowTokens]:
     kwargs = {"sampling_rate": target, "add_special_tokens": False, "drop_flat": drop_flat}
     try:
         enc = preprocessor(ecg=block.signal, **kwargs)
     except ValueError as err:  # find the window, and name it by its place in the record
+        if block.signal.shape[1] < min_window:  # the whole record is shorter than one window: no window to name
+            raise ValueError(_named(name, str(err))) from None
         for w0 in range(0, block.signal.shape[1], window_size):
             for lead in range(block.signal.shape[0]):
                 try:
@@ -483,9 +498,9 @@ def _tokenize_block(preprocessor, block: _Block, target: float, window_size: int
                     start = block.input_start + int(round(w0 * fs / target))
                     stop = start + int(round(window_size * fs / target))
                     raise ValueError(
-                        f"{name}: lead {lead}, window {window} (input samples {start}:{stop} at {fs:g} Hz): {_PREFIX.sub('', str(inner))}"
+                        _named(name, f"lead {lead}, window {window} (input samples {start}:{stop} at {fs:g} Hz): {_PREFIX.sub('', str(inner))}")
                     ) from None
-        raise ValueError(f"{name}: {err}") from None
+        raise ValueError(_named(name, str(err))) from None
     return [
         WindowTokens(int(lead), block.first_window + int(window), list(ids))
         for ids, lead, window in zip(enc["input_ids"], enc["lead_index"], enc["window_index"])
@@ -493,7 +508,7 @@ def _tokenize_block(preprocessor, block: _Block, target: float, window_size: int
 
 
 def iter_window_tokens(
-    preprocessor, ecg, sampling_rate: float, *, windows_per_block: int = DEFAULT_WINDOWS_PER_BLOCK, drop_flat: bool = False, name: str = "ecg"
+    preprocessor, ecg, sampling_rate: float, *, windows_per_block: int = DEFAULT_WINDOWS_PER_BLOCK, drop_flat: bool = False, name: str | None = "ecg"
 ) -> Iterator[list[WindowTokens]]:
     """Stream one ECG as lists of :class:`WindowTokens`, one list per block of ``windows_per_block`` windows.
 
@@ -501,29 +516,30 @@ def iter_window_tokens(
     those ``preprocessor(ecg=..., add_special_tokens=False)`` gives for the whole record.
 
     Args:
-        preprocessor: a fitted ``HeartBertTokenizer`` (or a processor with the same ``ecg=`` call).
+        preprocessor: a fitted ``HeartBertProcessor`` (or a ``HeartBertTokenizer``, whose ``ecg=`` call delegates to its feature extractor).
         ecg: 1-D ``(samples,)`` or ``(leads, samples)``; a numpy array or ``np.memmap`` is read one
             block at a time (never converted whole).
         sampling_rate: Hz of ``ecg``.
         windows_per_block: windows per lead held in memory at a time.
         drop_flat: skip constant (lead-off) windows instead of raising.
-        name: how the record is called in error messages (e.g. its record id).
+        name: how the record is called in error messages (e.g. its record id); ``None`` or ``""``
+            leaves it out (for a caller that prefixes its own, such as ``heartbert embed``).
 
     Raises:
         ValueError: NaN/inf, a flat window (without ``drop_flat``), a signal shorter than the
-            shortest window; the message names the record, lead and window.
+            shortest window; the message names the record, lead and window (with its input samples).
     """
     from .ecg_signal import check_sampling_rate
 
     fs = check_sampling_rate(sampling_rate)
     if windows_per_block < 1:
         raise ValueError(f"windows_per_block must be at least 1, got {windows_per_block}.")
-    x = _lazy_leads(ecg, name)
+    x = _lazy_leads(ecg, name or "ecg")
     target = float(_setting(preprocessor, "target_rate"))
     window_size = int(_setting(preprocessor, "window_size"))
     min_window = int(_setting(preprocessor, "min_window"))
     for block in _iter_blocks(x, fs, target, window_size, min_window, windows_per_block, name):
-        yield _tokenize_block(preprocessor, block, target, window_size, fs, drop_flat, name)
+        yield _tokenize_block(preprocessor, block, target, window_size, min_window, fs, drop_flat, name)
 
 
 # ------------------------------------------------------------------ ECG → window embeddings
@@ -545,6 +561,18 @@ def _max_length(model: nn.Module, max_length: int | None) -> int:
     return int(max_length)
 
 
+def _window_counter(owner: np.ndarray, n_windows: int, progress: Callable[[int], None]) -> Callable[[np.ndarray], None]:
+    """An ``on_batch`` for :func:`_run_batches` that calls ``progress(windows finished by this batch)``."""
+    remaining = np.bincount(owner, minlength=n_windows)  # sequences still to run, per window
+
+    def on_batch(idx: np.ndarray) -> None:
+        before = remaining > 0
+        remaining[:] -= np.bincount(owner[idx], minlength=n_windows)
+        progress(int((before & (remaining == 0)).sum()))
+
+    return on_batch
+
+
 def iter_embeddings(
     model: nn.Module,
     preprocessor,
@@ -558,7 +586,8 @@ def iter_embeddings(
     device: str | torch.device | None = None,
     windows_per_block: int = DEFAULT_WINDOWS_PER_BLOCK,
     drop_flat: bool = False,
-    name: str = "ecg",
+    name: str | None = "ecg",
+    progress: Callable[[int], None] | None = None,
 ) -> Iterator[WindowEmbeddings]:
     """Stream the window embeddings of one ECG, one :class:`WindowEmbeddings` per block.
 
@@ -567,7 +596,7 @@ def iter_embeddings(
 
     Args:
         model: any HeartBert model (its encoder is used).
-        preprocessor: its fitted ``HeartBertTokenizer`` (or processor).
+        preprocessor: its fitted ``HeartBertProcessor`` (or ``HeartBertTokenizer``).
         ecg, sampling_rate, windows_per_block, drop_flat, name: see :func:`iter_window_tokens`.
         batch_size: sequences per forward pass (``None``: :data:`CPU_BATCH_TOKENS` tokens on CPU,
             :data:`GPU_BATCH_SIZE` sequences on a GPU).
@@ -575,6 +604,9 @@ def iter_embeddings(
         balanced_chunks: split long windows into near-equal sequences (else ``L, L, rest``).
         max_length: tokens per sequence, specials included (default: the model's positions - 2, at most 512).
         device: ``None`` chooses CUDA when present.
+        progress: called after each forward pass with the number of windows it finished (a window
+            is finished when the last of its sequences has run), e.g. a progress bar's ``update``;
+            over the whole ECG the calls add up to the number of windows embedded.
     """
     tokenizer = getattr(preprocessor, "tokenizer", preprocessor)
     bos, eos = tokenizer.cls_token_id, tokenizer.sep_token_id
@@ -591,9 +623,10 @@ def iter_embeddings(
                 owner += [i] * len(pieces)
             if not sequences:
                 continue
-            pooled = _run_batches(runner, sequences, _pooled, batch_size=batch_size, device=device, precision=precision, pad_id=pad)
-            weights = np.fromiter((len(s) for s in sequences), dtype=np.float64, count=len(sequences))
             owner = np.asarray(owner)
+            on_batch = None if progress is None else _window_counter(owner, len(windows), progress)
+            pooled = _run_batches(runner, sequences, _pooled, batch_size=batch_size, device=device, precision=precision, pad_id=pad, on_batch=on_batch)
+            weights = np.fromiter((len(s) for s in sequences), dtype=np.float64, count=len(sequences))
             sums = np.zeros((len(windows), pooled.shape[1]))
             np.add.at(sums, owner, pooled * weights[:, None])
             totals = np.bincount(owner, weights=weights, minlength=len(windows))

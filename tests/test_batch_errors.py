@@ -57,7 +57,8 @@ def test_embed_raise_names_record_lead_and_window(tiny_model_dir, bad_folder, tm
     args = ["--model", str(tiny_model_dir), "--output", str(out), "--leads", "MLII"]
     # one record: raise by default; a flat window is an error once drop_flat is off
     assert main([*args, "--input", str(bad_folder / "leadoff.hea"), "--drop_flat", "False"]) == 2
-    assert re.search(r"record leadoff: (ecg\[0\].*: )?lead 0, window 1 \(samples 4000:8000", capsys.readouterr().err)
+    # the window's samples are counted in the input (here also 360 Hz), as heartbert_hf.inference names them
+    assert re.search(r"record leadoff: lead 0, window 1 \(input samples 4000:8000 at 360 Hz\): flat signal", capsys.readouterr().err)
     assert main([*args, "--input", str(bad_folder / "short")]) == 2
     assert re.search(r"record short: (ecg\[0\].*: )?signal too short", capsys.readouterr().err)
     assert main([*args, "--input", str(bad_folder), "--on_error", "raise"]) == 2

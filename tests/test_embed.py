@@ -5,15 +5,16 @@ import pytest
 
 
 @pytest.mark.parametrize("fs, n", [(360, 20000), (250, 15000), (500, 7777), (128, 1000), (360, 300)])
-def test_expected_windows_match_the_tokenizer(tiny_tokenizer, sample_signals, fs, n):
+def test_expected_windows_match_the_feature_extractor(tiny_tokenizer, sample_signals, fs, n):
     from heartbert_hf.embed import _expected_windows
 
+    features = tiny_tokenizer.feature_extractor
     signal = np.resize(sample_signals[0][0], n)
     try:
-        got = len(tiny_tokenizer(ecg=signal, sampling_rate=fs)["input_ids"])
+        got = len(features(signal, sampling_rate=fs)["level_text"])
     except ValueError:  # too short: no window
         got = 0
-    assert _expected_windows(n, 1, fs, tiny_tokenizer) == got
+    assert _expected_windows(n, 1, fs, features) == got
 
 
 def test_progress_counts_every_window_once(tiny_model_dir, sample_signals):
@@ -21,11 +22,45 @@ def test_progress_counts_every_window_once(tiny_model_dir, sample_signals):
 
     import heartbert_hf  # noqa: F401
     from heartbert_hf.embed import embed_windows
-    from heartbert_hf.tokenization_heartbert import HeartBertTokenizer
+    from heartbert_hf.runtime import load_heartbert_processor
 
-    tokenizer = HeartBertTokenizer.from_pretrained(tiny_model_dir)
+    processor = load_heartbert_processor(str(tiny_model_dir))
     model = AutoModel.from_pretrained(tiny_model_dir).eval()
     updates = []
-    rows = embed_windows(model, tokenizer, sample_signals[2][:, :20000], 360, max_length=128, batch_size=8, progress=updates.append)
+    rows = embed_windows(model, processor, sample_signals[2][:, :20000], 360, max_length=128, batch_size=8, progress=updates.append)
     assert len(rows) == 10 and sum(updates) == 10  # 2 leads x 5 windows
     assert len(updates) > 1 and all(u >= 0 for u in updates)  # updated after each forward pass, not once per record
+    assert [(r["window"], r["lead"]) for r in rows] == [(w, lead) for w in range(5) for lead in range(2)]
+
+
+def test_embed_windows_is_the_inference_path(tiny_model_dir, sample_signals):
+    """`heartbert embed` gives what heartbert_hf.inference.embed_ecg gives: one inference path."""
+    from transformers import AutoModel
+
+    import heartbert_hf  # noqa: F401
+    from heartbert_hf.embed import embed_windows
+    from heartbert_hf.inference import embed_ecg
+    from heartbert_hf.runtime import load_heartbert_processor
+
+    processor = load_heartbert_processor(str(tiny_model_dir))
+    model = AutoModel.from_pretrained(tiny_model_dir).eval()
+    x = sample_signals[0][:, :12000]
+    rows = embed_windows(model, processor, x, 360, max_length=128)
+    ref = embed_ecg(model, processor, x, 360, max_length=128)
+    np.testing.assert_array_equal(np.stack([r["embedding"] for r in rows]), ref.embeddings)
+    assert [r["n_sequences"] for r in rows] == ref.n_sequences.tolist() and min(ref.n_sequences) > 1
+
+
+def test_load_heartbert_processor_from_model_and_processor_folders(tiny_model_dir, tiny_tokenizer, tmp_path):
+    from heartbert_hf.processing_heartbert import HeartBertProcessor
+    from heartbert_hf.runtime import load_heartbert_processor
+
+    from_model = load_heartbert_processor(str(tiny_model_dir))  # tokenizer files only: its feature extractor
+    assert isinstance(from_model, HeartBertProcessor) and from_model.feature_extractor.fingerprint == tiny_tokenizer.quantizer_fingerprint
+    HeartBertProcessor.from_tokenizer(tiny_tokenizer).save_pretrained(tmp_path / "proc")  # processor_config.json
+    saved = load_heartbert_processor(str(tmp_path / "proc"))
+    assert saved.feature_extractor is not saved.tokenizer.feature_extractor  # read from processor_config.json
+    settings = [{k: v for k, v in p.feature_extractor.to_dict().items() if k != "auto_map"} for p in (saved, from_model)]
+    assert settings[0] == settings[1] and settings[0]["quantizer_fingerprint"] == tiny_tokenizer.quantizer_fingerprint
+    with pytest.raises(ValueError, match="has no HeartBert tokenizer"):
+        load_heartbert_processor(str(tmp_path))
