@@ -5,8 +5,9 @@ Examples::
     heartbert prepare --dataset corpus --mitdb_dir data/mitdb --ptbxl_dir data/ptb-xl --output_dir out/corpus
     heartbert prepare --dataset mitdb --config beats --data_dir data/mitdb --tokenizer out/corpus/tokenizer --output_dir out/beats
 
-The output folder holds the ``DatasetDict`` (``save_to_disk``), the tokenizer used (``tokenizer/``)
-and a dataset card. It is written under a temporary name and renamed when complete, so an
+The output folder holds the ``DatasetDict`` (``save_to_disk``), the processor used (``tokenizer/``:
+the tokenizer with its quantizer, and the feature extractor; ``AutoProcessor`` or ``AutoTokenizer``
+load it) and a dataset card. It is written under a temporary name and renamed when complete, so an
 interrupted run never leaves a folder that looks finished; the ``datasets`` caches are also written
 atomically, so a second run picks up what is cached and completes.
 
@@ -199,13 +200,13 @@ class SkippingTokenizeFunction(EcgTokenizeFunction):
     have ``error == ""``). :func:`tokenize_skipping` then removes those rows and reports them.
 
     Args:
-        tokenizer, max_length, keep_columns: as for ``EcgTokenizeFunction``.
+        processor, max_length, keep_columns: as for ``EcgTokenizeFunction``.
         drop_flat: leave out constant (lead-off) windows (``EcgTokenizeFunction``'s behaviour)
             instead of failing the example.
     """
 
-    def __init__(self, tokenizer, max_length: int = 512, keep_columns: list[str] | None = None, drop_flat: bool = True):
-        super().__init__(tokenizer, max_length, keep_columns)
+    def __init__(self, processor, max_length: int = 512, keep_columns: list[str] | None = None, drop_flat: bool = True):
+        super().__init__(processor, max_length, keep_columns)
         self.drop_flat = bool(drop_flat)
 
     def _encode(self, batch: dict[str, list], keep: list[str]) -> dict[str, list]:
@@ -214,7 +215,7 @@ class SkippingTokenizeFunction(EcgTokenizeFunction):
         else:  # the same rows, but a constant window is an error
             import numpy as np
 
-            enc = self.tokenizer(
+            enc = self.processor(
                 ecg=[np.asarray(signal, dtype=np.float64) for signal in batch["signal"]],
                 sampling_rate=[float(fs) for fs in batch["sampling_rate"]],
                 drop_flat=False,
@@ -254,12 +255,12 @@ def _describe(row: dict) -> str:
 
 
 def tokenize_skipping(
-    dsd, tokenizer, max_length: int, drop_flat: bool, on_error: str, skipped: list[tuple[str, str]], num_proc: int | None = None, batch_size: int = 16
+    dsd, processor, max_length: int, drop_flat: bool, on_error: str, skipped: list[tuple[str, str]], num_proc: int | None = None, batch_size: int = 16
 ):
-    """Tokenize every split; examples that fail are removed and listed in ``skipped`` (or raised)."""
+    """Tokenize every split with ``processor`` (a ``HeartBertProcessor`` or tokenizer); examples that fail are removed and listed in ``skipped`` (or raised)."""
     import datasets
 
-    fn = SkippingTokenizeFunction(tokenizer, max_length, drop_flat=drop_flat)
+    fn = SkippingTokenizeFunction(processor, max_length, drop_flat=drop_flat)
     out = datasets.DatasetDict()
     for split, ds in dsd.items():
         tok = ds.map(fn, batched=True, batch_size=batch_size, remove_columns=ds.column_names, num_proc=num_proc, desc=f"Tokenizing {split}")
@@ -337,7 +338,7 @@ def push_prepared(dsd, card: str, repo_id: str, private: bool = False, api=None,
 
 
 def _usable_for_fitting(train, skipped: list[tuple[str, str]], on_error: str):
-    """``train`` without the examples the tokenizer's signal path refuses (NaN, too short), which are listed."""
+    """``train`` without the examples the feature extractor's signal path refuses (NaN, too short), which are listed."""
     import numpy as np
 
     from .ecg_signal import prepare_windows
@@ -374,16 +375,16 @@ def prepare(data_args: DataArguments, tok_args: TokenizeArguments, hub_args: Hub
     if out.exists() and not data_args.overwrite_output_dir:
         raise FileExistsError(f"output_dir {out} exists; pass --overwrite_output_dir to replace it.")
     dsd = load_source(data_args, skipped)
-    tokenizer, tok_name = None, None
+    processor, tok_name = None, None
     if tok_args.tokenize:
         from .data import train_tokenizer
+        from .processing_heartbert import HeartBertProcessor
 
         if tok_args.tokenizer:
-            from .runtime import check_model_path
-            from .tokenization_heartbert import HeartBertTokenizer
+            from .runtime import check_model_path, load_heartbert_processor
 
             check_model_path(tok_args.tokenizer, "tokenizer folder")
-            tokenizer, tok_name = HeartBertTokenizer.from_pretrained(tok_args.tokenizer), tok_args.tokenizer
+            processor, tok_name = load_heartbert_processor(tok_args.tokenizer), tok_args.tokenizer
         else:
             if "train" not in dsd:
                 raise ValueError(f"no train split to fit the tokenizer on (splits: {list(dsd)}); pass --tokenizer.")
@@ -397,16 +398,17 @@ def prepare(data_args: DataArguments, tok_args: TokenizeArguments, hub_args: Hub
                 if len(usable) == len(dsd["train"]):
                     raise
                 tokenizer = train_tokenizer(usable, **fit)
+            processor = HeartBertProcessor.from_tokenizer(tokenizer)
             tok_name = f"fitted on the train split (vocab {tok_args.vocab_size})"
         dsd = tokenize_skipping(
-            dsd, tokenizer, tok_args.max_length, tok_args.drop_flat, data_args.on_error, skipped, num_proc=data_args.num_proc, batch_size=tok_args.batch_size
+            dsd, processor, tok_args.max_length, tok_args.drop_flat, data_args.on_error, skipped, num_proc=data_args.num_proc, batch_size=tok_args.batch_size
         )
     tmp = out.with_name(f"{out.name}.incomplete-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         dsd.save_to_disk(str(tmp))
-        if tokenizer is not None:
-            tokenizer.save_pretrained(str(tmp / "tokenizer"))
+        if processor is not None:  # tokenizer files + quantizer.json + processor_config.json: AutoProcessor/AutoTokenizer load it
+            processor.save_pretrained(str(tmp / "tokenizer"))
         card = card_text(data_args, dsd, tok_name)
         (tmp / "README.md").write_text(card)
         if skipped:

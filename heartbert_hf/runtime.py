@@ -114,8 +114,8 @@ def load_heartbert_tokenizer(model: str):
     path = Path(model)
     if path.is_dir() and not (path / QUANTIZER_FILE).is_file():
         raise ValueError(
-            f"{model} has no HeartBert tokenizer ({QUANTIZER_FILE} + tokenizer.json): fine-tuning must use the tokenizer "
-            "the model was pretrained with. Save it into the model folder with tokenizer.save_pretrained(folder)."
+            f"{model} has no HeartBert tokenizer ({QUANTIZER_FILE} + tokenizer.json): a model must be used with the tokenizer "
+            "it was pretrained with. Save it into the model folder with tokenizer.save_pretrained(folder)."
         )
     try:
         return HeartBertTokenizer.from_pretrained(model)

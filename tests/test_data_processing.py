@@ -114,6 +114,10 @@ def test_prepare_interrupted_then_completes(tmp_path, sample_dir, tiny_tokenizer
     reference = tokenize_dataset(load_physionet("mitdb", data_dir=sample_dir, cache_dir=tmp_path / "ref", records=["101", "118"]), tiny_tokenizer, 64)
     assert done["train"]["input_ids"] == reference["train"]["input_ids"]
     assert (out / "README.md").is_file() and (out / "tokenizer" / "tokenizer.json").is_file()
+    from transformers import AutoProcessor
+
+    saved = AutoProcessor.from_pretrained(out / "tokenizer")  # the processor it tokenized with
+    assert saved.feature_extractor.fingerprint == tiny_tokenizer.quantizer_fingerprint
     with pytest.raises(FileExistsError, match="overwrite_output_dir"):
         prepare.main(_prepare_args(out, cache, sample_dir, tokenizer_dir))
 

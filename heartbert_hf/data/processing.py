@@ -1,5 +1,6 @@
-"""HeartBert preprocessing for ``datasets``: the batched ``map`` function (ECG → text → ids), fitting
-the tokenizer on a training split, and the combined pretraining corpus."""
+"""HeartBert preprocessing for ``datasets``: the batched ``map`` function (ECG → level text → ids,
+through a ``HeartBertProcessor``), fitting the tokenizer on a training split, and the combined
+pretraining corpus."""
 
 from __future__ import annotations
 
@@ -18,26 +19,37 @@ CORPUS_SOURCES = {"mitdb": "windows", "ptbxl": "diagnostic", "edb": "windows"}
 """Database → the config that feeds the pretraining corpus."""
 
 
+def as_processor(preprocessor):
+    """``preprocessor`` if it is a processor (feature extractor + tokenizer), else the
+    ``HeartBertProcessor`` of a ``HeartBertTokenizer`` (with the feature extractor it carries)."""
+    if hasattr(preprocessor, "feature_extractor") and hasattr(preprocessor, "tokenizer"):
+        return preprocessor
+    from ..processing_heartbert import HeartBertProcessor
+
+    return HeartBertProcessor.from_tokenizer(preprocessor)
+
+
 class EcgTokenizeFunction:
     """Batched ``Dataset.map`` function: each example's ``signal`` → HeartBert token sequences.
 
-    One example becomes several rows: one per (lead, window) of the tokenizer's windowing, and a
+    One example becomes several rows: one per (lead, window) of the feature extractor's windowing, and a
     window longer than ``max_length`` tokens is split into several sequences (no tokens dropped).
     The other columns are repeated onto every row they produced. Constant (flat, lead-off) windows
     are skipped. The object pickles (``num_proc``) and hashes deterministically (map cache).
-    A window holding NaN (invalid WFDB samples) raises the tokenizer's ``ValueError`` prefixed with
+    A window holding NaN (invalid WFDB samples) raises the processor's ``ValueError`` prefixed with
     the example's ``record_id`` and ``start``.
 
     Args:
-        tokenizer: a fitted ``HeartBertTokenizer``.
+        processor: a fitted ``HeartBertProcessor``; a ``HeartBertTokenizer`` is paired with the
+            feature extractor it carries (:func:`as_processor`).
         max_length: tokens per sequence, special tokens included.
         keep_columns: columns copied to the output (``None``: all but ``signal``).
     """
 
-    def __init__(self, tokenizer, max_length: int = 512, keep_columns: list[str] | None = None):
+    def __init__(self, processor, max_length: int = 512, keep_columns: list[str] | None = None):
         if max_length < 3:
             raise ValueError(f"max_length must be at least 3 (two special tokens + one token), got {max_length}.")
-        self.tokenizer = tokenizer
+        self.processor = as_processor(processor)
         self.max_length = int(max_length)
         self.keep_columns = keep_columns
 
@@ -49,7 +61,7 @@ class EcgTokenizeFunction:
             return {c: [] for c in keep + ["input_ids", "attention_mask", "lead_index", "window_index"]}
         signals = [np.asarray(signal, dtype=np.float64) for signal in batch["signal"]]
         try:
-            enc = self.tokenizer(
+            enc = self.processor(
                 ecg=signals,
                 sampling_rate=[float(fs) for fs in batch["sampling_rate"]],
                 drop_flat=True,
@@ -73,7 +85,7 @@ class EcgTokenizeFunction:
 
 def tokenize_dataset(
     dataset,
-    tokenizer,
+    processor,
     max_length: int = 512,
     keep_columns: list[str] | None = None,
     num_proc: int | None = None,
@@ -83,13 +95,13 @@ def tokenize_dataset(
 ):
     """Tokenize a ``Dataset``/``DatasetDict`` of signals with :class:`EcgTokenizeFunction`.
 
-    Cached by fingerprint (the tokenizer and arguments are part of it); safe with ``num_proc``.
+    Cached by fingerprint (the processor and arguments are part of it); safe with ``num_proc``.
     Under ``accelerate``, call it inside ``accelerator.main_process_first()`` so one process
     builds the cache and the others read it.
 
     Args:
         dataset: rows with ``signal`` ``(leads, samples)`` and ``sampling_rate``.
-        tokenizer: a fitted ``HeartBertTokenizer``.
+        processor: a fitted ``HeartBertProcessor`` (or a ``HeartBertTokenizer``, see :func:`as_processor`).
         max_length: tokens per sequence.
         keep_columns: columns copied to the output (``None``: all but ``signal``).
         num_proc: worker processes.
@@ -97,7 +109,7 @@ def tokenize_dataset(
         load_from_cache_file: reuse a cached result (default: ``datasets``' setting).
         desc: progress bar label.
     """
-    fn = EcgTokenizeFunction(tokenizer, max_length, keep_columns)
+    fn = EcgTokenizeFunction(processor, max_length, keep_columns)
     columns = dataset.column_names
     remove = columns if isinstance(columns, list) else next(iter(columns.values()))
     return dataset.map(
