@@ -92,8 +92,9 @@ class ModelCardCallback(TrainerCallback):
         world = max(1, args.world_size)
         global_batch = args.per_device_train_batch_size * world * args.gradient_accumulation_steps
         sources = "\n".join(f"- {name} ({lic}), {url}" for name, lic, url in self.licences.values()) or "- (unknown)"
-        levels = tok.n_levels
-        q = tok.quantizer
+        fe = tok.feature_extractor  # the signal settings and the quantizer (HeartBertFeatureExtractor)
+        levels = fe.n_levels
+        q = fe.quantizer
         precision = "bf16 autocast (fp32 master weights)" if args.bf16 else ("fp16 autocast" if args.fp16 else "fp32")
         if getattr(args, "torch_compile", False):
             precision += ", torch.compile"
@@ -122,12 +123,12 @@ class ModelCardCallback(TrainerCallback):
             val_padding=_pct(va["padding_share"]),
             val_used=_pct(va["samples_used_share"]),
             val_records=", ".join(map(str, va["records"][:20])) + (" …" if len(va["records"]) > 20 else ""),
-            target_rate=f"{tok.target_rate:g}",
-            window_size=tok.window_size,
-            window_s=f"{tok.window_size / tok.target_rate:.1f}",
-            min_window=tok.min_window,
-            min_window_s=f"{tok.min_window / tok.target_rate:g}",
-            scaling=tok.scaling,
+            target_rate=f"{fe.target_rate:g}",
+            window_size=fe.window_size,
+            window_s=f"{fe.window_size / fe.target_rate:.1f}",
+            min_window=fe.min_window,
+            min_window_s=f"{fe.min_window / fe.target_rate:g}",
+            scaling=fe.scaling,
             quantizer=f"{q.method}, {q.n_levels} levels" if hasattr(q, "method") else repr(q),
             n_levels=levels,
             last_level=64 + levels,

@@ -88,10 +88,10 @@ class ClassifyBeatsArguments:
 
 @dataclass
 class BeatClassifier:
-    """A loaded beat classifier: model, tokenizer and the settings of its input."""
+    """A loaded beat classifier: model, processor (feature extractor + tokenizer) and the settings of its input."""
 
     model: object
-    tokenizer: object
+    processor: object
     labels: list[str]
     max_length: int
     rhythm_columns: list[int] | None  # columns of rhythm.rr_features the model takes, in its order
@@ -115,7 +115,7 @@ class RecordResult:
 
 # ------------------------------------------------------------------ model
 def load_classifier(model: str | None, max_length: int = 0) -> BeatClassifier:
-    """Load a fine-tuned HeartBert beat classifier and its tokenizer.
+    """Load a fine-tuned HeartBert beat classifier and its processor (:func:`runtime.load_heartbert_processor`).
 
     Args:
         model: folder or Hub id; ``None`` for the shipped :data:`DEFAULT_MODEL`.
@@ -126,8 +126,8 @@ def load_classifier(model: str | None, max_length: int = 0) -> BeatClassifier:
     """
     from transformers import AutoModelForSequenceClassification
 
-    from . import HeartBertTokenizer
     from .rhythm import RR_FEATURE_NAMES
+    from .runtime import load_heartbert_processor
 
     if model is None:
         if not DEFAULT_MODEL.is_dir():
@@ -139,7 +139,7 @@ def load_classifier(model: str | None, max_length: int = 0) -> BeatClassifier:
         raise ValueError(f"model folder {model} does not exist.")
     try:
         net = AutoModelForSequenceClassification.from_pretrained(model)
-        tokenizer = HeartBertTokenizer.from_pretrained(model)
+        processor = load_heartbert_processor(model)
     except (OSError, ValueError) as err:
         raise ValueError(f"cannot load a HeartBert beat classifier from {model}: {err}") from None
     labels = [net.config.id2label[i] for i in range(net.config.num_labels)]
@@ -154,7 +154,7 @@ def load_classifier(model: str | None, max_length: int = 0) -> BeatClassifier:
         raise ValueError(f"max_length {max_length} exceeds the model's {limit} token positions.")
     return BeatClassifier(
         model=net.eval(),
-        tokenizer=tokenizer,
+        processor=processor,
         labels=labels,
         max_length=int(max_length) if max_length else min(limit, 512),
         rhythm_columns=[RR_FEATURE_NAMES.index(n) for n in names] or None,
@@ -183,7 +183,7 @@ def classify_segments(
     probs = np.full((len(segments), len(clf.labels)), np.nan)
     if not segments:
         return probs
-    enc = clf.tokenizer(ecg=segments, sampling_rate=sampling_rate, truncation=True, max_length=clf.max_length, drop_flat=True)
+    enc = clf.processor(ecg=segments, sampling_rate=sampling_rate, truncation=True, max_length=clf.max_length, drop_flat=True)
     owner = np.asarray(enc["overflow_to_sample_mapping"], dtype=np.int64)  # (n_sequences,) beat index
     if not len(owner):
         return probs

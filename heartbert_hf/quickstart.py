@@ -3,8 +3,9 @@
 1. fits the Lloyd-Max quantizer and the BPE on the training records (101, 208) only;
 2. builds a small HeartBert and runs a few masked-LM steps, reporting the validation loss on the
    held-out record (118) before and after;
-3. saves model + tokenizer, reloads them with ``AutoTokenizer`` / ``AutoModel`` in this process and
-   checks the reloaded pair gives the same embeddings;
+3. saves model + processor (feature extractor: the signal settings and quantizer; tokenizer: the BPE),
+   reloads them with ``AutoProcessor`` / ``AutoModel`` in this process and checks the reloaded pair
+   gives the same embeddings;
 4. draws a token view of one window, and prints how to continue.
 """
 
@@ -45,8 +46,8 @@ def _load(records: tuple[str, ...]) -> list[np.ndarray]:
     return [wfdb.rdrecord(str(SAMPLE_DIR / r)).p_signal.T for r in records]
 
 
-def _sequences(tokenizer, signals, max_length: int) -> list[list[int]]:
-    enc = tokenizer(ecg=signals, sampling_rate=360, truncation=True, max_length=max_length)
+def _sequences(processor, signals, max_length: int) -> list[list[int]]:
+    enc = processor(ecg=signals, sampling_rate=360, truncation=True, max_length=max_length)
     return enc["input_ids"]
 
 
@@ -54,10 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the quick start (see the module docstring)."""
     import torch
     from tqdm.auto import tqdm
-    from transformers import AutoModel, AutoTokenizer, DataCollatorForLanguageModeling, HfArgumentParser
+    from transformers import AutoModel, AutoProcessor, DataCollatorForLanguageModeling, HfArgumentParser
     from transformers.utils import logging as hf_logging
 
-    from . import HeartBertConfig, HeartBertForMaskedLM, HeartBertTokenizer
+    from . import HeartBertConfig, HeartBertForMaskedLM, HeartBertProcessor, HeartBertTokenizer
     from .plotting import plot_tokens
     from .runtime import set_torch_threads
 
@@ -76,11 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     tokenizer = HeartBertTokenizer.train_from_ecg(train, 360, vocab_size=args.vocab_size, show_progress=False)  # seconds: no bar
     tokenizer.model_max_length = args.max_length  # the small model's positions: truncation=True then fits it
-    q = tokenizer.quantizer
+    processor = HeartBertProcessor.from_tokenizer(tokenizer)  # raw ECG -> level text (feature extractor) -> ids (tokenizer)
+    q = processor.feature_extractor.quantizer
     print(f"      {q}; {len(tokenizer)} tokens")
 
-    train_ids = _sequences(tokenizer, train, args.max_length)
-    valid_ids = _sequences(tokenizer, valid, args.max_length)
+    train_ids = _sequences(processor, train, args.max_length)
+    valid_ids = _sequences(processor, valid, args.max_length)
     n_tokens = sum(len(s) for s in train_ids)
     print(f"      {len(train_ids)} training sequences ({n_tokens:,} tokens, {n_train / n_tokens:.2f} samples/token), {len(valid_ids)} validation")
 
@@ -134,14 +136,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.steps} steps in {train_seconds:.1f} s"
     )
 
-    print(f"[3/4] saving to {out}/ and reloading with AutoTokenizer / AutoModel")
+    print(f"[3/4] saving to {out}/ and reloading with AutoProcessor / AutoModel")
     model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    reloaded_tok = AutoTokenizer.from_pretrained(out)
+    processor.save_pretrained(out)
+    reloaded = AutoProcessor.from_pretrained(out)
     encoder = AutoModel.from_pretrained(out)
     encoder.eval()
     model.eval()
-    enc = reloaded_tok(ecg=valid[0][:, :4000], sampling_rate=360, truncation=True, max_length=args.max_length, padding=True, return_tensors="pt")
+    enc = reloaded(ecg=valid[0][:, :4000], sampling_rate=360, truncation=True, max_length=args.max_length, padding=True, return_tensors="pt")
     with torch.no_grad():
         embeddings = encoder(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).pooler_output
         reference = model.roberta(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
@@ -149,14 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     same = torch.allclose(embeddings, (reference * mask).sum(1) / mask.sum(1), atol=1e-5)
     if not same:
         raise RuntimeError("the reloaded model does not reproduce the trained one")
-    print(f"      reloaded {type(reloaded_tok).__name__} + {type(encoder).__name__}: embeddings {tuple(embeddings.shape)} match the trained model")
+    print(f"      reloaded {type(reloaded).__name__} + {type(encoder).__name__}: embeddings {tuple(embeddings.shape)} match the trained model")
 
-    figure = plot_tokens(reloaded_tok, valid[0], 360, out / "tokens.png", record=VALIDATION_RECORDS[0], lead_name="MLII")
+    figure = plot_tokens(reloaded, valid[0], 360, out / "tokens.png", record=VALIDATION_RECORDS[0], lead_name="MLII")
     print(f"[4/4] token view of record {VALIDATION_RECORDS[0]}, window 0: {figure}")
     print(f"done in {time.perf_counter() - t0:.0f} s.\n")
     print("Next:")
     print(
-        f"  python -c \"import heartbert_hf; from transformers import AutoTokenizer; tok = AutoTokenizer.from_pretrained('{out}'); print(tok(ecg=[[0.0, 0.1] * 400], sampling_rate=360))\""
+        f"  python -c \"import heartbert_hf; from transformers import AutoProcessor; proc = AutoProcessor.from_pretrained('{out}'); print(proc(ecg=[[0.0, 0.1] * 400], sampling_rate=360))\""
     )
     print("  heartbert pretrain --help        # full pretraining on PhysioNet (accelerate launch -m heartbert_hf.pretrain ...)")
     print("  heartbert finetune --help        # heartbeat / diagnosis / sleep-stage tasks, patient-wise")

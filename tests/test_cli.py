@@ -33,7 +33,7 @@ def test_quickstart_runs_end_to_end(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "match the trained model" in proc.stdout and "validation MLM loss" in proc.stdout
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "quantizer.json", "tokens.png", "modeling_heartbert.py"):
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "quantizer.json", "processor_config.json", "tokens.png", "modeling_heartbert.py"):
         assert (out / name).is_file(), name
 
 
