@@ -64,3 +64,19 @@ def test_load_heartbert_processor_from_model_and_processor_folders(tiny_model_di
     assert settings[0] == settings[1] and settings[0]["quantizer_fingerprint"] == tiny_tokenizer.quantizer_fingerprint
     with pytest.raises(ValueError, match="has no HeartBert tokenizer"):
         load_heartbert_processor(str(tmp_path))
+
+
+def test_embed_precision_option(tiny_model_dir, sample_dir, tmp_path, capsys):
+    import pandas as pd
+
+    from heartbert_hf.embed import main
+
+    args = ["--model", str(tiny_model_dir), "--input", str(sample_dir / "118"), "--leads", "MLII"]
+    assert main([*args, "--output", str(tmp_path / "fp32.parquet")]) == 0
+    assert main([*args, "--output", str(tmp_path / "int8.parquet"), "--precision", "int8"]) == 0
+    a, b = (np.stack(pd.read_parquet(tmp_path / f"{p}.parquet")["embedding"]) for p in ("fp32", "int8"))
+    cosine = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    assert a.shape == b.shape and cosine.min() > 0.999 and not np.array_equal(a, b)  # int8 really ran, and stays close
+    capsys.readouterr()
+    assert main([*args, "--output", str(tmp_path / "x.parquet"), "--precision", "fp16"]) == 2
+    assert "--precision must be one of ('fp32', 'bf16', 'int8'), got 'fp16'" in capsys.readouterr().err
