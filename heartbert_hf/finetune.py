@@ -12,7 +12,10 @@ What it does, in order:
 4. trains the head (``--head sequence|bilstm``, or ``--linear_probe``) with a **class-weighted
    loss** (single-label: cross-entropy weighted by inverse class frequency of the training
    sequences; multi-label: BCE ``pos_weight`` = negatives/positives, clipped to [1, 100]), plus an
-   optional per-class cap on training examples (``--max_train_per_class``);
+   optional per-class cap on training examples (``--max_train_per_class``). A single-label
+   **linear probe** is instead fitted to convergence by class-balanced logistic regression on the
+   frozen encoder's embeddings, computed once (:mod:`heartbert_hf.probe`; the same classifier as the
+   ``features`` arm); in ``--cv`` each encoder embeds the pool once for all folds;
 5. predicts per example by averaging the class probabilities of its sequences, selects the epoch on
    the validation split (mitdb-aami: held-out DS1 records), tunes multi-label thresholds there,
    and scores the test split when the data has one;
@@ -71,7 +74,10 @@ class FinetuneArguments:
         metadata={"help": "sequence (RoBERTa <s> classifier) | bilstm (BiLSTM over token states, lower half of the encoder frozen) | linear-probe"},
     )
     linear_probe: bool = field(
-        default=False, metadata={"help": "freeze the encoder; train a linear layer on the pooled embedding (same as --head linear-probe)"}
+        default=False,
+        metadata={
+            "help": "freeze the encoder; fit a linear layer on the pooled embedding (single-label: logistic regression on cached embeddings; same as --head linear-probe)"
+        },
     )
     arms: str = field(
         default="",
@@ -350,14 +356,55 @@ def run_arm(
     model = build_model(args.model, head, labels, task.problem_type, random_init, args.seed, args.lstm_hidden_size, rhythm if uses_rhythm else None)
     weights = class_weights(tokenized["train"], len(labels), task.multi_label) if args.class_weighting else None
     trainer = make_trainer(model, args, output_dir, tokenized["train"], tokenized.get("validation"), tokenizer, weights, task, labels, select, uses_rhythm)
-    trainer.train()
+    probe = None
+    if fits_by_regression(head, task):
+        from .probe import fit_linear_probe, sequence_embeddings
+
+        train = tokenized["train"]
+        rr = np.asarray(train[RHYTHM_COLUMN], dtype=np.float32) if uses_rhythm else None
+        probe = fit_linear_probe(model, sequence_embeddings(model, train), train["labels"], rr, args.class_weighting, seed=args.seed)
+    else:
+        trainer.train()
     results, predictions = evaluate_splits(trainer, tokenized, task, labels, uses_rhythm)
+    results["probe_fit"] = probe
     results["init"] = "random" if random_init else "pretrained"
     results["rhythm_features"] = list(rhythm["names"]) if uses_rhythm else None
     results["trainable_parameters"] = int(sum(p.numel() for p in model.parameters() if p.requires_grad))
     if save:
         save_finetuned(trainer.model, tokenizer, output_dir, args, task, labels, results, head)
     return results, predictions
+
+
+def fits_by_regression(head: str, task) -> bool:
+    """A single-label linear probe is fitted by logistic regression on cached embeddings (:mod:`heartbert_hf.probe`), not by SGD."""
+    return head == "linear-probe" and not task.multi_label
+
+
+def run_probe_cv_arm(args: FinetuneArguments, tokenized_pool, cache: dict, task, labels, arm: str, train_rows, test_rows, rhythm: dict | None):
+    """One fold of a linear-probe arm from cached embeddings: ``(example_ids, probs, labels)`` of the held-out beats.
+
+    The frozen encoder is the same in every fold (the pretrained weights, or the seeded random init),
+    so it embeds the pool's sequences once per encoder (``cache``); each fold fits the probe on its
+    training rows (:func:`heartbert_hf.probe.fit_linear_probe`) and applies the model's own head to
+    its held-out rows (:func:`heartbert_hf.probe.probe_logits`, equal to the forward pass).
+    """
+    from .inference import aggregate, to_probs
+    from .probe import fit_linear_probe, probe_logits, sequence_embeddings
+
+    random_init, uses_rhythm = NEURAL_ARMS[arm]
+    model = build_model(args.model, "linear-probe", labels, task.problem_type, random_init, args.seed, args.lstm_hidden_size, rhythm if uses_rhythm else None)
+    key = "random" if random_init else "pretrained"
+    if key not in cache:
+        cache[key] = sequence_embeddings(model, tokenized_pool, desc=f"Embedding DS1 ({key} encoder)")  # (n_sequences, hidden)
+    emb = cache[key]
+    seq_labels = np.asarray(tokenized_pool["labels"])
+    rr = np.asarray(tokenized_pool[RHYTHM_COLUMN], dtype=np.float32) if uses_rhythm else None
+    fit_linear_probe(model, emb[train_rows], seq_labels[train_rows], None if rr is None else rr[train_rows], args.class_weighting, seed=args.seed)
+    probs = to_probs(probe_logits(model, emb[test_rows], None if rr is None else rr[test_rows]), task.problem_type)
+    example_ids = np.asarray(tokenized_pool["example_id"])[test_rows]
+    uniq, probs = aggregate(example_ids, probs)
+    label_of = dict(zip(example_ids.tolist(), seq_labels[test_rows].tolist()))  # every sequence carries its example's label
+    return uniq, probs, [label_of[int(e)] for e in uniq]
 
 
 def run_features_arm(train, splits: dict, labels: list[str], seed: int) -> dict:
@@ -437,6 +484,8 @@ def run_cv(args: FinetuneArguments, tokenizer, data, task, labels, head: str, ar
     folds = cv_folds(records, args.cv, args.seed)
     tokenized_pool = tokenize_split(pool, tokenizer, args.max_length, "Tokenizing DS1") if any(a in NEURAL_ARMS for a in arms) else None
     report = {"task": task.name, "n_folds": args.cv, "records": records, "arms_run": arms, "folds": [], "arms": {}}
+    probe_cache: dict = {}  # encoder → embeddings of tokenized_pool's sequences (linear probe)
+    pool_example_ids = np.asarray(tokenized_pool["example_id"]) if tokenized_pool is not None else None
     pooled = {arm: ([], [], []) for arm in arms}
     seconds = dict.fromkeys(arms, 0.0)
     for k, (train_recs, test_recs) in enumerate(folds):
@@ -447,7 +496,10 @@ def run_cv(args: FinetuneArguments, tokenizer, data, task, labels, head: str, ar
         check_disjoint({"train": train, "test": test}, "record_id")
         fold = {"fold": k, "train_records": train_recs, "test_records": test_recs, "n_train": len(train), "n_test": len(test)}
         tok = None
-        if tokenized_pool is not None:
+        if tokenized_pool is not None and fits_by_regression(head, task):
+            train_rows = np.isin(pool_example_ids, np.asarray(train["example_id"]))
+            test_rows = np.isin(pool_example_ids, np.asarray(test["example_id"]))
+        elif tokenized_pool is not None:
             keep_train, keep_test = set(train["example_id"]), set(test["example_id"])
             tok = {
                 name: tokenized_pool.filter(lambda b, keep=keep: [e in keep for e in b["example_id"]], batched=True, desc=f"fold {k} {name}")
@@ -459,6 +511,9 @@ def run_cv(args: FinetuneArguments, tokenizer, data, task, labels, head: str, ar
             t0 = time.time()
             if arm == "features":
                 ids, probs, y = run_features_arm(train, {"test": test}, labels, args.seed)["test"]
+                fold[arm] = score(task, labels, y, probs)
+            elif fits_by_regression(head, task):
+                ids, probs, y = run_probe_cv_arm(args, tokenized_pool, probe_cache, task, labels, arm, train_rows, test_rows, rhythm)
                 fold[arm] = score(task, labels, y, probs)
             else:
                 results, preds = run_arm(

@@ -264,6 +264,7 @@ def encode_sequences(
     precision: str = "fp32",
     device: str | torch.device | None = None,
     pad_token_id: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Masked-mean embedding of each token-id sequence: ``(n_sequences, hidden)`` float32.
 
@@ -272,12 +273,15 @@ def encode_sequences(
         sequences: token ids with their special tokens, any lengths up to the model's positions.
         batch_size, precision, device: see the module doc.
         pad_token_id: id used for padding (default ``config.pad_token_id``, else 1).
+        progress: called after each forward pass with the number of sequences it ran (e.g. a
+            progress bar's ``update``).
     """
     encoder = _encoder(model)
     pad = pad_token_id if pad_token_id is not None else (getattr(encoder.config, "pad_token_id", None) or 1)
     with _eval_mode(encoder):
         runner, device = prepare_model(encoder, precision, device)
-        return _run_batches(runner, sequences, _pooled, batch_size=batch_size, device=device, precision=precision, pad_id=pad)
+        on_batch = None if progress is None else (lambda idx: progress(len(idx)))
+        return _run_batches(runner, sequences, _pooled, batch_size=batch_size, device=device, precision=precision, pad_id=pad, on_batch=on_batch)
 
 
 def sequence_logits(

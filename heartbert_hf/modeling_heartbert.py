@@ -103,7 +103,7 @@ def check_sequence_length(config: HeartBertConfig, input_ids: torch.Tensor | Non
         raise ValueError(
             f"input has sequences of {length} tokens, but this HeartBert has {limit} token positions "
             f"(max_position_embeddings {config.max_position_embeddings}). Tokenize with truncation=True, max_length={limit}: "
-            f"on ECG input, tokenizer(ecg=..., sampling_rate=..., truncation=True, max_length={limit}) returns the rest of "
+            f"on ECG input, processor(ecg=..., sampling_rate=..., truncation=True, max_length={limit}) returns the rest of "
             f"each window as further (overflow) sequences, so nothing is lost."
         )
 

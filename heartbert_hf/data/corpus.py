@@ -197,7 +197,7 @@ def tokenize_and_pack(raw, tokenizer, max_seq_length: int, num_proc: int | None 
 def split_summary(raw, packed, n_chunks: int, tokenizer, max_seq_length: int) -> dict:
     """What the model card reports for one split: blocks, tokens, padding, records, patients, share of samples used."""
     stats = block_stats(packed, samples_per_token_table(tokenizer), max_seq_length)
-    stats["input_samples"] = count_input_samples(raw, tokenizer.target_rate)
+    stats["input_samples"] = count_input_samples(raw, tokenizer.feature_extractor.target_rate)
     stats["samples_used_share"] = stats["samples_in_blocks"] / max(1, stats["input_samples"])
     stats["records"] = sorted(set(raw["record_id"]))
     stats["patients"] = len(set(raw["patient_id"])) if "patient_id" in raw.column_names else len(stats["records"])
