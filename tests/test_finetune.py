@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-COMMON = ["--epochs", "1", "--batch_size", "16", "--torch_threads", "1", "--max_eval_examples", "60"]
+COMMON = ["--num_train_epochs", "1", "--per_device_train_batch_size", "16", "--torch_threads", "1", "--max_eval_examples", "60"]
 
 
 def _aami_args(model, data_dir, cache_dir, out, *extra) -> list[str]:
@@ -231,6 +231,46 @@ def test_bilstm_head_freezes_lower_half(tiny_model_dir, sample_dir, cache_dir, t
     assert any(not torch.equal(before[k], after[k]) for k in upper)
     model = HeartBertForSequenceClassification.from_pretrained(str(out))
     assert model.config.classifier_head == "bilstm" and model.lstm.hidden_size == 16
+
+
+def test_finetune_parses_training_arguments_with_its_defaults():
+    from heartbert_hf.finetune import TRAINING_DEFAULTS, parse_args
+
+    args, t = parse_args(["--task", "mitdb-aami", "--model", "m"])
+    assert args.training is t and args.seed == 42 and args.output_dir == "heartbert-finetuned"
+    assert (t.num_train_epochs, t.per_device_train_batch_size, t.per_device_eval_batch_size, t.learning_rate) == (3.0, 32, 64, 5e-5)
+    assert (t.warmup_steps, t.weight_decay, t.report_to, t.save_total_limit) == (0.1, 0.01, [], 1)
+    assert TRAINING_DEFAULTS["num_train_epochs"] == 3.0
+    given = ["--num_train_epochs", "2", "--per_device_train_batch_size", "8", "--learning_rate", "1e-3", "--seed", "5", "--output_dir", "o"]
+    args, t = parse_args(["--task", "mitdb-aami", "--model", "m", *given, "--report_to", "tensorboard", "--per_device_eval_batch_size", "3"])
+    assert (t.num_train_epochs, t.per_device_train_batch_size, t.per_device_eval_batch_size, t.learning_rate) == (2.0, 8, 3, 1e-3)
+    assert (args.seed, args.output_dir, t.report_to) == (5, "o", ["tensorboard"])
+    with pytest.raises(SystemExit, match="--num_train_epochs"):
+        parse_args(["--task", "mitdb-aami", "--model", "m", "--epochs", "3"])  # the old spelling names the new one
+
+
+def test_make_trainer_keeps_the_users_options_and_sets_the_selection(tiny_config, tiny_tokenizer, tmp_path):
+    import datasets
+
+    from heartbert_hf.finetune import make_trainer, parse_args
+    from heartbert_hf.modeling_heartbert import HeartBertForSequenceClassification
+    from heartbert_hf.tasks import get_task
+
+    args, _ = parse_args(
+        ["--task", "mitdb-aami", "--model", "m", "--weight_decay", "0.2", "--lr_scheduler_type", "cosine", "--push_to_hub", "--hub_model_id", "me/x"]
+    )
+    rows = {"input_ids": [[0, 5, 2]] * 4, "attention_mask": [[1, 1, 1]] * 4, "labels": [0, 1, 2, 3], "example_id": [0, 1, 2, 3]}
+    ds = datasets.Dataset.from_dict(rows)
+    model = HeartBertForSequenceClassification(tiny_config.__class__(**(tiny_config.to_dict() | {"num_labels": 4})))
+    task = get_task("mitdb-aami")
+    trainer = make_trainer(model, args, str(tmp_path / "arm"), ds, ds, tiny_tokenizer, None, task, ["N", "S", "V", "F"], select=True)
+    t = trainer.args
+    assert (t.weight_decay, str(t.lr_scheduler_type.value), t.output_dir) == (0.2, "cosine", str(tmp_path / "arm"))
+    assert t.eval_strategy == "epoch" and t.load_best_model_at_end and t.metric_for_best_model == task.primary_metric
+    assert not t.push_to_hub  # never a push per arm
+    assert args.training.output_dir == "heartbert-finetuned"  # the parsed arguments are not modified
+    no_select = make_trainer(model, args, str(tmp_path / "cv"), ds, ds, tiny_tokenizer, None, task, ["N", "S", "V", "F"], select=False)
+    assert no_select.args.eval_strategy == "no" and not no_select.args.load_best_model_at_end
 
 
 def test_bad_task_name_is_clear(tiny_model_dir, capsys):
