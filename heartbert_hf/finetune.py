@@ -40,7 +40,8 @@ Arguments: :class:`FinetuneArguments` plus ``transformers.TrainingArguments`` (`
 ``--per_device_train_batch_size``, ``--learning_rate``, ``--seed``, ``--output_dir``, ``--bf16`` …), as
 in ``heartbert pretrain``; :data:`TRAINING_DEFAULTS` are the defaults where the user gives none. The
 epoch selection (``eval_strategy``/``save_strategy`` per epoch, best checkpoint reloaded) and the
-per-arm output folders are set by the command.
+per-arm output folders are set by the command. ``--push_to_hub --hub_model_id user/name`` uploads
+the saved model folder (model, tokenizer, quantizer, README card) once at the end.
 """
 
 from __future__ import annotations
@@ -300,7 +301,7 @@ def make_trainer(model, args: FinetuneArguments, output_dir: str, train, eval_ds
         metric_for_best_model=task.primary_metric if do_eval else None,
         greater_is_better=True,
         remove_unused_columns=False,
-        push_to_hub=False,  # never a push per arm or fold
+        push_to_hub=False,  # main() pushes the saved folder once, card included
     )
     columns = model_columns(rhythm)
     return WeightedLossTrainer(
@@ -670,7 +671,8 @@ def parse_args(argv: list[str] | None = None):
 
     Raises:
         SystemExit: an unknown option (e.g. ``--epochs``: the message names ``--num_train_epochs``) or a
-            bad value.
+            bad value, or ``--push_to_hub`` with ``--cv``, without ``--hub_model_id`` or with
+            ``HF_HUB_OFFLINE=1`` (all checked before any work).
     """
     from transformers import HfArgumentParser, TrainingArguments
 
@@ -688,7 +690,23 @@ def parse_args(argv: list[str] | None = None):
     if "--per_device_eval_batch_size" not in given:
         training_args.per_device_eval_batch_size = 2 * training_args.per_device_train_batch_size
     args.training = training_args
+    if training_args.push_to_hub:
+        if args.cv:
+            raise SystemExit("--push_to_hub with --cv: cross-validation saves no model; fine-tune without --cv to push one.")
+        from .hub import check_push_possible
+
+        check_push_possible(training_args.hub_model_id)
     return args, training_args
+
+
+def write_card(report: dict, args: FinetuneArguments, command: str) -> Path | None:
+    """``README.md`` of the saved model (:func:`heartbert_hf.card.classifier_card`); ``None`` when no model was saved."""
+    from .card import classifier_card, finetune_results_section
+
+    if args.cv or not report.get("saved_arm"):
+        return None
+    card = classifier_card(args.output_dir, train_command=command, results_section=finetune_results_section(report), arguments=report["arguments"])
+    return card.save(args.output_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -697,6 +715,9 @@ def main(argv: list[str] | None = None) -> int:
     Args:
         argv: command-line arguments (default ``sys.argv[1:]``).
     """
+    import shlex
+
+    argv = list(sys.argv[1:] if argv is None else argv)
     args, training_args = parse_args(argv)
     try:
         report = finetune(args, training_args)
@@ -704,7 +725,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"heartbert finetune: error: {err}", file=sys.stderr)
         return 2
     print_report(report, args)
-    print(f"results: {args.output_dir}")
+    card = write_card(report, args, shlex.join(["heartbert", "finetune", *argv]))
+    print(f"results: {args.output_dir}" + (" (README.md card)" if card else ""))
+    if training_args.push_to_hub:
+        from .hub import push_folder
+
+        if card is None:
+            print("heartbert finetune: error: --push_to_hub, but no model was saved (only the features arm ran).", file=sys.stderr)
+            return 2
+
+        url = push_folder(
+            args.output_dir,
+            training_args.hub_model_id,
+            token=training_args.hub_token,
+            private=training_args.hub_private_repo,
+            commit_message=f"HeartBert fine-tuned on {args.task}: arm {report['saved_arm']}",
+        )
+        print(f"pushed to {training_args.hub_model_id}: {url}")
     return 0
 
 
