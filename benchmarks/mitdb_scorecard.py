@@ -218,7 +218,7 @@ def ship(cv_command: list[str], report: dict, table: str, notes: list[str], fold
     card = classifier_card(
         folder,
         train_command=shlex.join(["heartbert", "finetune", *train_args[:-2], "--output_dir", "OUT"]),
-        results_section=cv_scorecard_section(f"{table}\n- {chosen}"),
+        results_section=cv_scorecard_section(f"{table}\n- {chosen}", report["n_folds"]),
         arguments=json.loads((train_dir / "results.json").read_text())["arguments"],
         base_model=base_note,
     )

@@ -379,15 +379,16 @@ LICENCE_NAMES = {
 }
 
 
-def cv_scorecard_section(table: str) -> str:
+def cv_scorecard_section(table: str, n_folds: int) -> str:
     """The card section of a shipped mitdb-aami classifier: the DS1 record-wise CV scorecard of its recipe.
 
     Args:
         table: :func:`heartbert_hf.scorecard.format_table` of the CV run (its notes included).
+        n_folds: the CV's number of folds.
     """
     return (
         "## Cross-validated scorecard (DS1, record-wise)\n\n"
-        "The same recipe, run as record-wise 5-fold cross-validation over DS1, every arm on identical folds and beats "
+        f"The same recipe, run as record-wise {n_folds}-fold cross-validation over DS1, every arm on identical folds and beats "
         "(arms: (a) RR + morphology logistic regression, (b) random-init encoder, (c) pretrained encoder, (d) pretrained "
         "encoder + rhythm):\n\n"
         f"{table}\n\n"
@@ -431,7 +432,8 @@ def _metric(value) -> str:
 
 
 def _training_text(arguments: dict) -> str:
-    steps = f"{arguments['max_steps']} steps" if arguments.get("max_steps", -1) > 0 else f"{arguments.get('num_train_epochs', 0):g} epochs"
+    epochs = float(arguments.get("num_train_epochs", 0))
+    steps = f"{arguments['max_steps']} steps" if arguments.get("max_steps", -1) > 0 else f"{epochs:g} epoch{'' if epochs == 1 else 's'}"
     warmup = float(arguments.get("warmup_steps", 0))
     warmup_text = f"{100 * warmup:g}% of the steps" if 0 < warmup < 1 else f"{int(warmup)} steps"
     return (

@@ -95,7 +95,7 @@ def test_shipped_style_classifier_card(tmp_path, tiny_config):
     card = classifier_card(
         folder,
         train_command="heartbert finetune --task mitdb-aami --num_train_epochs 3 --output_dir OUT",
-        results_section=cv_scorecard_section("| arm | macro-F1 |\n|---|---|\n| (d) pretrained encoder + rhythm | 0.349 |"),
+        results_section=cv_scorecard_section("| arm | macro-F1 |\n|---|---|\n| (d) pretrained encoder + rhythm | 0.349 |", 5),
         arguments=ARGUMENTS,
         base_model="step 1,800 of the project's HeartBert",
     )
@@ -111,7 +111,11 @@ def test_shipped_style_classifier_card(tmp_path, tiny_config):
         "3 epochs of 16 sequences, learning rate 0.005 (warm-up 10% of the steps, weight decay 0.01), seed 42" in text
         and "`heartbert finetune --task mitdb-aami --num_train_epochs 3" in text
     )
-    assert "## Cross-validated scorecard (DS1, record-wise)" in text and "| (d) pretrained encoder + rhythm | 0.349 |" in text
+    assert (
+        "record-wise 5-fold cross-validation over DS1" in text
+        and "## Cross-validated scorecard (DS1, record-wise)" in text
+        and "| (d) pretrained encoder + rhythm | 0.349 |" in text
+    )
     assert "inductive for DS2" in text and "step 1,800 of the project's HeartBert" in text
     assert "(ODC-By 1.0)" in text and "Moody GB, Mark RG" in text and "Goldberger AL" in text and "Not a medical device" in text
     assert "$" not in text
