@@ -24,7 +24,8 @@ same beats) into ``--output_dir``.
 
 ``--ship FOLDER``: afterwards, fine-tune the best encoder arm of the CV (pooled macro-F1) with the
 same options on **every** DS1 record (``--val_folds 0``) and write it to FOLDER with its tokenizer,
-``scorecard.json`` and a model card generated from this run (``heartbert_hf.scorecard.classifier_card``).
+``scorecard.json`` and a model card generated from this run (``heartbert_hf.card.classifier_card`` with the
+CV scorecard section).
 Never part of the test run.
 """
 
@@ -45,9 +46,9 @@ DEFAULTS = [
     "400",
     "--max_eval_examples",
     "3000",
-    "--epochs",
+    "--num_train_epochs",
     "4",
-    "--batch_size",
+    "--per_device_train_batch_size",
     "32",
     "--learning_rate",
     "5e-4",
@@ -194,9 +195,9 @@ def ship(cv_command: list[str], report: dict, table: str, notes: list[str], fold
     """Fine-tune the CV's best encoder arm on every DS1 record and write it, with its card, to ``folder``."""
     import shutil
 
+    from heartbert_hf.card import classifier_card, cv_scorecard_section
     from heartbert_hf.finetune import NEURAL_ARMS
     from heartbert_hf.finetune import main as finetune_main
-    from heartbert_hf.scorecard import classifier_card
 
     arms = report["scorecard"]["arms"]
     best = max((a for a in arms if a in NEURAL_ARMS), key=lambda a: (not arms[a]["degenerate"], arms[a]["macro_f1"] or 0.0))
@@ -211,14 +212,18 @@ def ship(cv_command: list[str], report: dict, table: str, notes: list[str], fold
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     for f in train_dir.iterdir():
-        if f.is_file() and f.name != "results.json":
+        if f.is_file() and f.name not in ("results.json", "README.md"):
             shutil.copy2(f, folder / f.name)
-    config = json.loads((folder / "config.json").read_text())
-    size = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
-    chosen = [f"shipped configuration: arm {best} (best pooled macro-F1 of the encoder arms in this CV)", *notes]
-    card = classifier_card(folder.name, table, chosen, shlex.join(["heartbert", "finetune", *train_args[:-2], "--output_dir", "OUT"]), config, size, base_note)
-    (folder / "README.md").write_text(card)
-    (folder / "scorecard.json").write_text(json.dumps({"table": table, "notes": chosen, "scorecard": report["scorecard"]}, indent=1))
+    chosen = f"shipped configuration: arm {best} (best pooled macro-F1 of the encoder arms in this CV)"
+    card = classifier_card(
+        folder,
+        train_command=shlex.join(["heartbert", "finetune", *train_args[:-2], "--output_dir", "OUT"]),
+        results_section=cv_scorecard_section(f"{table}\n- {chosen}", report["n_folds"]),
+        arguments=json.loads((train_dir / "results.json").read_text())["arguments"],
+        base_model=base_note,
+    )
+    card.save(folder)
+    (folder / "scorecard.json").write_text(json.dumps({"table": table, "notes": [chosen, *notes], "scorecard": report["scorecard"]}, indent=1))
     size = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
     print(f"shipped {best} to {folder} ({size:.1f} MB)")
     return 0

@@ -26,9 +26,6 @@ from .runtime import THREADS_HELP
 
 logger = logging.getLogger(__name__)
 
-CARD_METRICS = {"accuracy": "accuracy", "macro_f1": "f1", "cohen_kappa": "cohen_kappa", "macro_auroc": "roc_auc", "j_index": "j_index", "jk_index": "jk_index"}
-"""Result key → model-index metric type."""
-
 
 @dataclass
 class EvaluateArguments:
@@ -92,39 +89,13 @@ def label_confusion(y_true, probs: np.ndarray, multi_label: bool, thresholds=Non
 
 
 def update_model_card(model_dir: str, task: str, split: str, results: dict, dataset_name: str) -> Path:
-    """Add (or replace) this task/split's metrics in the ``model-index`` of ``model_dir/README.md``."""
-    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+    """Add (or replace) this task/split's metrics in the ``model-index`` of ``model_dir/README.md``
+    (:class:`heartbert_hf.card.HeartBertCardData`; the card's text is kept, a folder without one gets one)."""
+    from .card import HeartBertCardData
 
-    path = Path(model_dir) / "README.md"
-    text = path.read_text(encoding="utf-8") if path.is_file() else f"# {Path(model_dir).name}\n\nA HeartBert model fine-tuned with `heartbert finetune`.\n"
-    if not text.startswith("---"):  # a card without a metadata block: give it one rather than a hub warning
-        text = "---\nlibrary_name: transformers\ntags:\n- heartbert\n- ecg\n---\n" + text
-    card = ModelCard(text)
-    data = card.data if card.data is not None else ModelCardData()
-    keep = [r for r in (data.eval_results or []) if not (r.task_name == task and r.dataset_split == split)]
-    for key, metric_type in CARD_METRICS.items():
-        value = results.get(key)
-        if value is None:
-            continue
-        keep.append(
-            EvalResult(
-                task_type="text-classification",
-                task_name=task,
-                dataset_type=dataset_name,
-                dataset_name=dataset_name,
-                dataset_split=split,
-                metric_type=metric_type,
-                metric_name=key,
-                metric_value=round(float(value), 4),
-            )
-        )
-    data.eval_results = keep
-    data.model_name = data.model_name or Path(model_dir).resolve().name
-    data.library_name = "transformers"
-    data.tags = sorted(set((data.tags or []) + ["heartbert", "ecg"]))
-    card.data = data
-    card.save(str(path))
-    return path
+    card = HeartBertCardData.load(model_dir)
+    card.set_eval_results(task, split, results, dataset_name)
+    return card.save(model_dir)
 
 
 def evaluate(args: EvaluateArguments) -> dict:

@@ -38,6 +38,13 @@ scorecard pools the folds' predictions. Writes ``cv_results.json``.
 
 MIT-BIH: the published DS1→DS2 split shares one patient (records 201 and 202); it runs with a
 warning, ``--strict_patients`` leaves 202 out of the test split.
+
+Arguments: :class:`FinetuneArguments` plus ``transformers.TrainingArguments`` (``--num_train_epochs``,
+``--per_device_train_batch_size``, ``--learning_rate``, ``--seed``, ``--output_dir``, ``--bf16`` …), as
+in ``heartbert pretrain``; :data:`TRAINING_DEFAULTS` are the defaults where the user gives none. The
+epoch selection (``eval_strategy``/``save_strategy`` per epoch, best checkpoint reloaded) and the
+per-arm output folders are set by the command. ``--push_to_hub --hub_model_id user/name`` uploads
+the saved model folder (model, tokenizer, quantizer, README card) once at the end.
 """
 
 from __future__ import annotations
@@ -59,6 +66,24 @@ logger = logging.getLogger(__name__)
 
 RESULTS_FILE = "results.json"
 
+TRAINING_DEFAULTS = {
+    "output_dir": "heartbert-finetuned",
+    "num_train_epochs": 3.0,
+    "per_device_train_batch_size": 32,
+    "learning_rate": 5e-5,
+    "warmup_steps": 0.1,
+    "weight_decay": 0.01,
+    "logging_steps": 50,
+    "save_total_limit": 1,
+    "report_to": "none",
+    "seed": 42,
+    "disable_tqdm": False,
+}
+"""``TrainingArguments`` defaults of ``heartbert finetune`` (each overridable on the command line):
+3 epochs of 32 sequences, peak learning rate 5e-5 with linear decay after a 10 % warm-up, weight
+decay 0.01, no experiment tracker. Not listed: ``--per_device_eval_batch_size`` defaults to twice the
+training batch, ``--use_cpu`` to "no CUDA device present"."""
+
 
 @dataclass
 class FinetuneArguments:
@@ -66,7 +91,6 @@ class FinetuneArguments:
 
     task: str = field(metadata={"help": "mitdb-aami | ptbxl-superdiagnostic | ptbxl-diagnostic | slpdb-5 | slpdb-3"})
     model: str = field(metadata={"help": "pretrained HeartBert folder or Hub id (must hold its HeartBert tokenizer)"})
-    output_dir: str = field(default="heartbert-finetuned", metadata={"help": "where the model, tokenizer and results go"})
     data_dir: str | None = field(default=None, metadata={"help": "local database copy (default: download from PhysioNet)"})
     cache_dir: str | None = field(default=None, metadata={"help": "datasets cache directory"})
     head: str = field(
@@ -97,14 +121,23 @@ class FinetuneArguments:
     max_length: int = field(default=0, metadata={"help": "tokens per sequence (0: the model's positions - 2, at most 512)"})
     max_train_per_class: int = field(default=0, metadata={"help": "cap on training examples per class (single-label; 0: no cap)"})
     max_eval_examples: int = field(default=0, metadata={"help": "uniform random cap on evaluated examples per split (0: all)"})
-    epochs: float = field(default=3.0, metadata={"help": "training epochs"})
-    batch_size: int = field(default=32, metadata={"help": "sequences per batch"})
-    learning_rate: float = field(default=5e-5, metadata={"help": "peak learning rate (linear decay, 10%% warm-up)"})
     lstm_hidden_size: int = field(default=128, metadata={"help": "BiLSTM width per direction (--head bilstm)"})
     class_weighting: bool = field(default=True, metadata={"help": "class-weighted loss (--no_class_weighting to turn off)"})
-    seed: int = field(default=42, metadata={"help": "seed of splits, subsets, initialisation and shuffling"})
     skip_missing_records: bool = field(default=False, metadata={"help": "ptbxl: skip metadata rows whose record files are absent (a partial copy)"})
     torch_threads: int = field(default=0, metadata={"help": THREADS_HELP})
+
+    def __post_init__(self):
+        self.training = None  # the run's TrainingArguments, set by :func:`parse_args` or :func:`finetune`
+
+    @property
+    def seed(self) -> int:
+        """``--seed`` (a ``TrainingArguments`` option): seed of splits, subsets, initialisation and shuffling."""
+        return self.training.seed
+
+    @property
+    def output_dir(self) -> str:
+        """``--output_dir`` (a ``TrainingArguments`` option): where the model, tokenizer and results go."""
+        return self.training.output_dir
 
 
 # ------------------------------------------------------------------ loading
@@ -240,9 +273,10 @@ def class_weights(tokenized, n_labels: int, multi_label: bool):
 
 # ------------------------------------------------------------------ training
 def make_trainer(model, args: FinetuneArguments, output_dir: str, train, eval_ds, tokenizer, weights, task, labels, select: bool, rhythm: bool = False):
-    """A ``Trainer`` with the class-weighted loss and per-example validation metrics."""
-    import torch
-    from transformers import Trainer, TrainingArguments
+    """A ``Trainer`` with the class-weighted loss and per-example validation metrics, over ``args.training``."""
+    import dataclasses
+
+    from transformers import Trainer
 
     from .modeling_heartbert import classification_loss
 
@@ -264,27 +298,16 @@ def make_trainer(model, args: FinetuneArguments, output_dir: str, train, eval_ds
         return {task.primary_metric: float(value) if value is not None else 0.0, "accuracy": metrics.get("accuracy", 0.0)}
 
     do_eval = select and eval_ds is not None
-    targs = TrainingArguments(
+    targs = dataclasses.replace(  # the user's TrainingArguments; the epoch selection and folders are the command's
+        args.training,
         output_dir=output_dir,
-        num_train_epochs=args.epochs,
-        per_device_train_batch_size=args.batch_size,
-        per_device_eval_batch_size=args.batch_size * 2,
-        learning_rate=args.learning_rate,
-        warmup_steps=0.1,
-        weight_decay=0.01,
         eval_strategy="epoch" if do_eval else "no",
         save_strategy="epoch" if do_eval else "no",
-        save_total_limit=1,
         load_best_model_at_end=do_eval,
         metric_for_best_model=task.primary_metric if do_eval else None,
         greater_is_better=True,
-        logging_steps=50,
-        report_to="none",
-        use_cpu=not torch.cuda.is_available(),
-        seed=args.seed,
-        dataloader_num_workers=0,
         remove_unused_columns=False,
-        disable_tqdm=False,
+        push_to_hub=False,  # main() pushes the saved folder once, card included
     )
     columns = model_columns(rhythm)
     return WeightedLossTrainer(
@@ -556,11 +579,19 @@ def run_cv(args: FinetuneArguments, tokenizer, data, task, labels, head: str, ar
 
 
 # ------------------------------------------------------------------ entry point
-def finetune(args: FinetuneArguments) -> dict:
-    """Run ``heartbert finetune`` from parsed arguments; returns the report written to ``results.json``."""
+def finetune(args: FinetuneArguments, training_args=None) -> dict:
+    """Run ``heartbert finetune`` from parsed arguments; returns the report written to ``results.json``.
+
+    Args:
+        args: the command's options.
+        training_args: ``transformers.TrainingArguments`` (default: ``args.training`` when set, else
+            :data:`TRAINING_DEFAULTS`).
+    """
     from .configuration_heartbert import HeartBertConfig
     from .tasks import check_label_space, get_task, load_task_data, subsample, subsample_per_class, task_labels
 
+    if training_args is not None or args.training is None:
+        args.training = training_args if training_args is not None else default_training_args()
     task = get_task(args.task)
     set_torch_threads(args.torch_threads)
     check_model_path(args.model)
@@ -587,7 +618,7 @@ def finetune(args: FinetuneArguments) -> dict:
     os.makedirs(args.output_dir, exist_ok=True)
     if args.cv:
         report = run_cv(args, tokenizer, data, task, labels, head, arms)
-        report.update({"model": args.model, "head": head, "arguments": asdict(args)})
+        report.update({"model": args.model, "head": head, "arguments": all_arguments(args)})
         _write_json(Path(args.output_dir) / "cv_results.json", report)
         return report
     notes = []
@@ -596,7 +627,9 @@ def finetune(args: FinetuneArguments) -> dict:
         if "validation" in data:
             notes.append(f"no test split ({where}): every figure is on the validation split, which also selected the epoch, so it is optimistic")
         else:
-            notes.append(f"no test split ({where}) and no validation split: nothing is scored; the model trains on every training record for --epochs")
+            notes.append(
+                f"no test split ({where}) and no validation split: nothing is scored; the model trains on every training record for --num_train_epochs"
+            )
         logger.warning("heartbert finetune: %s.", notes[-1])
     data["train"] = subsample_per_class(data["train"], args.max_train_per_class, args.seed, task.multi_label)
     for split in ("validation", "test"):
@@ -639,9 +672,14 @@ def finetune(args: FinetuneArguments) -> dict:
         report["scorecard"] = build_scorecard(
             task, labels, preds, {int(e): r for e, r in zip(data[scored]["example_id"], record_of)}, args.bootstrap, args.seed
         )
-    report["arguments"] = asdict(args)
+    report["arguments"] = all_arguments(args)
     _write_json(Path(args.output_dir) / RESULTS_FILE, report)
     return report
+
+
+def all_arguments(args: FinetuneArguments) -> dict:
+    """Every option of the run, by its command-line name (``TrainingArguments`` included, tokens redacted)."""
+    return {**args.training.to_dict(), **asdict(args)}
 
 
 def _write_json(path: Path, obj) -> None:
@@ -669,23 +707,96 @@ def print_report(report: dict, args: FinetuneArguments) -> None:
             print(f"{arm}: {metric} = {headline(res, metric)}")
 
 
+def _training_defaults() -> dict:
+    import torch
+
+    return {**TRAINING_DEFAULTS, "use_cpu": not torch.cuda.is_available()}
+
+
+def default_training_args():
+    """``TrainingArguments`` of a run given no training option (:data:`TRAINING_DEFAULTS`)."""
+    from transformers import TrainingArguments
+
+    defaults = _training_defaults()
+    return TrainingArguments(**defaults, per_device_eval_batch_size=2 * defaults["per_device_train_batch_size"])
+
+
+def parse_args(argv: list[str] | None = None):
+    """Parse ``argv`` into ``(FinetuneArguments, TrainingArguments)``, :data:`TRAINING_DEFAULTS` where not given.
+
+    Raises:
+        SystemExit: an unknown option (e.g. ``--epochs``: the message names ``--num_train_epochs``) or a
+            bad value, or ``--push_to_hub`` with ``--cv``, without ``--hub_model_id`` or with
+            ``HF_HUB_OFFLINE=1`` (all checked before any work).
+    """
+    from transformers import HfArgumentParser, TrainingArguments
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = HfArgumentParser((FinetuneArguments, TrainingArguments), prog="heartbert finetune", description=__doc__.split("\n\n")[0])
+    parser.set_defaults(**_training_defaults())
+    try:
+        args, training_args = parser.parse_args_into_dataclasses(args=argv)
+    except ValueError as err:  # unknown options: name the TrainingArguments spelling of the usual ones
+        raise SystemExit(
+            f"heartbert finetune: {err}. Training options are transformers.TrainingArguments: --num_train_epochs, "
+            "--per_device_train_batch_size, --learning_rate, --seed, --output_dir … (see --help)."
+        ) from None
+    given = {a.split("=")[0] for a in argv if a.startswith("--")}
+    if "--per_device_eval_batch_size" not in given:
+        training_args.per_device_eval_batch_size = 2 * training_args.per_device_train_batch_size
+    args.training = training_args
+    if training_args.push_to_hub:
+        if args.cv:
+            raise SystemExit("--push_to_hub with --cv: cross-validation saves no model; fine-tune without --cv to push one.")
+        from .hub import check_push_possible
+
+        check_push_possible(training_args.hub_model_id)
+    return args, training_args
+
+
+def write_card(report: dict, args: FinetuneArguments, command: str) -> Path | None:
+    """``README.md`` of the saved model (:func:`heartbert_hf.card.classifier_card`); ``None`` when no model was saved."""
+    from .card import classifier_card, finetune_results_section
+
+    if args.cv or not report.get("saved_arm"):
+        return None
+    card = classifier_card(args.output_dir, train_command=command, results_section=finetune_results_section(report), arguments=report["arguments"])
+    return card.save(args.output_dir)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``heartbert finetune``: parse ``argv`` and run (see the module doc).
 
     Args:
         argv: command-line arguments (default ``sys.argv[1:]``).
     """
-    from transformers import HfArgumentParser
+    import shlex
 
-    parser = HfArgumentParser(FinetuneArguments, prog="heartbert finetune", description=__doc__.split("\n\n")[0])
-    (args,) = parser.parse_args_into_dataclasses(args=argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args, training_args = parse_args(argv)
     try:
-        report = finetune(args)
+        report = finetune(args, training_args)
     except (ValueError, FileNotFoundError) as err:
         print(f"heartbert finetune: error: {err}", file=sys.stderr)
         return 2
     print_report(report, args)
-    print(f"results: {args.output_dir}")
+    card = write_card(report, args, shlex.join(["heartbert", "finetune", *argv]))
+    print(f"results: {args.output_dir}" + (" (README.md card)" if card else ""))
+    if training_args.push_to_hub:
+        from .hub import push_folder
+
+        if card is None:
+            print("heartbert finetune: error: --push_to_hub, but no model was saved (only the features arm ran).", file=sys.stderr)
+            return 2
+
+        url = push_folder(
+            args.output_dir,
+            training_args.hub_model_id,
+            token=training_args.hub_token,
+            private=training_args.hub_private_repo,
+            commit_message=f"HeartBert fine-tuned on {args.task}: arm {report['saved_arm']}",
+        )
+        print(f"pushed to {training_args.hub_model_id}: {url}")
     return 0
 
 

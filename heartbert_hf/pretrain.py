@@ -18,7 +18,7 @@ Pipeline (:mod:`heartbert_hf.data.corpus`): PhysioNet records (``heartbert_hf.da
 validation → quantizer + BPE fitted on train only (or loaded) → tokenized with the data layer's
 ``map`` → packed into full ``max_seq_length`` blocks (every token reaches the model) → Trainer +
 MLM collator (15%) → validation loss / perplexity / masked-token accuracy, TensorBoard, curves
-PNG, model card, optional push to the Hub.
+PNG, model card (:mod:`heartbert_hf.card`), optional push to the Hub (:mod:`heartbert_hf.hub`).
 """
 
 from __future__ import annotations
@@ -67,19 +67,6 @@ def load_preset(name: str, gpu: bool | None = None) -> dict:
         for key in data["gpu_only"]:
             values.pop(key, None)
     return values
-
-
-LICENCES = {
-    "mitdb": ("MIT-BIH Arrhythmia Database v1.0.0", "ODC-By 1.0", "https://physionet.org/content/mitdb/1.0.0/"),
-    "sample": (
-        "MIT-BIH Arrhythmia Database v1.0.0 (10-min excerpts of records 101, 208, 118 shipped with heartbert_hf)",
-        "ODC-By 1.0",
-        "https://physionet.org/content/mitdb/1.0.0/",
-    ),
-    "ptbxl": ("PTB-XL v1.0.3", "CC BY 4.0", "https://physionet.org/content/ptb-xl/1.0.3/"),
-    "edb": ("European ST-T Database v1.0.0", "ODC-By 1.0", "https://physionet.org/content/edb/1.0.0/"),
-}
-"""Source → (name, licence, URL), for the model card."""
 
 
 @dataclass
@@ -309,44 +296,6 @@ def compute_metrics(eval_pred) -> dict:
     return {"masked_accuracy": float((preds[mask] == labels[mask]).mean()) if mask.any() else 0.0, "masked_tokens": int(mask.sum())}
 
 
-# ---------------------------------------------------------------------------------------------- hub
-def check_push_possible(training_args) -> None:
-    """Fail before training, with a clear message, when a push cannot happen."""
-    from huggingface_hub import constants
-
-    if constants.HF_HUB_OFFLINE:
-        raise SystemExit(
-            "--push_to_hub was given but HF_HUB_OFFLINE=1 is set: nothing can be uploaded. Unset HF_HUB_OFFLINE "
-            "(and log in with `hf auth login`), or drop --push_to_hub and upload the output folder later."
-        )
-
-
-def push_folder(
-    folder: str | Path,
-    repo_id: str,
-    token: str | None = None,
-    private: bool | None = None,
-    commit_message: str = "HeartBert pretraining run",
-    endpoint: str | None = None,
-) -> str:
-    """Upload a saved model folder (model, tokenizer + quantizer, remote code, README card) to the Hub.
-
-    Returns the commit URL. Checkpoints and TensorBoard logs are not uploaded.
-    """
-    from huggingface_hub import HfApi
-
-    api = HfApi(endpoint=endpoint, token=token)
-    api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
-    info = api.upload_folder(
-        folder_path=str(folder),
-        repo_id=repo_id,
-        repo_type="model",
-        commit_message=commit_message,
-        ignore_patterns=["checkpoint-*", "checkpoint-*/**", "runs/**", "tokenizer/**", "*.pt", "*.pth"],
-    )
-    return str(getattr(info, "commit_url", info))
-
-
 # ---------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
     """Run pretraining (see the module docstring). ``callbacks`` are added to the Trainer (tests)."""
@@ -355,7 +304,7 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
     from transformers.trainer_utils import get_last_checkpoint
 
     from . import HeartBertConfig, HeartBertForMaskedLM
-    from .card import ModelCardCallback
+    from .card import LICENCES, ModelCardCallback
     from .packing import PackedMLMCollator
 
     model_args, data_args, training_args = parse_args(argv)
@@ -365,9 +314,9 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO if training_args.should_log else logging.WARNING)
     push, training_args.push_to_hub = training_args.push_to_hub, False  # we push ourselves, card included
     if push:
-        check_push_possible(training_args)
-        if not training_args.hub_model_id:
-            raise SystemExit("--push_to_hub needs --hub_model_id user/name.")
+        from .hub import check_push_possible
+
+        check_push_possible(training_args.hub_model_id)
     resume = training_args.resume_from_checkpoint
     if resume in ("last", "True", "true", True):
         resume = get_last_checkpoint(training_args.output_dir)
@@ -466,6 +415,8 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
         logs = ", TensorBoard logs in runs/" if "tensorboard" in (training_args.report_to or []) else ""
         print(f"[heartbert pretrain] saved to {out.resolve()} (README.md card, curves.png{logs})", flush=True)
         if push:
+            from .hub import push_folder
+
             url = push_folder(
                 out,
                 training_args.hub_model_id,

@@ -413,7 +413,7 @@ def test_a_rhythm_model_from_finetune_classifies_a_record(tiny_model_dir, short_
             str(model),
             "--arms",
             "pretrained+rhythm",
-            "--epochs",
+            "--num_train_epochs",
             "1",
             "--max_train_per_class",
             "20",

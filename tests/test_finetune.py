@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-COMMON = ["--epochs", "1", "--batch_size", "16", "--torch_threads", "1", "--max_eval_examples", "60"]
+COMMON = ["--num_train_epochs", "1", "--per_device_train_batch_size", "16", "--torch_threads", "1", "--max_eval_examples", "60"]
 
 
 def _aami_args(model, data_dir, cache_dir, out, *extra) -> list[str]:
@@ -99,6 +99,10 @@ def test_mitdb_aami_end_to_end(mitdb_finetuned, tiny_model_dir):
 
     assert config["rhythm_feature_names"] == list(RR_FEATURE_NAMES)
     assert 0.3 < config["rhythm_feature_mean"][0] < 1.5 and all(s > 0 for s in config["rhythm_feature_std"])  # seconds, from train beats
+    card = (mitdb_finetuned / "README.md").read_text()  # the model card of the saved arm
+    assert "license: odc-by" in card and "pipeline_tag: text-classification" in card and "A HeartBert beat classifier" in card
+    assert "training: 1 epoch of 16 sequences" in card and "--num_train_epochs 1 --per_device_train_batch_size 16" in card
+    assert "## Results" in card and "Split `validation` (60 examples; records/patients 118)" in card and "(d) pretrained encoder + rhythm" in card
 
 
 def test_rhythm_normalisation_is_fitted_on_training_beats(mitdb_finetuned, sample_dir, cache_dir):
@@ -231,6 +235,79 @@ def test_bilstm_head_freezes_lower_half(tiny_model_dir, sample_dir, cache_dir, t
     assert any(not torch.equal(before[k], after[k]) for k in upper)
     model = HeartBertForSequenceClassification.from_pretrained(str(out))
     assert model.config.classifier_head == "bilstm" and model.lstm.hidden_size == 16
+
+
+def test_push_to_hub_uploads_the_saved_arm_with_its_card_once(tiny_model_dir, sample_dir, cache_dir, tmp_path, monkeypatch):
+    """STAND-IN Hub API (never the internet): `--push_to_hub` uploads the output folder once, at the end."""
+    import huggingface_hub
+
+    from heartbert_hf.finetune import main
+
+    calls = []
+
+    class StandIn:
+        def __init__(self, endpoint=None, token=None):
+            calls.append(("init", endpoint, token))
+
+        def create_repo(self, repo_id, **kw):
+            calls.append(("create_repo", repo_id, kw["repo_type"]))
+
+        def upload_folder(self, folder_path, repo_id, **kw):
+            calls.append(("upload_folder", repo_id, sorted(p.name for p in Path(folder_path).iterdir()), kw["ignore_patterns"], kw["commit_message"]))
+            return "https://hub.example/commit"
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", StandIn)
+    out = tmp_path / "pushed"
+    argv = _aami_args(tiny_model_dir, sample_dir, cache_dir, out, "--linear_probe", "--arms", "random,pretrained", "--push_to_hub", "--hub_model_id", "me/ft")
+    assert main(argv) == 0
+    assert [c[0] for c in calls] == ["init", "create_repo", "upload_folder"] and calls[1][1:] == ("me/ft", "model")
+    files, ignore, message = calls[2][2:]
+    assert {"README.md", "model.safetensors", "config.json", "tokenizer.json", "quantizer.json", "results.json"} <= set(files)
+    assert "arm-random" in files and "arm-*/**" in ignore  # the other arm stays local
+    assert message == "HeartBert fine-tuned on mitdb-aami: arm pretrained"
+    assert not list(out.glob("checkpoint-*")) and not list(out.glob("arm-random/checkpoint-*"))  # Trainer pushed nothing itself
+
+
+def test_finetune_parses_training_arguments_with_its_defaults():
+    from heartbert_hf.finetune import TRAINING_DEFAULTS, parse_args
+
+    args, t = parse_args(["--task", "mitdb-aami", "--model", "m"])
+    assert args.training is t and args.seed == 42 and args.output_dir == "heartbert-finetuned"
+    assert (t.num_train_epochs, t.per_device_train_batch_size, t.per_device_eval_batch_size, t.learning_rate) == (3.0, 32, 64, 5e-5)
+    assert (t.warmup_steps, t.weight_decay, t.report_to, t.save_total_limit) == (0.1, 0.01, [], 1)
+    assert TRAINING_DEFAULTS["num_train_epochs"] == 3.0
+    given = ["--num_train_epochs", "2", "--per_device_train_batch_size", "8", "--learning_rate", "1e-3", "--seed", "5", "--output_dir", "o"]
+    args, t = parse_args(["--task", "mitdb-aami", "--model", "m", *given, "--report_to", "tensorboard", "--per_device_eval_batch_size", "3"])
+    assert (t.num_train_epochs, t.per_device_train_batch_size, t.per_device_eval_batch_size, t.learning_rate) == (2.0, 8, 3, 1e-3)
+    assert (args.seed, args.output_dir, t.report_to) == (5, "o", ["tensorboard"])
+    with pytest.raises(SystemExit, match="--num_train_epochs"):
+        parse_args(["--task", "mitdb-aami", "--model", "m", "--epochs", "3"])  # the old spelling names the new one
+    with pytest.raises(SystemExit, match="cross-validation saves no model"):
+        parse_args(["--task", "mitdb-aami", "--model", "m", "--cv", "5", "--push_to_hub", "--hub_model_id", "me/x"])
+
+
+def test_make_trainer_keeps_the_users_options_and_sets_the_selection(tiny_config, tiny_tokenizer, tmp_path):
+    import datasets
+
+    from heartbert_hf.finetune import make_trainer, parse_args
+    from heartbert_hf.modeling_heartbert import HeartBertForSequenceClassification
+    from heartbert_hf.tasks import get_task
+
+    args, _ = parse_args(
+        ["--task", "mitdb-aami", "--model", "m", "--weight_decay", "0.2", "--lr_scheduler_type", "cosine", "--push_to_hub", "--hub_model_id", "me/x"]
+    )
+    rows = {"input_ids": [[0, 5, 2]] * 4, "attention_mask": [[1, 1, 1]] * 4, "labels": [0, 1, 2, 3], "example_id": [0, 1, 2, 3]}
+    ds = datasets.Dataset.from_dict(rows)
+    model = HeartBertForSequenceClassification(tiny_config.__class__(**(tiny_config.to_dict() | {"num_labels": 4})))
+    task = get_task("mitdb-aami")
+    trainer = make_trainer(model, args, str(tmp_path / "arm"), ds, ds, tiny_tokenizer, None, task, ["N", "S", "V", "F"], select=True)
+    t = trainer.args
+    assert (t.weight_decay, str(t.lr_scheduler_type.value), t.output_dir) == (0.2, "cosine", str(tmp_path / "arm"))
+    assert t.eval_strategy == "epoch" and t.load_best_model_at_end and t.metric_for_best_model == task.primary_metric
+    assert not t.push_to_hub  # the command pushes the saved folder once, not every arm's checkpoints
+    assert args.training.output_dir == "heartbert-finetuned"  # the parsed arguments are not modified
+    no_select = make_trainer(model, args, str(tmp_path / "cv"), ds, ds, tiny_tokenizer, None, task, ["N", "S", "V", "F"], select=False)
+    assert no_select.args.eval_strategy == "no" and not no_select.args.load_best_model_at_end
 
 
 def test_bad_task_name_is_clear(tiny_model_dir, capsys):

@@ -200,6 +200,8 @@ def test_quickstart_preset_under_accelerate_launch(tmp_path):
     assert "40 optimizer steps" in card and "Not a medical device" in card and "ODC-By 1.0" in card
     assert f"| loss | {metrics['eval_loss']:.4f} |" in card
     assert "$" not in card.split("```")[0]  # no unfilled placeholder
+    assert card.startswith("---\n") and "license: apache-2.0" in card and "pipeline_tag: fill-mask" in card and "- physionet/mitdb" in card
+    assert "![Training and validation loss by step](curves.png)" in card
 
     # the saved folder reloads in a fresh process, through the remote code (no heartbert_hf import)
     code = f"""
@@ -327,7 +329,7 @@ class _HubStandIn(BaseHTTPRequestHandler):
 def test_push_uploads_model_tokenizer_code_and_card_to_loopback_hub(tmp_path, tiny_config, tiny_tokenizer):
     """LOOPBACK STAND-IN, not the real Hub: checks which files the push sends and to where."""
     from heartbert_hf import HeartBertForMaskedLM
-    from heartbert_hf.pretrain import push_folder
+    from heartbert_hf.hub import push_folder
 
     folder = tmp_path / "run"
     HeartBertForMaskedLM(tiny_config).save_pretrained(str(folder))
@@ -339,7 +341,7 @@ def test_push_uploads_model_tokenizer_code_and_card_to_loopback_hub(tmp_path, ti
     server = ThreadingHTTPServer(("127.0.0.1", 0), _HubStandIn)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        url = push_folder(folder, "me/hb", token="hf_test", endpoint=f"http://127.0.0.1:{server.server_port}")
+        url = push_folder(folder, "me/hb", commit_message="a run", token="hf_test", endpoint=f"http://127.0.0.1:{server.server_port}")
     finally:
         server.shutdown()
     assert url.endswith("a" * 40)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest_data import excerpt, write_record
 
-COMMON = ["--epochs", "1", "--batch_size", "16", "--torch_threads", "1"]
+COMMON = ["--num_train_epochs", "1", "--per_device_train_batch_size", "16", "--torch_threads", "1"]
 
 
 # ------------------------------------------------------------------ metrics
