@@ -160,9 +160,7 @@ def format_table(card: dict, notes: Sequence[str] = ()) -> str:
         "| arm | macro-F1 | accuracy | κ | j-index | jκ | Se S | +P S | Se V | +P V | F1 F |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for arm in ARMS:
-        if arm not in card["arms"]:
-            continue
+    for arm in [a for a in ARMS if a in card["arms"]] + [a for a in card["arms"] if a not in ARMS]:  # extra arms: by name, after the four
         m = card["arms"][arm]
         pc = m["per_class"]
         flag = " (degenerate)" if m["degenerate"] else ""
