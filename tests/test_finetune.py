@@ -289,7 +289,8 @@ def test_finetune_parses_training_arguments_with_its_defaults():
 def test_make_trainer_keeps_the_users_options_and_sets_the_selection(tiny_config, tiny_tokenizer, tmp_path):
     import datasets
 
-    from heartbert_hf.finetune import make_trainer, parse_args
+    from heartbert_hf.arms import make_trainer
+    from heartbert_hf.finetune import parse_args
     from heartbert_hf.modeling_heartbert import HeartBertForSequenceClassification
     from heartbert_hf.tasks import get_task
 
@@ -425,7 +426,7 @@ def test_building_a_head_prints_no_load_report_table(tiny_model_dir, caplog):
     """The expected fresh head is one INFO line, not transformers' LOAD REPORT table for every arm."""
     import logging
 
-    from heartbert_hf.finetune import build_model
+    from heartbert_hf.arms import build_model
 
     with caplog.at_level(logging.INFO):
         net = build_model(str(tiny_model_dir), "bilstm", ["N", "S", "V", "F"], "single_label_classification", False, 0, lstm_hidden_size=8)
