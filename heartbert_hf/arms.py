@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .inference import aggregate, to_probs
-from .runtime import load_heartbert_tokenizer
+from .runtime import load_heartbert_processor
 from .tasks import RHYTHM_COLUMN, example_labels, score, tokenize_split
 
 logger = logging.getLogger(__name__)
@@ -340,7 +340,9 @@ def run_features_arm(train, splits: dict, labels: list[str], seed: int) -> dict:
 
 
 def save_finetuned(model, tokenizer, output_dir: str, args, task, labels, results: dict, head: str) -> None:
-    """Save the model (with its task, labels, thresholds and sequence length in the config) + tokenizer."""
+    """Save the model (with its task, labels, thresholds and sequence length in the config) + the base model's
+    processor (:func:`heartbert_hf.runtime.load_heartbert_processor`: tokenizer, quantizer, feature extractor),
+    so that ``AutoProcessor.from_pretrained(output_dir)`` works."""
     model.config.heartbert_finetune = {
         "task": task.name,
         "labels": labels,
@@ -356,8 +358,9 @@ def save_finetuned(model, tokenizer, output_dir: str, args, task, labels, result
         "skip_missing_records": args.skip_missing_records,
     }
     model.save_pretrained(output_dir)
-    # reload: tokenizing set truncation on the backend, and save_pretrained would write that state
-    load_heartbert_tokenizer(args.model).save_pretrained(output_dir)
+    # reload: tokenizing set truncation on the backend, and save_pretrained would write that state.
+    # The processor writes the tokenizer files, quantizer.json and processor_config.json: AutoProcessor loads the folder
+    load_heartbert_processor(args.model).save_pretrained(output_dir)
     for leftover in Path(output_dir).glob("checkpoint-*"):
         import shutil
 

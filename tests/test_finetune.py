@@ -92,6 +92,14 @@ def test_mitdb_aami_end_to_end(mitdb_finetuned, tiny_model_dir):
     assert (mitdb_finetuned / "quantizer.json").read_bytes() == (tiny_model_dir / "quantizer.json").read_bytes()
     saved, original = (json.loads((d / "tokenizer.json").read_text()) for d in (mitdb_finetuned, tiny_model_dir))
     assert saved["model"] == original["model"] and saved["truncation"] is None
+    # ... with its processor: AutoProcessor loads the folder, feature extractor and quantizer included
+    from transformers import AutoProcessor
+
+    from heartbert_hf import HeartBertProcessor, HeartBertTokenizer
+
+    processor = AutoProcessor.from_pretrained(mitdb_finetuned)
+    assert isinstance(processor, HeartBertProcessor) and (mitdb_finetuned / "processor_config.json").is_file()
+    assert processor.feature_extractor.fingerprint == HeartBertTokenizer.from_pretrained(tiny_model_dir).quantizer_fingerprint
     config = json.loads((mitdb_finetuned / "config.json").read_text())
     assert config["heartbert_finetune"]["task"] == "mitdb-aami"
     assert config["id2label"] == {"0": "N", "1": "S", "2": "V", "3": "F"}
