@@ -227,6 +227,20 @@ print("RELOADED", tuple(out.logits.shape))
     res = run_python(code, REPO, env_extra={"HF_HUB_OFFLINE": "1"})
     assert res.returncode == 0 and "RELOADED" in res.stdout, res.stderr[-2000:]
 
+    # the card's "Use" snippet runs as written on the saved folder (its repo id is the output folder)
+    snippet = card.split("```python\n", 1)[1].split("```", 1)[0]
+    assert "AutoProcessor.from_pretrained" in snippet and "processor(ecg=signal" in snippet
+    code = (
+        f"import wfdb\nsignal = wfdb.rdrecord({str(REPO / 'heartbert_hf/sample_data/118')!r}, sampto=8000).p_signal.T\nfs = 360\n"
+        + snippet
+        + "import json\nprint('SNIPPET' + json.dumps({'shape': list(emb.shape), 'leads': enc['lead_index'].tolist()}))\n"
+    )
+    res = run_python(code, REPO, env_extra={"HF_HUB_OFFLINE": "1"})
+    assert res.returncode == 0 and "SNIPPET" in res.stdout, res.stderr[-2000:]
+    used = json.loads(res.stdout.split("SNIPPET")[-1])
+    hidden = json.loads((out / "config.json").read_text())["hidden_size"]
+    assert used["shape"] == [len(used["leads"]), hidden] and set(used["leads"]) == {0, 1}  # one vector per sequence, both leads
+
 
 def test_two_processes_match_one_process(data, reference_run):
     """torchrun with 2 CPU processes (gloo), batch 4 each, against 1 process with batch 8: same data
