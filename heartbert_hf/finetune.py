@@ -30,7 +30,9 @@ What it does, in order:
    difference excludes 0.
 
 The model saved in ``--output_dir`` is the last encoder arm of ``pretrained+rhythm``,
-``pretrained``, ``random`` that ran; the others go to ``output_dir/arm-<name>``.
+``pretrained``, ``random`` that ran; the others go to ``output_dir/arm-<name>``. Each saved folder
+holds the model and the base model's processor (tokenizer, ``quantizer.json``,
+``processor_config.json``), so ``AutoProcessor`` and the Auto model classes load it.
 
 ``--cv K`` (mitdb-aami): record-wise K-fold cross-validation over the DS1 records present, fixed
 epochs, each fold scored on its held-out records, every arm on the same folds and beats; the
@@ -47,7 +49,7 @@ Arguments: :class:`FinetuneArguments` plus ``transformers.TrainingArguments`` (`
 in ``heartbert pretrain``; :data:`TRAINING_DEFAULTS` are the defaults where the user gives none. The
 epoch selection (``eval_strategy``/``save_strategy`` per epoch, best checkpoint reloaded) and the
 per-arm output folders are set by the command. ``--push_to_hub --hub_model_id user/name`` uploads
-the saved model folder (model, tokenizer, quantizer, README card) once at the end.
+the saved model folder (model, processor, README card) once at the end.
 """
 
 from __future__ import annotations
