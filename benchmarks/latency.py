@@ -6,9 +6,10 @@ Model: a random-init ``HeartBertModel`` of the published shape (6 layers x 768 h
 3072 intermediate, 514 positions, vocabulary 16,000; weights do not change the cost), and the stock
 ``transformers.RobertaModel`` of the same shape holding the same weights (so their fp32 outputs agree).
 Input: the first 10 s of lead 0 of the shipped MIT-BIH record 118 (3,600 samples at 360 Hz).
-Tokenizer: ``--tokenizer DIR``, else a 16k BPE trained here on the MIT-BIH DS1 records other than 118
-from ``$HEARTBERT_SHARED_PHYSIONET/mitdb`` (about 5 minutes on a busy 2-core machine; ``--save_tokenizer``
-keeps it), else on the shipped records 101 and 208.
+Processor (``HeartBertProcessor``: feature extractor + tokenizer): ``--tokenizer DIR`` (a folder saved by
+``processor.save_pretrained`` or ``tokenizer.save_pretrained``), else a 16k BPE trained here on the MIT-BIH
+DS1 records other than 118 from ``$HEARTBERT_SHARED_PHYSIONET/mitdb`` (about 5 minutes on a busy 2-core
+machine; ``--save_tokenizer`` keeps it, with its processor), else on the shipped records 101 and 208.
 
 Rows, each timed once per round, rounds interleaved (so a busy machine slows every row alike),
 median and minimum over rounds:
@@ -17,13 +18,13 @@ Wall ms is what a user waits; CPU ms (process time, all threads) is the work, wh
 machine disturb less: on one thread it is the idle-machine latency.
 
 * ``heartbert e2e``: :func:`heartbert_hf.inference.embed_ecg`, ECG array → window embedding
-  (tokenizer included);
+  (processor included);
 * ``heartbert model`` / ``roberta model``: the model alone on the same token ids, as HeartBert runs
   them (length-sorted batch, no mask when nothing is padded) and as the stock recipe does (one
   padded batch with its attention mask);
 * precisions ``fp32``, ``bf16`` (autocast), ``int8`` (dynamic quantization of every Linear), and
   ``bf16w`` (a bf16 copy of the weights, no autocast) as a lever under study;
-* chunking ``naive`` (the tokenizer's overflow: L + L + rest) or ``balanced`` (near-equal sequences).
+* chunking ``naive`` (the processor's overflow: L + L + rest) or ``balanced`` (near-equal sequences).
 
 A second case takes 1,234 content tokens (the issue's example: 3 sequences of 512 positions naive,
 3 x 413 balanced) and times the two models alone. Cosine similarity is to the fp32 naive embedding.
@@ -59,13 +60,15 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def load_tokenizer(args):
+def load_processor(args):
+    """``(HeartBertProcessor, where it came from)``: ``--tokenizer DIR``, else fitted here (see the module doc)."""
     import wfdb
 
-    from heartbert_hf import HeartBertTokenizer
+    from heartbert_hf import HeartBertProcessor, HeartBertTokenizer
+    from heartbert_hf.runtime import load_heartbert_processor
 
     if args.tokenizer:
-        return HeartBertTokenizer.from_pretrained(args.tokenizer), f"loaded from {args.tokenizer}"
+        return load_heartbert_processor(args.tokenizer), f"loaded from {args.tokenizer}"
     shared = Path(os.environ.get("HEARTBERT_SHARED_PHYSIONET", HERE.parent.parent / "shared" / "physionet")) / "mitdb"
     if (shared / "101.hea").is_file():
         names = [r for r in DS1 if r != HELD_OUT and (shared / f"{r}.hea").is_file()]
@@ -76,11 +79,11 @@ def load_tokenizer(args):
         signals = [wfdb.rdrecord(str(sample / r)).p_signal.T for r in ("101", "208")]
         source = "trained here on the shipped records 101 and 208 (no shared PhysioNet folder)"
     t = time.perf_counter()
-    tok = HeartBertTokenizer.train_from_ecg(signals, 360, vocab_size=args.vocab_size, show_progress=False)
+    processor = HeartBertProcessor.from_tokenizer(HeartBertTokenizer.train_from_ecg(signals, 360, vocab_size=args.vocab_size, show_progress=False))
     source += f" in {time.perf_counter() - t:.0f} s"
     if args.save_tokenizer:
-        tok.save_pretrained(args.save_tokenizer)
-    return tok, source
+        processor.save_pretrained(args.save_tokenizer)
+    return processor, source
 
 
 def build_models(vocab_size: int):
@@ -177,8 +180,8 @@ def print_table(title: str, rows: dict, reference: np.ndarray, n_tokens: int) ->
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tokenizer", help="a saved HeartBert tokenizer (default: train a 16k BPE here)")
-    parser.add_argument("--save_tokenizer", help="where to save the tokenizer trained here")
+    parser.add_argument("--tokenizer", help="a saved HeartBert processor or tokenizer folder (default: fit a 16k BPE here)")
+    parser.add_argument("--save_tokenizer", help="where to save the processor (tokenizer + feature extractor) fitted here")
     parser.add_argument("--vocab_size", type=int, default=16000)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
@@ -195,10 +198,11 @@ def main(argv=None) -> int:
     warnings.filterwarnings("ignore")
     torch.set_num_threads(args.threads)
     load_before = os.getloadavg()
-    tok, source = load_tokenizer(args)
+    processor, source = load_processor(args)
+    tok = processor.tokenizer
     heartbert, roberta = build_models(len(tok))
     ecg = wfdb.rdrecord(str(HERE.parent / "heartbert_hf" / "sample_data" / HELD_OUT)).p_signal.T[0, :3600]
-    ids = [w.ids for block in inf.iter_window_tokens(tok, ecg, 360) for w in block][0]
+    ids = [w.ids for block in inf.iter_window_tokens(processor, ecg, 360) for w in block][0]
     precisions = args.precisions.split(",")
     hb, rb = variants(heartbert), variants(roberta)
 
@@ -214,28 +218,28 @@ def main(argv=None) -> int:
             seqs = sequences(ids, balanced)
             e2e_model, e2e_precision = (heartbert, precision) if precision in inf.PRECISIONS else hb[precision]
             cases[("heartbert e2e", precision, chunks)] = lambda m=e2e_model, p=e2e_precision, b=balanced: (
-                inf.embed_ecg(m, tok, ecg, 360, precision=p, balanced_chunks=b).embeddings
+                inf.embed_ecg(m, processor, ecg, 360, precision=p, balanced_chunks=b).embeddings
             )
             model, autocast = hb[precision]
             cases[("heartbert model", precision, chunks)] = lambda m=model, a=autocast, s=seqs: heartbert_embedding(m, s, a)
             model, autocast = rb[precision]
             cases[("roberta model", precision, chunks)] = lambda m=model, a=autocast, s=seqs: stock_embedding(m, s, a)
-    cases[("tokenizer only", "-", "-")] = lambda: np.asarray(tok(ecg=ecg, sampling_rate=360, add_special_tokens=False)["input_ids"][0], dtype=np.float64)
+    cases[("processor only", "-", "-")] = lambda: np.asarray(processor(ecg=ecg, sampling_rate=360, add_special_tokens=False)["input_ids"][0], dtype=np.float64)
     rows = run_case(cases, args.rounds)
-    tokenizer_ms = statistics.median(rows.pop(("tokenizer only", "-", "-"))["ms"])
+    processor_ms = statistics.median(rows.pop(("processor only", "-", "-"))["ms"])
 
     print(f"# HeartBert inference latency, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(
         f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs, torch {torch.__version__} with {torch.get_num_threads()} threads; "
         f"load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after (other jobs were running: figures are medians of interleaved rounds)"
     )
-    print(f"tokenizer: {source}; vocabulary {len(tok)}; tokenizer alone {tokenizer_ms:.1f} ms")
+    print(f"processor: {source}; vocabulary {len(tok)}; processor alone (ECG -> token ids) {processor_ms:.1f} ms")
     print(f"model: random-init published shape; HeartBertModel vs RobertaModel fp32 max |diff| {gap:.2e}; {args.rounds} rounds")
     print_table("10-s single-lead ECG (record 118, lead 0, first 3,600 samples)", rows, reference, len(ids))
 
     if args.long_tokens:
         long_ecg = wfdb.rdrecord(str(HERE.parent / "heartbert_hf" / "sample_data" / HELD_OUT)).p_signal.T[0, :36000]
-        long_ids = [i for block in inf.iter_window_tokens(tok, long_ecg, 360) for w in block for i in w.ids]
+        long_ids = [i for block in inf.iter_window_tokens(processor, long_ecg, 360) for w in block for i in w.ids]
         long_ids = long_ids[: args.long_tokens]
         long_ref = heartbert_embedding(heartbert, sequences(long_ids, False), "fp32")
         cases = {}

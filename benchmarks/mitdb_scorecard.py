@@ -195,8 +195,8 @@ def ship(cv_command: list[str], report: dict, table: str, notes: list[str], fold
     """Fine-tune the CV's best encoder arm on every DS1 record and write it, with its card, to ``folder``."""
     import shutil
 
+    from heartbert_hf.arms import NEURAL_ARMS
     from heartbert_hf.card import classifier_card, cv_scorecard_section
-    from heartbert_hf.finetune import NEURAL_ARMS
     from heartbert_hf.finetune import main as finetune_main
 
     arms = report["scorecard"]["arms"]

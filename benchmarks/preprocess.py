@@ -1,7 +1,8 @@
 """Benchmark: WFDB record → HeartBert token ids, end to end, against the published approach.
 
 End to end means: read the record (wfdb), resample (a no-op at 360 Hz; a 500 Hz copy is timed
-separately), window, scale, quantize, BPE-encode (``tok(ecg=..., sampling_rate=...)``), both leads.
+separately), window, scale, quantize, BPE-encode (``processor(ecg=..., sampling_rate=...)``, a
+``HeartBertProcessor``), both leads.
 The published approach (equal-probability breakpoints + a per-sample Python scan, timed on its
 quantize-to-text step only, which flatters it) runs in the same process on the same record.
 
@@ -52,12 +53,14 @@ def main() -> None:
     import wfdb
     from scipy.signal import resample_poly
 
-    from heartbert_hf import HeartBertTokenizer
+    from heartbert_hf import HeartBertProcessor, HeartBertTokenizer
     from heartbert_hf.tokenization_heartbert import DEFAULT_VOCAB_SIZE
 
     fit = [wfdb.rdrecord(r).p_signal.T for r in (args.fit_records or args.records[:1])]
     tok = HeartBertTokenizer.train_from_ecg(fit, 360, vocab_size=args.vocab_size or DEFAULT_VOCAB_SIZE, show_progress=False)
-    print(f"tokenizer: vocab {len(tok)}, {tok.quantizer}, scaling {tok.scaling}")
+    processor = HeartBertProcessor.from_tokenizer(tok)
+    extractor = processor.feature_extractor
+    print(f"processor: vocab {len(processor.tokenizer)}, {extractor.quantizer}, scaling {extractor.scaling}")
 
     best = 0.0
     for _ in range(args.repeats):
@@ -65,7 +68,7 @@ def main() -> None:
         t0 = time.perf_counter()
         for record in args.records:
             rec = wfdb.rdrecord(record)
-            enc = tok(ecg=rec.p_signal.T, sampling_rate=rec.fs)
+            enc = processor(ecg=rec.p_signal.T, sampling_rate=rec.fs)
             n += rec.p_signal.size
             tokens += sum(len(ids) for ids in enc["input_ids"])
         best = max(best, n / (time.perf_counter() - t0))
@@ -75,7 +78,7 @@ def main() -> None:
 
     signal500 = resample_poly(wfdb.rdrecord(args.records[0]).p_signal.T, 25, 18, axis=-1)
     t0 = time.perf_counter()
-    tok(ecg=signal500, sampling_rate=500)
+    processor(ecg=signal500, sampling_rate=500)
     rate500 = signal500.size / (time.perf_counter() - t0)
     print(f"HeartBert from a 500 Hz array (resample to 360 + the rest): {rate500 / 1e6:.2f} M input samples/s")
 

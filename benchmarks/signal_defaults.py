@@ -26,9 +26,12 @@ DS1 = ["101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "12
 VOCABS = [1000, 2000, 4000, 8000, 16000, 32000, 52000]
 
 
-def snr_db(tok, signal: np.ndarray, scaling: str) -> tuple[float, float]:
-    """Quantization SNR (dB, in the signal's own units) and mean level entropy (bits) over windows."""
+def snr_db(processor, signal: np.ndarray, scaling: str) -> tuple[float, float]:
+    """Quantization SNR (dB, in the signal's own units) and mean level entropy (bits) over windows, with
+    ``processor.feature_extractor.quantizer`` (a fitted ``HeartBertProcessor``)."""
     from heartbert_hf.ecg_signal import scale, window_bounds
+
+    quantizer = processor.feature_extractor.quantizer
 
     err, power, entropies = 0.0, 0.0, []
     for lead in signal:
@@ -37,34 +40,35 @@ def snr_db(tok, signal: np.ndarray, scaling: str) -> tuple[float, float]:
             if x.max() == x.min():
                 continue
             s = scale(x, scaling)
-            ids = tok.quantizer.encode(s)
+            ids = quantizer.encode(s)
             if scaling == "minmax":
                 lo, hi = x.min(), x.max()
             else:
                 lo, hi = np.percentile(x, (0.5, 99.5))
-            recon = lo + tok.quantizer.decode(ids) * (hi - lo)
+            recon = lo + quantizer.decode(ids) * (hi - lo)
             err += np.sum((recon - x) ** 2)
             power += np.sum((x - x.mean()) ** 2)
-            p = np.bincount(ids, minlength=tok.quantizer.n_levels) / ids.size
+            p = np.bincount(ids, minlength=quantizer.n_levels) / ids.size
             entropies.append(-np.sum(p[p > 0] * np.log2(p[p > 0])))
     return 10 * np.log10(power / err), float(np.mean(entropies))
 
 
-def truncated(tok52k, vocab_size: int):
-    """The BPE with the first ``vocab_size`` entries of a larger greedy BPE training."""
+def truncated(processor52k, vocab_size: int):
+    """The processor whose BPE has the first ``vocab_size`` entries of a larger greedy BPE training (same feature extractor)."""
     import json
 
     from tokenizers import Tokenizer
 
-    from heartbert_hf import HeartBertTokenizer
+    from heartbert_hf import HeartBertProcessor, HeartBertTokenizer
 
+    tok52k = processor52k.tokenizer
     state = json.loads(tok52k.backend_tokenizer.to_str())
     vocab = state["model"]["vocab"]
     keep = {t: i for t, i in vocab.items() if i < vocab_size}
     merges = state["model"]["merges"][: vocab_size - (len(vocab) - len(state["model"]["merges"]))]
     state["model"]["vocab"], state["model"]["merges"] = keep, merges
     backend = Tokenizer.from_str(json.dumps(state))
-    return HeartBertTokenizer(tokenizer_object=backend, quantizer=tok52k.quantizer)
+    return HeartBertProcessor(processor52k.feature_extractor, HeartBertTokenizer(tokenizer_object=backend, quantizer=processor52k.feature_extractor.quantizer))
 
 
 def main() -> None:
@@ -76,7 +80,7 @@ def main() -> None:
 
     import wfdb
 
-    from heartbert_hf import HeartBertTokenizer
+    from heartbert_hf import HeartBertProcessor, HeartBertTokenizer
 
     records = [r for r in DS1 if (Path(args.mitdb) / f"{r}.hea").is_file()]
     fit, held = records[: len(records) // 2], records[len(records) // 2 :]
@@ -90,30 +94,30 @@ def main() -> None:
         path = Path(args.excerpts) / f"{name}.csv"
         if path.is_file():  # one column per lead, no header, 360 Hz
             noisy.append((name, np.loadtxt(path, delimiter=",", ndmin=2).T))
-    tokenizers = {}
+    processors = {}
     for scaling in ("minmax", "robust"):
         tok = HeartBertTokenizer.train_from_ecg(fit_signals, 360, vocab_size=52000 if scaling == "minmax" else 1000, scaling=scaling, show_progress=False)
-        tokenizers[scaling] = tok
-        held_snr = [snr_db(tok, s, scaling) for s in held_signals]
+        processors[scaling] = processor = HeartBertProcessor.from_tokenizer(tok)
+        held_snr = [snr_db(processor, s, scaling) for s in held_signals]
         line = f"{scaling:7s} held-out DS1: SNR {np.mean([a for a, _ in held_snr]):.2f} dB, level entropy {np.mean([b for _, b in held_snr]):.2f} bits"
         for name, signal in noisy:
-            snr, ent = snr_db(tok, signal, scaling)
+            snr, ent = snr_db(processor, signal, scaling)
             line += f" | {name}: {snr:.2f} dB, {ent:.2f} bits"
         print(line)
 
     print("\n## vocabulary (min-max scaling; samples/token on held-out records)")
-    tok52k = tokenizers["minmax"]
+    processor52k = processors["minmax"]
     hidden, layers, mask = 768, 6, 0.15
     encoder_flops = 2 * layers * 12 * hidden * hidden  # per token, forward, no attention term
     rows = []
     print("vocab | samples/token | tokens per 4000-sample window | vocab used (>=1 / >=10 uses) | train GFLOP per ECG-second")
     for v in VOCABS:
-        tok = truncated(tok52k, v)
+        processor = truncated(processor52k, v)
         counts = np.zeros(v, dtype=np.int64)
         n_samples, n_tokens = 0, 0
         for s in held_signals:
-            texts, _ = tok.ecg_to_text(s, 360)
-            for enc in tok.backend_tokenizer.encode_batch_fast(texts, add_special_tokens=False):
+            texts, _ = processor.feature_extractor.ecg_to_text(s, 360)
+            for enc in processor.tokenizer.backend_tokenizer.encode_batch_fast(texts, add_special_tokens=False):
                 counts += np.bincount(enc.ids, minlength=v)[:v]
             n_samples += sum(len(t) for t in texts)
         n_tokens = counts.sum()

@@ -302,7 +302,8 @@ def push_prepared(dsd, card: str, repo_id: str, private: bool = False, api=None,
         card: the README text.
         repo_id: ``org/name``.
         private: create the repo private.
-        api: a ``huggingface_hub.HfApi`` (default: a new one; honours ``HF_ENDPOINT``).
+        api: a ``huggingface_hub.HfApi`` (default: a new one; honours ``HF_ENDPOINT``); the upload is
+            :func:`heartbert_hf.hub.push_folder`'s.
         staging_dir: where to write the Parquet folder (default: a temporary folder).
 
     Returns:
@@ -311,6 +312,8 @@ def push_prepared(dsd, card: str, repo_id: str, private: bool = False, api=None,
     import tempfile
 
     from huggingface_hub import constants
+
+    from .hub import push_folder
 
     if constants.HF_HUB_OFFLINE:
         raise RuntimeError(
@@ -328,12 +331,7 @@ def push_prepared(dsd, card: str, repo_id: str, private: bool = False, api=None,
     front, body = card.split("---\n", 2)[1:] if card.startswith("---\n") else ("", card)
     yaml = front + "configs:\n- config_name: default\n  data_files:\n" + "\n".join(configs) + "\n"
     (folder / "README.md").write_text(f"---\n{yaml}---\n{body}")
-    if api is None:
-        from huggingface_hub import HfApi
-
-        api = HfApi()
-    api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-    api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset", commit_message="heartbert prepare")
+    push_folder(folder, repo_id, repo_type="dataset", commit_message="heartbert prepare", private=private, api=api, ignore_patterns=())
     return str(folder)
 
 

@@ -208,7 +208,8 @@ def parse_args(argv: list[str] | None = None):
 
 # ---------------------------------------------------------------------------------------------- data
 def fit_or_load_tokenizer(model_args, data_args, training_args, train_raw):
-    """Load ``tokenizer_name_or_path`` or ``output_dir/tokenizer``; else fit on the training split and save it there."""
+    """Load ``tokenizer_name_or_path`` or ``output_dir/tokenizer``; else fit on the training split and save it there (with its processor)."""
+    from .processing_heartbert import HeartBertProcessor
     from .tokenization_heartbert import HeartBertTokenizer
 
     path = model_args.tokenizer_name_or_path or model_args.model_name_or_path
@@ -221,7 +222,7 @@ def fit_or_load_tokenizer(model_args, data_args, training_args, train_raw):
 
             logger.info("fitting the quantizer + BPE (vocab %d) on %d training examples", model_args.vocab_size, len(train_raw))
             tok = train_tokenizer(train_raw, vocab_size=model_args.vocab_size, seed=training_args.seed, show_progress=False)
-            tok.save_pretrained(str(saved))
+            HeartBertProcessor.from_tokenizer(tok).save_pretrained(str(saved))  # + processor_config.json: AutoProcessor loads it
         tok = HeartBertTokenizer.from_pretrained(path or str(saved))
     tok.model_max_length = data_args.max_seq_length
     return tok
@@ -404,6 +405,9 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
     trainer.save_state()
     if trainer.is_world_process_zero():
         out = Path(training_args.output_dir)
+        from .processing_heartbert import HeartBertProcessor
+
+        HeartBertProcessor.from_tokenizer(tokenizer).save_pretrained(str(out))  # + processor_config.json: AutoProcessor loads the folder
         from .plotting import plot_curves
 
         try:

@@ -139,15 +139,16 @@ def test_push_writes_loadable_parquet_at_the_hub_boundary(tmp_path, monkeypatch)
         calls: list = []
 
         def create_repo(self, repo_id, **kw):
-            self.calls.append(("create_repo", repo_id, kw["repo_type"]))
+            self.calls.append(("create_repo", repo_id, kw["repo_type"], kw["private"]))
 
         def upload_folder(self, folder_path, repo_id, **kw):
-            self.calls.append(("upload_folder", repo_id, kw["repo_type"]))
+            self.calls.append(("upload_folder", repo_id, kw["repo_type"], kw["commit_message"], list(kw.get("ignore_patterns") or [])))
 
     api = FakeApi()
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    folder = push_prepared(dsd, "---\nlicense: other\n---\n# card\n", "org/name", api=api, staging_dir=str(tmp_path / "push"))
-    assert api.calls == [("create_repo", "org/name", "dataset"), ("upload_folder", "org/name", "dataset")]
+    folder = push_prepared(dsd, "---\nlicense: other\n---\n# card\n", "org/name", private=True, api=api, staging_dir=str(tmp_path / "push"))
+    # through hub.push_folder: one dataset repo, private as asked, every staged file uploaded
+    assert api.calls == [("create_repo", "org/name", "dataset", True), ("upload_folder", "org/name", "dataset", "heartbert prepare", [])]
     loaded = datasets.load_dataset(folder, cache_dir=str(tmp_path / "c"))
     assert {k: len(v) for k, v in loaded.items()} == {"train": 3, "test": 1} and loaded["test"][0]["record_id"] == "100"
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)

@@ -92,6 +92,14 @@ def test_mitdb_aami_end_to_end(mitdb_finetuned, tiny_model_dir):
     assert (mitdb_finetuned / "quantizer.json").read_bytes() == (tiny_model_dir / "quantizer.json").read_bytes()
     saved, original = (json.loads((d / "tokenizer.json").read_text()) for d in (mitdb_finetuned, tiny_model_dir))
     assert saved["model"] == original["model"] and saved["truncation"] is None
+    # ... with its processor: AutoProcessor loads the folder, feature extractor and quantizer included
+    from transformers import AutoProcessor
+
+    from heartbert_hf import HeartBertProcessor, HeartBertTokenizer
+
+    processor = AutoProcessor.from_pretrained(mitdb_finetuned)
+    assert isinstance(processor, HeartBertProcessor) and (mitdb_finetuned / "processor_config.json").is_file()
+    assert processor.feature_extractor.fingerprint == HeartBertTokenizer.from_pretrained(tiny_model_dir).quantizer_fingerprint
     config = json.loads((mitdb_finetuned / "config.json").read_text())
     assert config["heartbert_finetune"]["task"] == "mitdb-aami"
     assert config["id2label"] == {"0": "N", "1": "S", "2": "V", "3": "F"}
@@ -289,7 +297,8 @@ def test_finetune_parses_training_arguments_with_its_defaults():
 def test_make_trainer_keeps_the_users_options_and_sets_the_selection(tiny_config, tiny_tokenizer, tmp_path):
     import datasets
 
-    from heartbert_hf.finetune import make_trainer, parse_args
+    from heartbert_hf.arms import make_trainer
+    from heartbert_hf.finetune import parse_args
     from heartbert_hf.modeling_heartbert import HeartBertForSequenceClassification
     from heartbert_hf.tasks import get_task
 
@@ -425,7 +434,7 @@ def test_building_a_head_prints_no_load_report_table(tiny_model_dir, caplog):
     """The expected fresh head is one INFO line, not transformers' LOAD REPORT table for every arm."""
     import logging
 
-    from heartbert_hf.finetune import build_model
+    from heartbert_hf.arms import build_model
 
     with caplog.at_level(logging.INFO):
         net = build_model(str(tiny_model_dir), "bilstm", ["N", "S", "V", "F"], "single_label_classification", False, 0, lstm_hidden_size=8)

@@ -190,6 +190,10 @@ def test_quickstart_preset_under_accelerate_launch(tmp_path):
         "modeling_heartbert.py",
         "configuration_heartbert.py",
         "tokenization_heartbert.py",
+        "processor_config.json",
+        "processing_heartbert.py",
+        "feature_extraction_heartbert.py",
+        "tokenizer/processor_config.json",  # the tokenizer fitted on the training records, saved with its processor
         "curves.png",
         "checkpoint-40/trainer_state.json",
     ):
@@ -206,12 +210,15 @@ def test_quickstart_preset_under_accelerate_launch(tmp_path):
     # the saved folder reloads in a fresh process, through the remote code (no heartbert_hf import)
     code = f"""
 import numpy as np, torch, wfdb
-from transformers import AutoModelForMaskedLM, AutoTokenizer
+from transformers import AutoModelForMaskedLM, AutoProcessor, AutoTokenizer
 tok = AutoTokenizer.from_pretrained({str(out)!r}, trust_remote_code=True)
+processor = AutoProcessor.from_pretrained({str(out)!r}, trust_remote_code=True)
 model = AutoModelForMaskedLM.from_pretrained({str(out)!r}, trust_remote_code=True).eval()
 assert type(tok).__name__ == "HeartBertTokenizer" and type(model).__name__ == "HeartBertForMaskedLM", (type(tok), type(model))
+assert type(processor).__name__ == "HeartBertProcessor", type(processor)
 sig = wfdb.rdrecord({str(REPO / "heartbert_hf/sample_data/118")!r}, sampto=4000).p_signal.T
 enc = tok(ecg=sig, sampling_rate=360, truncation=True, max_length=128, padding=True, return_tensors="pt")
+assert torch.equal(processor(ecg=sig, sampling_rate=360, truncation=True, max_length=128, padding=True, return_tensors="pt")["input_ids"], enc["input_ids"])
 with torch.no_grad():
     out = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
 assert out.logits.shape[-1] == len(tok) == 1000
@@ -219,6 +226,20 @@ print("RELOADED", tuple(out.logits.shape))
 """
     res = run_python(code, REPO, env_extra={"HF_HUB_OFFLINE": "1"})
     assert res.returncode == 0 and "RELOADED" in res.stdout, res.stderr[-2000:]
+
+    # the card's "Use" snippet runs as written on the saved folder (its repo id is the output folder)
+    snippet = card.split("```python\n", 1)[1].split("```", 1)[0]
+    assert "AutoProcessor.from_pretrained" in snippet and "processor(ecg=signal" in snippet
+    code = (
+        f"import wfdb\nsignal = wfdb.rdrecord({str(REPO / 'heartbert_hf/sample_data/118')!r}, sampto=8000).p_signal.T\nfs = 360\n"
+        + snippet
+        + "import json\nprint('SNIPPET' + json.dumps({'shape': list(emb.shape), 'leads': enc['lead_index'].tolist()}))\n"
+    )
+    res = run_python(code, REPO, env_extra={"HF_HUB_OFFLINE": "1"})
+    assert res.returncode == 0 and "SNIPPET" in res.stdout, res.stderr[-2000:]
+    used = json.loads(res.stdout.split("SNIPPET")[-1])
+    hidden = json.loads((out / "config.json").read_text())["hidden_size"]
+    assert used["shape"] == [len(used["leads"]), hidden] and set(used["leads"]) == {0, 1}  # one vector per sequence, both leads
 
 
 def test_two_processes_match_one_process(data, reference_run):

@@ -129,7 +129,16 @@ def test_pretrain_from_saved_blocks_with_only_torch_and_transformers(tiny_tokeni
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "modules: []" in proc.stdout
     out = tmp_path / "out"
-    for name in ("model.safetensors", "config.json", "quantizer.json", "README.md", "data_summary.json"):
+    for name in ("model.safetensors", "config.json", "quantizer.json", "processor_config.json", "README.md", "data_summary.json"):
         assert (out / name).is_file(), name
+    assert (blocks / "tokenizer" / "processor_config.json").is_file()  # the blocks folder carries the processor too
+    from transformers import AutoProcessor
+
+    from heartbert_hf import HeartBertProcessor
+
+    for folder in (out, blocks / "tokenizer"):
+        processor = AutoProcessor.from_pretrained(folder)
+        assert isinstance(processor, HeartBertProcessor), (folder, type(processor))
+        assert processor.feature_extractor.fingerprint == tiny_tokenizer.quantizer_fingerprint
     assert json.loads((out / "config.json").read_text())["max_position_embeddings"] == 66  # the blocks' 64 tokens + 2
     assert "train: 1 records" in proc.stdout

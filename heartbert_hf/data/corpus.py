@@ -211,7 +211,8 @@ BLOCK_FILES = {"train": "train_blocks.npy", "validation": "validation_blocks.npy
 
 
 def save_blocks(folder: str | Path, train, validation, tokenizer, summary: dict) -> Path:
-    """Write packed blocks as ``.npy`` (int32 ``(blocks, max_seq_length)`` token ids), the tokenizer and the summary.
+    """Write packed blocks as ``.npy`` (int32 ``(blocks, max_seq_length)`` token ids), the processor (tokenizer +
+    feature extractor, in ``tokenizer/``) and the summary.
 
     A machine with only torch + transformers (no ``datasets``, ``wfdb`` or ``scipy``) can then
     pretrain from the folder: ``heartbert pretrain --prepared_blocks FOLDER``. The attention mask
@@ -230,7 +231,9 @@ def save_blocks(folder: str | Path, train, validation, tokenizer, summary: dict)
     for name, split in (("train", train), ("validation", validation)):
         ids = np.asarray(split["input_ids"], dtype=np.int32)  # (blocks, max_seq_length)
         np.save(folder / BLOCK_FILES[name], ids)
-    tokenizer.save_pretrained(str(folder / "tokenizer"))
+    from ..processing_heartbert import HeartBertProcessor
+
+    HeartBertProcessor.from_tokenizer(tokenizer).save_pretrained(str(folder / "tokenizer"))  # + processor_config.json
     (folder / "data_summary.json").write_text(json.dumps(summary, indent=1))
     return folder
 
