@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     if args.output:
         with open(args.output, "w") as f:
-            json.dump({"table": table, "scorecard": card, "command": ["python", "benchmarks/mitdb_classical_variants.py", *(argv or [])]}, f, indent=1, default=float)
+            json.dump(
+                {"table": table, "scorecard": card, "command": ["python", "benchmarks/mitdb_classical_variants.py", *(argv or [])]}, f, indent=1, default=float
+            )
     return 0
 
 
