@@ -432,7 +432,15 @@ def _metric(value) -> str:
     return "n/a" if value is None else f"{float(value):.3f}"
 
 
-def _training_text(arguments: dict) -> str:
+def _training_text(arguments: dict, config: dict | None = None) -> str:
+    config = config or {}
+    if config.get("classifier_head") == "linear-probe" and config.get("problem_type") != "multi_label_classification":
+        return (
+            "frozen encoder; the linear probe fitted to convergence by "
+            + ("class-balanced" if arguments.get("class_weighting", True) else "unweighted")
+            + f" multinomial logistic regression (scikit-learn, L-BFGS, C = 1) on the encoder's embeddings of every training beat "
+            f"(`heartbert_hf.probe`), seed {arguments.get('seed')}"
+        )
     epochs = float(arguments.get("num_train_epochs", 0))
     steps = f"{arguments['max_steps']} steps" if arguments.get("max_steps", -1) > 0 else f"{epochs:g} epoch{'' if epochs == 1 else 's'}"
     warmup = float(arguments.get("warmup_steps", 0))
@@ -504,7 +512,7 @@ def classifier_card(folder: str | Path, *, train_command: str, results_section: 
         "size_mb": f"{size:.1f}",
         "base_model": base_model or f"`{info.get('base_model')}`",
         "train_text": train_text,
-        "training_text": _training_text(arguments),
+        "training_text": _training_text(arguments, config),
         "train_command": train_command,
         "use_text": use_text,
         "results_section": results_section,

@@ -126,11 +126,12 @@ def load_heartbert_tokenizer(model: str):
 def load_heartbert_processor(model: str):
     """The :class:`HeartBertProcessor` (feature extractor + tokenizer) saved with ``model``.
 
-    A folder written by ``processor.save_pretrained`` holds the feature extractor in
-    ``processor_config.json`` (or ``preprocessor_config.json``); a folder written by
-    ``tokenizer.save_pretrained`` (every pretrained or fine-tuned model folder) has the same
-    settings and quantizer in ``tokenizer_config.json`` + ``quantizer.json``, and the processor uses
-    the feature extractor the tokenizer carries.
+    A folder written by ``processor.save_pretrained`` (every folder ``heartbert pretrain``,
+    ``finetune``, ``prepare`` and ``quickstart`` save) holds the feature extractor in
+    ``processor_config.json`` (or ``preprocessor_config.json``); an older folder written by
+    ``tokenizer.save_pretrained`` only has the same settings and quantizer in
+    ``tokenizer_config.json`` + ``quantizer.json``, and the processor uses the feature extractor the
+    tokenizer carries.
 
     Raises:
         ValueError: no HeartBert tokenizer there (see :func:`load_heartbert_tokenizer`), or a saved

@@ -61,6 +61,7 @@ def _classifier_folder(tmp_path, tiny_config, task: str, train: list[str], valid
     labels = ["N", "S", "V", "F"] if task == "mitdb-aami" else ["NORM", "MI", "STTC", "CD", "HYP"]
     config = tiny_config.to_dict() | {
         "classifier_head": "linear-probe",
+        "problem_type": "single_label_classification" if task == "mitdb-aami" else "multi_label_classification",
         "id2label": dict(enumerate(labels)),
         "rhythm_feature_names": list(RR_FEATURE_NAMES) if task == "mitdb-aami" else None,
         "heartbert_finetune": {
@@ -107,8 +108,9 @@ def test_shipped_style_classifier_card(tmp_path, tiny_config):
     assert "# my-classifier" in text and "A HeartBert beat classifier: AAMI EC57 classes N (normal)" in text
     assert "pre_rr" in text and "head `linear-probe`; 2.0 MB" in text and f"hidden {tiny_config.hidden_size}" in text
     assert "the 22 MIT-BIH DS1 records (de Chazal et al. 2004): 101," in text
-    assert (
-        "3 epochs of 16 sequences, learning rate 0.005 (warm-up 10% of the steps, weight decay 0.01), seed 42" in text
+    assert (  # a single-label linear probe is fitted by logistic regression, not trained for epochs (heartbert_hf.probe)
+        "frozen encoder; the linear probe fitted to convergence by class-balanced multinomial logistic regression" in text
+        and "epochs of" not in text
         and "`heartbert finetune --task mitdb-aami --num_train_epochs 3" in text
     )
     assert (
@@ -141,6 +143,7 @@ def test_finetune_card_of_another_task_and_its_evaluation_results(tmp_path, tiny
     assert _front_matter(folder / "README.md")["license"] == "cc-by-4.0"
     assert "task `ptbxl-superdiagnostic`, multi-label over NORM, MI, STTC, CD, HYP" in text
     assert "3 PTB-XL v1.0.3 records: 1, 2, 3; epoch selected on 4" in text and "Wagner P et al." in text and "(CC BY 4.0)" in text
+    assert "3 epochs of 16 sequences, learning rate 0.005 (warm-up 10% of the steps, weight decay 0.01), seed 42" in text  # multi-label: SGD
     assert "| arm | f1 |" not in text and "| arm | macro_f1 | macro_auroc |" in text
     assert "| pretrained (saved here) | n/a | 0.620 |" in text and "Note: no test split" in text
 

@@ -54,6 +54,18 @@ def test_scorecard_ci_contains_point_and_paired_gain_is_claimed_only_when_clear(
     assert "(d) pretrained encoder + rhythm" in table and "record-level bootstrap (300 resamples of 20 records)" in table
 
 
+def test_table_lists_extra_arms_after_the_four_by_name():
+    from heartbert_hf.scorecard import format_table, scorecard
+
+    rng = np.random.default_rng(2)
+    records = np.repeat([f"r{i}" for i in range(6)], 40)
+    y = rng.integers(0, 4, len(records))
+    card = scorecard({"rr-normalised": _arm(rng, y, records, 0.8), "features": _arm(rng, y, records, 0.7)}, LABELS, n_boot=50)
+    rows = [line for line in format_table(card).splitlines() if line.startswith("| ") and "macro-F1" not in line]
+    assert [r.split(" | ")[0] for r in rows] == ["| (a) RR + morphology, logistic regression", "| rr-normalised"]
+    assert f"{card['arms']['rr-normalised']['macro_f1']:.3f}" in rows[1]
+
+
 def test_scorecard_refuses_gain_from_degenerate_arm_and_different_beats():
     from heartbert_hf.scorecard import scorecard
 
