@@ -246,6 +246,8 @@ def resample(signal, sampling_rate: float, target_rate: float = TARGET_RATE) -> 
     except ImportError:
         raise ImportError(f"resampling from {fs:g} Hz to {target:g} Hz needs scipy: pip install scipy (or pass signals already at {target:g} Hz).") from None
     n = x.shape[-1]
+    if n < 2:  # constant (or empty): scipy's antireflect padding divides by zero on one sample and kills the process
+        return np.repeat(x, resampled_length(n, fs, target) if n else 0, axis=-1)
     mean = x.mean(axis=-1, keepdims=True)
     centred = x - mean
     factors = poly_factors(fs, target, n)
@@ -257,6 +259,22 @@ def resample(signal, sampling_rate: float, target_rate: float = TARGET_RATE) -> 
         mirrored = np.concatenate([centred, centred[..., ::-1]], axis=-1)  # periodic without a jump
         out = scipy_signal.resample(mirrored, 2 * n_out, axis=-1)[..., :n_out]
     return out + mean
+
+
+def resampled_length(n_samples: int, sampling_rate: float, target_rate: float = TARGET_RATE) -> int:
+    """Samples :func:`resample` returns for ``n_samples`` input samples (no scipy needed).
+
+    ``resample_poly`` with factors ``(up, down)`` gives ``ceil(n * up / down)``; the FFT path gives
+    ``round(n * target_rate / sampling_rate)`` (at least 1).
+    """
+    fs, target = check_sampling_rate(sampling_rate), check_sampling_rate(target_rate)
+    if fs == target:
+        return int(n_samples)
+    factors = poly_factors(fs, target, n_samples)
+    if factors is None:
+        return max(1, round(n_samples * target / fs))
+    up, down = factors
+    return -(-int(n_samples) * up // down)
 
 
 # ---------------------------------------------------------------------------------------------- windows

@@ -26,12 +26,10 @@ for less than this function does.
 from __future__ import annotations
 
 import logging
-import math
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -102,10 +100,9 @@ class EmbedReport:
 
 def _expected_windows(n_samples: int, n_leads: int, fs: float, features) -> int:
     """Windows (all leads) a signal of ``n_samples`` at ``fs`` gives: the feature extractor's windowing after resampling."""
-    from .ecg_signal import window_bounds
+    from .ecg_signal import resampled_length, window_bounds
 
-    ratio = Fraction(features.target_rate / fs).limit_denominator(1000)
-    n = n_samples if fs == features.target_rate else math.ceil(n_samples * ratio.numerator / ratio.denominator)
+    n = resampled_length(n_samples, fs, features.target_rate)
     try:
         return n_leads * len(window_bounds(n, features.window_size, features.min_window))
     except ValueError:  # too short: reported when it is embedded

@@ -74,3 +74,33 @@ def test_too_short_and_flat():
 def test_bad_sampling_rate(fs, error):
     with pytest.raises(error, match="sampling_rate"):
         S.prepare_windows(np.sin(np.arange(2000)), fs)
+
+
+@pytest.mark.parametrize("fs", [100, 250, 257.3, 360, 499.98, 500, 1000 / 3, 1000])
+@pytest.mark.parametrize("n", [1, 999, 36_001])
+def test_resampled_length_is_what_resample_returns(fs, n):
+    from heartbert_hf.ecg_signal import resample, resampled_length
+
+    assert resampled_length(n, fs) == resample(np.zeros(n) + np.arange(n) % 7, fs).shape[-1]
+
+
+def test_a_one_sample_signal_is_refused_not_a_crash(tiny_tokenizer, tmp_path):
+    """scipy's antireflect padding divides by zero on a single sample (SIGFPE kills Python): checked in a subprocess."""
+    import subprocess
+    import sys
+
+    tiny_tokenizer.save_pretrained(tmp_path)
+    code = (
+        "import numpy as np, heartbert_hf\n"
+        "from heartbert_hf.ecg_signal import resample\n"
+        "from transformers import AutoTokenizer\n"
+        "assert resample(np.full(1, 3.0), 100).tolist() == [3.0] * 4 and resample(np.zeros((2, 1)), 1000).shape == (2, 1)\n"
+        f"tok = AutoTokenizer.from_pretrained({str(tmp_path)!r})\n"
+        "try:\n"
+        "    tok(ecg=np.zeros(1), sampling_rate=100)\n"
+        "except ValueError as e:\n"
+        "    print(e)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "signal too short: 4 samples at 360 Hz" in done.stdout
