@@ -60,7 +60,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .arms import NEURAL_ARMS, build_scorecard, resolve_arms, rhythm_spec, run_arm, run_cv, run_features_arm, write_json
+from .arms import NEURAL_ARMS, build_scorecard, fits_by_regression, resolve_arms, rhythm_spec, run_arm, run_cv, run_features_arm, write_json
 from .runtime import THREADS_HELP, check_model_path, load_heartbert_tokenizer, resolve_max_length, set_torch_threads
 from .tasks import score, tokenize_split
 
@@ -191,9 +191,8 @@ def finetune(args: FinetuneArguments, training_args=None) -> dict:
         if "validation" in data:
             notes.append(f"no test split ({where}): every figure is on the validation split, which also selected the epoch, so it is optimistic")
         else:
-            notes.append(
-                f"no test split ({where}) and no validation split: nothing is scored; the model trains on every training record for --num_train_epochs"
-            )
+            how = "the probe is fitted on" if fits_by_regression(head, task) else "the model trains for --num_train_epochs on"
+            notes.append(f"no test split ({where}) and no validation split: nothing is scored; {how} every training record")
         logger.warning("heartbert finetune: %s.", notes[-1])
     data["train"] = subsample_per_class(data["train"], args.max_train_per_class, args.seed, task.multi_label)
     for split in ("validation", "test"):
