@@ -4,7 +4,7 @@
     heartbert classify-beats --record /data/holter/ --output_dir labels/    # every record in a folder
     heartbert classify-beats --record 208 --use_reference_beats --lead V1
 
-For each record: read one lead (``--lead``, default MLII when the record has it, else the first
+For each record: read one lead (``--lead``, default MLII, else II, when the record has it, else the first
 lead) at the record's own sampling rate; find the beats (the reference annotation file's beats with
 ``--use_reference_beats``, else the R-peak detector of :mod:`heartbert_hf.rhythm`); cut ±0.8 s
 around each R peak (the ``mitdb-aami`` training window, :data:`heartbert_hf.tasks.BEAT_SECONDS`);
@@ -71,7 +71,7 @@ class ClassifyBeatsArguments:
         default=None, metadata={"help": "fine-tuned HeartBert beat classifier folder or Hub id with its tokenizer (default: the shipped heartbert-aami-ds1)"}
     )
     output_dir: str = field(default="heartbert-beats", metadata={"help": "where the annotation files, CSVs and strip plots go"})
-    lead: str | None = field(default=None, metadata={"help": "lead (signal) name to classify on (default: MLII when present, else the first lead)"})
+    lead: str | None = field(default=None, metadata={"help": "lead (signal) name to classify on (default: MLII, else II, when present; else the first lead)"})
     use_reference_beats: bool = field(default=False, metadata={"help": "take the beat positions from the reference annotations instead of the R-peak detector"})
     reference_extension: str = field(default="atr", metadata={"help": "annotator of the reference annotations (compared against when the file exists)"})
     extension: str = field(default="hbt", metadata={"help": "annotator (file extension) of the annotation file written"})
@@ -194,13 +194,19 @@ def classify_segments(
 
 
 # ------------------------------------------------------------------ beats
+PREFERRED_LEADS = ("MLII", "II")
+"""Default leads, in order: the classifier was trained on MIT-BIH's modified lead II (MLII), which the
+standard limb lead II of a 12-lead ECG approximates best (names compared without case)."""
+
+
 def choose_lead(lead_names: list[str], requested: str | None, record_id: str) -> str:
-    """``requested``, else ``MLII`` when present, else the first lead; a clear error for an unknown lead."""
+    """``requested``, else the first of :data:`PREFERRED_LEADS` present, else the first lead; a clear error for an unknown lead."""
     if requested is not None:
         if requested not in lead_names:
             raise ValueError(f"record {record_id} has no lead {requested!r}; its leads are {lead_names}.")
         return requested
-    return "MLII" if "MLII" in lead_names else lead_names[0]
+    by_name = {name.strip().upper(): name for name in reversed(lead_names)}
+    return next((by_name[p] for p in PREFERRED_LEADS if p in by_name), lead_names[0])
 
 
 def reference_beats(path: Path, extension: str) -> tuple[np.ndarray, list[str]] | None:

@@ -451,3 +451,15 @@ def test_the_shipped_classifier_labels_normal_and_ventricular_beats(short_record
         rows = _read_csv(tmp_path / "out" / f"{record}_beats.csv")
         mine = [r["label"] for r in rows if r["reference"] == cls and r["label"] != "Q"]
         assert len(mine) > 5 and mine.count(cls) / len(mine) > 0.5, (record, cls, mine)
+
+
+@pytest.mark.parametrize(
+    "names, expected",
+    [(["V1", "MLII"], "MLII"), (["I", "II", "III"], "II"), (["i", "ii"], "ii"), (["MLII", "II"], "MLII"), (["V5", "V1"], "V5")],
+)
+def test_default_lead_is_mlii_then_ii_then_the_first(names, expected):
+    from heartbert_hf.classify_beats import choose_lead
+
+    assert choose_lead(names, None, "r") == expected
+    with pytest.raises(ValueError, match=r"record r has no lead 'aVR'; its leads are"):
+        choose_lead(names, "aVR", "r")
