@@ -12,7 +12,12 @@ DS1 beat:
 * ``rr-normalised``: the 5 per-record normalised RR features only (``pre/post/local_rr_norm``,
   ``pre_over_post``, ``pre_over_local``);
 * ``rr9+centred-morphology``: arm (a) with each record's median beat subtracted from its beats'
-  morphology (unsupervised per-record normalisation, like the RR features' record mean; no labels).
+  morphology (unsupervised per-record normalisation, like the RR features' record mean: no labels,
+  but each held-out record's own beats set its median, i.e. transductive per record).
+
+The ``features`` row can differ from the scorecard's arm (a) in the third decimal: the scorecard's
+pool concatenates DS1's train and validation splits, so its rows come in another order, and the
+L-BFGS solution moves by a few beats.
 
 Prints the scorecard table (record-bootstrap 95 % CIs) and writes ``--output`` (JSON). Never part
 of the test run.
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 import numpy as np
@@ -47,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cv", type=int, default=5, help="record-wise folds")
     parser.add_argument("--seed", type=int, default=42, help="fold and solver seed (as heartbert finetune)")
     parser.add_argument("--output", default=None, help="JSON file for the scorecard")
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
 
     t0 = time.time()

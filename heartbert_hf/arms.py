@@ -131,6 +131,7 @@ def rhythm_spec(train_examples) -> dict:
 
 
 def model_columns(rhythm: bool) -> list[str]:
+    """The tokenized columns the Trainer feeds the model (``rr_features`` only for a rhythm head)."""
     return ["input_ids", "attention_mask", "labels"] + ([RHYTHM_COLUMN] if rhythm else [])
 
 
@@ -301,30 +302,49 @@ def fits_by_regression(head: str, task) -> bool:
 
 
 def run_probe_cv_arm(args, tokenized_pool, cache: dict, task, labels, arm: str, train_rows, test_rows, rhythm: dict | None):
-    """One fold of a linear-probe arm from cached embeddings: ``(example_ids, probs, labels)`` of the held-out beats.
+    """One fold of a linear-probe arm from cached embeddings.
 
     The frozen encoder is the same in every fold (the pretrained weights, or the seeded random init),
     so it embeds the pool's sequences once per encoder (``cache``); each fold fits the probe on its
     training rows (:func:`heartbert_hf.probe.fit_linear_probe`) and applies the model's own head to
     its held-out rows (:func:`heartbert_hf.probe.probe_logits`, equal to the forward pass).
+
+    Args:
+        args: the finetune options (``model``, ``seed``, ``lstm_hidden_size``, ``class_weighting``).
+        tokenized_pool: every sequence of the CV pool (``input_ids``, ``labels``, ``example_id`` and,
+            for ``pretrained+rhythm``, ``rr_features``), one row per sequence.
+        cache: encoder name → ``(n_sequences, hidden)`` embeddings of ``tokenized_pool``, filled on
+            first use; ``"<encoder>_seconds"`` holds the time that embedding took.
+        task, labels: the task and its class names.
+        arm: ``random``, ``pretrained`` or ``pretrained+rhythm``.
+        train_rows, test_rows: boolean masks over the rows of ``tokenized_pool`` (the fold's records).
+        rhythm: the fold's RR feature spec (:func:`rhythm_spec`, from its training beats).
+
+    Returns:
+        ``(example_ids, probs (n_examples, n_labels), labels, fit_info)`` of the held-out examples;
+        ``fit_info`` is :func:`heartbert_hf.probe.fit_linear_probe`'s report.
     """
-    from .inference import aggregate, to_probs
+    import time
+
     from .probe import fit_linear_probe, probe_logits, sequence_embeddings
 
     random_init, uses_rhythm = NEURAL_ARMS[arm]
     model = build_model(args.model, "linear-probe", labels, task.problem_type, random_init, args.seed, args.lstm_hidden_size, rhythm if uses_rhythm else None)
     key = "random" if random_init else "pretrained"
     if key not in cache:
+        t0 = time.time()
         cache[key] = sequence_embeddings(model, tokenized_pool, desc=f"Embedding DS1 ({key} encoder)")  # (n_sequences, hidden)
+        cache[f"{key}_seconds"] = round(time.time() - t0, 1)
     emb = cache[key]
     seq_labels = np.asarray(tokenized_pool["labels"])
     rr = np.asarray(tokenized_pool[RHYTHM_COLUMN], dtype=np.float32) if uses_rhythm else None
-    fit_linear_probe(model, emb[train_rows], seq_labels[train_rows], None if rr is None else rr[train_rows], args.class_weighting, seed=args.seed)
+    info = fit_linear_probe(model, emb[train_rows], seq_labels[train_rows], None if rr is None else rr[train_rows], args.class_weighting, seed=args.seed)
+    if not info["converged"]:
+        logger.warning("arm %s: the probe's logistic regression did not converge in %d iterations.", arm, info["n_iter"])
     probs = to_probs(probe_logits(model, emb[test_rows], None if rr is None else rr[test_rows]), task.problem_type)
     example_ids = np.asarray(tokenized_pool["example_id"])[test_rows]
     uniq, probs = aggregate(example_ids, probs)
-    label_of = dict(zip(example_ids.tolist(), seq_labels[test_rows].tolist()))  # every sequence carries its example's label
-    return uniq, probs, [label_of[int(e)] for e in uniq]
+    return uniq, probs, example_labels({"example_id": example_ids, "labels": seq_labels[test_rows]}, uniq), info
 
 
 def run_features_arm(train, splits: dict, labels: list[str], seed: int) -> dict:
@@ -428,7 +448,7 @@ def run_cv(args, tokenizer, data, task, labels, head: str, arms: list[str]) -> d
                 ids, probs, y = run_features_arm(train, {"test": test}, labels, args.seed)["test"]
                 fold[arm] = score(task, labels, y, probs)
             elif fits_by_regression(head, task):
-                ids, probs, y = run_probe_cv_arm(args, tokenized_pool, probe_cache, task, labels, arm, train_rows, test_rows, rhythm)
+                ids, probs, y, fold[f"{arm}_probe_fit"] = run_probe_cv_arm(args, tokenized_pool, probe_cache, task, labels, arm, train_rows, test_rows, rhythm)
                 fold[arm] = score(task, labels, y, probs)
             else:
                 results, preds = run_arm(
@@ -440,6 +460,11 @@ def run_cv(args, tokenizer, data, task, labels, head: str, arms: list[str]) -> d
             pooled[arm][1].append(probs)
             pooled[arm][2].extend(y)
             seconds[arm] += time.time() - t0
+        for key in ("random", "pretrained"):  # an encoder's one-off embedding is not any arm's training time
+            if f"{key}_seconds" in probe_cache and f"embed_{key}_seconds" not in report:
+                report[f"embed_{key}_seconds"] = probe_cache[f"{key}_seconds"]
+                first = next(a for a in arms if a in NEURAL_ARMS and NEURAL_ARMS[a][0] == (key == "random"))
+                seconds[first] -= probe_cache[f"{key}_seconds"]
         report["folds"].append(fold)
         write_json(Path(args.output_dir) / "cv_progress.json", report)  # partial results survive an interrupted run
     metric = task.primary_metric
@@ -451,7 +476,7 @@ def run_cv(args, tokenizer, data, task, labels, head: str, arms: list[str]) -> d
             f"{metric}_per_fold": per_fold,
             f"{metric}_mean": float(np.mean(per_fold)) if per_fold else None,
             f"{metric}_std": float(np.std(per_fold)) if per_fold else None,
-            "train_and_score_seconds": round(seconds[arm], 1),
+            "train_and_score_seconds": round(seconds[arm], 1),  # linear probe: without the encoder's one-off embedding (embed_*_seconds)
         }
     report["scorecard"] = build_scorecard(task, labels, preds, record_of, args.bootstrap, args.seed)
     report["predictions"] = (

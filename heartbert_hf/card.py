@@ -432,14 +432,20 @@ def _metric(value) -> str:
     return "n/a" if value is None else f"{float(value):.3f}"
 
 
-def _training_text(arguments: dict, config: dict | None = None) -> str:
-    config = config or {}
-    if config.get("classifier_head") == "linear-probe" and config.get("problem_type") != "multi_label_classification":
+def _fitted_probe(config: dict) -> bool:
+    """A single-label linear probe: fitted by logistic regression (``heartbert_hf.probe``), not trained for epochs."""
+    return config.get("classifier_head") == "linear-probe" and config.get("problem_type") != "multi_label_classification"
+
+
+def _training_text(arguments: dict, config: dict | None = None, example: str = "example") -> str:
+    if _fitted_probe(config or {}):
+        cap = int(arguments.get("max_train_per_class") or 0)
+        rows = f"at most {cap:,} training {example}s per class" if cap else f"every training {example}"
         return (
             "frozen encoder; the linear probe fitted to convergence by "
             + ("class-balanced" if arguments.get("class_weighting", True) else "unweighted")
-            + f" multinomial logistic regression (scikit-learn, L-BFGS, C = 1) on the encoder's embeddings of every training beat "
-            f"(`heartbert_hf.probe`), seed {arguments.get('seed')}"
+            + f" multinomial logistic regression (scikit-learn, L-BFGS, C = 1) on the encoder's embeddings of {rows} "
+            f"(`heartbert_hf.probe`)"
         )
     epochs = float(arguments.get("num_train_epochs", 0))
     steps = f"{arguments['max_steps']} steps" if arguments.get("max_steps", -1) > 0 else f"{epochs:g} epoch{'' if epochs == 1 else 's'}"
@@ -487,7 +493,8 @@ def classifier_card(folder: str | Path, *, train_command: str, results_section: 
     else:
         train_text = f"{len(train)} {db_name} records: {', '.join(train)}"
         if splits.get("validation"):
-            train_text += f"; epoch selected on {', '.join(splits['validation'])}"
+            chosen = "validation records (not used by the fitted probe)" if _fitted_probe(config) else "epoch selected on"
+            train_text += f"; {chosen} {', '.join(splits['validation'])}"
     if task.name == "mitdb-aami":
         use_text = "`heartbert classify-beats --record R` (R peaks from the annotations when present, else the GQRS detector)"
         limitations = (
@@ -512,7 +519,7 @@ def classifier_card(folder: str | Path, *, train_command: str, results_section: 
         "size_mb": f"{size:.1f}",
         "base_model": base_model or f"`{info.get('base_model')}`",
         "train_text": train_text,
-        "training_text": _training_text(arguments, config),
+        "training_text": _training_text(arguments, config, "beat" if task.name == "mitdb-aami" else "example"),
         "train_command": train_command,
         "use_text": use_text,
         "results_section": results_section,

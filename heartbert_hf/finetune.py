@@ -307,8 +307,8 @@ def parse_args(argv: list[str] | None = None):
             f"heartbert finetune: {err}. Training options are transformers.TrainingArguments: --num_train_epochs, "
             "--per_device_train_batch_size, --learning_rate, --seed, --output_dir … (see --help)."
         ) from None
-    given = {a.split("=")[0] for a in argv if a.startswith("--")}
-    if "--per_device_eval_batch_size" not in given:
+    given = {a.split("=")[0].lstrip("-").replace("-", "_") for a in argv if a.startswith("--")}  # HfArgumentParser takes both spellings
+    if "per_device_eval_batch_size" not in given:
         training_args.per_device_eval_batch_size = 2 * training_args.per_device_train_batch_size
     args.training = training_args
     if training_args.push_to_hub:

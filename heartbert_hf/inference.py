@@ -141,8 +141,7 @@ def prepare_model(model: nn.Module, precision: str = "fp32", device: str | torch
     _check_precision(precision, device)
     if precision == "int8":
         return quantize_int8(model), device
-    first = next(model.parameters(), None)
-    if first is not None and first.device != device:
+    if any(p.device != device for p in model.parameters()):  # all of it: a part left elsewhere (e.g. a head) would fail later
         model.to(device)
     return model, device
 

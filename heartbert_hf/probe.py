@@ -35,6 +35,7 @@ PROBE_MAX_ITER = 2000
 
 
 def _check_probe(model) -> None:
+    """Raise ``ValueError`` unless ``model`` is a single-label linear-probe classifier."""
     if getattr(model, "classifier_head", None) != "linear-probe":
         raise ValueError(f"fit_linear_probe needs a HeartBertForSequenceClassification with classifier_head='linear-probe', got {type(model).__name__}.")
     if model.config.problem_type == "multi_label_classification":
@@ -52,8 +53,9 @@ def sequence_embeddings(model, tokenized, batch_size: int | None = None, desc: s
     """
     from tqdm.auto import tqdm
 
-    from .inference import _sequences_of, encode_sequences
+    from .inference import _sequences_of, encode_sequences, select_device
 
+    model.to(select_device())  # the whole model: the head must sit with the encoder for later forward passes
     sequences, _ = _sequences_of(tokenized)
     with tqdm(total=len(sequences), desc=desc, unit="seq", disable=desc is None) as bar:
         return encode_sequences(model, sequences, batch_size=batch_size, progress=bar.update)

@@ -110,6 +110,7 @@ def test_shipped_style_classifier_card(tmp_path, tiny_config):
     assert "the 22 MIT-BIH DS1 records (de Chazal et al. 2004): 101," in text
     assert (  # a single-label linear probe is fitted by logistic regression, not trained for epochs (heartbert_hf.probe)
         "frozen encoder; the linear probe fitted to convergence by class-balanced multinomial logistic regression" in text
+        and "on the encoder's embeddings of every training beat" in text
         and "epochs of" not in text
         and "`heartbert finetune --task mitdb-aami --num_train_epochs 3" in text
     )
@@ -199,3 +200,23 @@ def test_push_is_refused_before_any_work(monkeypatch):
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(SystemExit, match="HF_HUB_OFFLINE=1"):
         check_push_possible("me/hb")
+
+
+def test_a_capped_probe_with_validation_records_is_described_as_run(tmp_path, tiny_config):
+    from heartbert_hf.card import classifier_card, finetune_results_section
+
+    folder = _classifier_folder(tmp_path, tiny_config, "mitdb-aami", ["101", "106"], ["108"])
+    report = {
+        "scored_split": "validation",
+        "n_examples": {"validation": 9},
+        "splits": {"validation": ["108"]},
+        "notes": [],
+        "saved_arm": "pretrained",
+        "arms": {},
+    }
+    card = classifier_card(
+        folder, train_command="heartbert finetune", results_section=finetune_results_section(report), arguments={**ARGUMENTS, "max_train_per_class": 400}
+    )
+    text = card.render()
+    assert "on the encoder's embeddings of at most 400 training beats per class" in text
+    assert "validation records (not used by the fitted probe) 108" in text and "epoch selected" not in text

@@ -288,6 +288,8 @@ def test_finetune_parses_training_arguments_with_its_defaults():
     args, t = parse_args(["--task", "mitdb-aami", "--model", "m", *given, "--report_to", "tensorboard", "--per_device_eval_batch_size", "3"])
     assert (t.num_train_epochs, t.per_device_train_batch_size, t.per_device_eval_batch_size, t.learning_rate) == (2.0, 8, 3, 1e-3)
     assert (args.seed, args.output_dir, t.report_to) == (5, "o", ["tensorboard"])
+    for spelling in (["--per-device-eval-batch-size", "3"], ["--per_device_eval_batch_size=3"]):  # both spellings HfArgumentParser takes
+        assert parse_args(["--task", "mitdb-aami", "--model", "m", *spelling])[1].per_device_eval_batch_size == 3
     with pytest.raises(SystemExit, match="--num_train_epochs"):
         parse_args(["--task", "mitdb-aami", "--model", "m", "--epochs", "3"])  # the old spelling names the new one
     with pytest.raises(SystemExit, match="cross-validation saves no model"):

@@ -66,7 +66,11 @@ def test_fitted_probe_gives_scikit_learns_probabilities_through_the_model(tiny_c
     # the cached-embedding path equals the model's forward
     with torch.no_grad():
         ids = [torch.tensor(s) for s in sequences[:3]]
-        forward = [model(input_ids=i[None], rhythm_features=None if rr is None else torch.tensor(rr[j : j + 1])).logits[0].numpy() for j, i in enumerate(ids)]
+        dev = model.device  # sequence_embeddings puts the model on the GPU when there is one
+        forward = [
+            model(input_ids=i[None].to(dev), rhythm_features=None if rr is None else torch.tensor(rr[j : j + 1]).to(dev)).logits[0].cpu().numpy()
+            for j, i in enumerate(ids)
+        ]
     np.testing.assert_allclose(probe_logits(model, emb[:3], None if rr is None else rr[:3]), np.stack(forward), atol=1e-5)
 
 
@@ -80,7 +84,7 @@ def test_probe_survives_save_and_reload(tiny_config, sequences, tmp_path):
     reloaded = AutoModelForSequenceClassification.from_pretrained(tmp_path).eval()
     ids = torch.tensor([sequences[0]])
     with torch.no_grad():
-        torch.testing.assert_close(model(input_ids=ids).logits, reloaded(input_ids=ids).logits, atol=1e-5, rtol=0)
+        torch.testing.assert_close(model(input_ids=ids.to(model.device)).logits.cpu(), reloaded(input_ids=ids).logits, atol=1e-5, rtol=0)
 
 
 def test_two_classes_and_a_class_absent_from_training(tiny_config, sequences):
@@ -108,3 +112,48 @@ def test_probe_refuses_what_it_cannot_fit(tiny_config, sequences):
     rhythm_model = probe_model(tiny_config, rhythm=True)
     with pytest.raises(ValueError, match="rhythm"):
         fit_linear_probe(rhythm_model, np.zeros((4, tiny_config.hidden_size)), [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("arm", ["random", "pretrained", "pretrained+rhythm"])
+def test_cv_probe_from_cached_embeddings_equals_fitting_and_predicting_directly(tiny_config, tmp_path, arm):
+    """``arms.run_probe_cv_arm`` (one embedding of the pool, reused per fold) gives what a direct fit on the
+    fold's training sequences + ``predict_proba`` on its held-out ones gives, examples with two sequences included."""
+    import types
+
+    import datasets
+
+    from heartbert_hf import HeartBertForMaskedLM
+    from heartbert_hf.arms import NEURAL_ARMS, build_model, rhythm_spec, run_probe_cv_arm
+    from heartbert_hf.rhythm import RR_FEATURE_NAMES
+    from heartbert_hf.tasks import get_task
+
+    torch.manual_seed(0)
+    HeartBertForMaskedLM(tiny_config).save_pretrained(tmp_path)
+    rng = np.random.default_rng(0)
+    rows = {"input_ids": [], "labels": [], "example_id": [], "rr_features": []}
+    for example in range(90):
+        label, rr = int(rng.integers(0, 3)), rng.normal(0.8, 0.2, len(RR_FEATURE_NAMES)).tolist()
+        for _ in range(1 + (example % 4 == 0)):  # every 4th example is cut into two sequences
+            rows["input_ids"].append([0, *rng.integers(5, tiny_config.vocab_size, int(rng.integers(4, 30))).tolist(), 2])
+            rows["labels"].append(label)
+            rows["example_id"].append(example)
+            rows["rr_features"].append(rr)
+    pool = datasets.Dataset.from_dict(rows)
+    eids = np.asarray(pool["example_id"])
+    train_rows, test_rows = eids < 60, eids >= 60
+    rhythm = rhythm_spec({"rr_features": np.asarray(pool["rr_features"])[train_rows]})
+    args = types.SimpleNamespace(model=str(tmp_path), seed=42, lstm_hidden_size=8, class_weighting=True)
+    task, labels = get_task("mitdb-aami"), ["N", "S", "V", "F"]
+    cache: dict = {}
+    ids, probs, y, info = run_probe_cv_arm(args, pool, cache, task, labels, arm, train_rows, test_rows, rhythm)
+    assert info["converged"] and sorted(k for k in cache if not k.endswith("_seconds")) == [("random" if arm == "random" else "pretrained")]
+    random_init, uses_rhythm = NEURAL_ARMS[arm]
+    model = build_model(args.model, "linear-probe", labels, task.problem_type, random_init, 42, 8, rhythm if uses_rhythm else None)
+    train, test = pool.select(np.flatnonzero(train_rows)), pool.select(np.flatnonzero(test_rows))
+    rr_of = (lambda ds: np.asarray(ds["rr_features"], np.float32)) if uses_rhythm else (lambda ds: None)
+    fit_linear_probe(model, sequence_embeddings(model, train, desc=None), train["labels"], rr_of(train))
+    direct_ids, direct = predict_proba(model, test, rhythm_features=rr_of(test))
+    np.testing.assert_array_equal(ids, direct_ids)
+    np.testing.assert_allclose(probs, direct, atol=1e-5)
+    label_of = dict(zip(test["example_id"], test["labels"]))
+    assert y == [label_of[int(e)] for e in ids] and len(ids) == 30
