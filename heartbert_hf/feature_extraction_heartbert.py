@@ -38,7 +38,7 @@ def split_ecg_batch(ecg) -> tuple[list, bool]:
     ``(leads, samples)`` tensor stays one ECG).
 
     Raises:
-        TypeError: a string, a batch mixing strings and arrays, or an object that is no ECG.
+        TypeError: a string, a batch mixing strings (or single numbers) and arrays, or an object that is no ECG.
         ValueError: an empty batch.
     """
     if isinstance(ecg, (str, bytes)):
@@ -48,9 +48,17 @@ def split_ecg_batch(ecg) -> tuple[list, bool]:
             raise ValueError("ecg is an empty batch.")
         if any(isinstance(item, (str, bytes)) for item in ecg):
             raise TypeError("a batch cannot mix arrays and strings: pass level text as `text`, signals as `ecg`.")
-        number = (numbers.Number, np.number)
-        if all(isinstance(item, number) for item in ecg):
+        number = (numbers.Number, np.number, type(None))  # None: a missing sample (JSON null), read as NaN
+        scalar = [isinstance(item, number) or (isinstance(item, np.ndarray) and item.ndim == 0) for item in ecg]
+        if all(scalar):
             return [ecg], False  # one lead given as a list of numbers
+        if any(scalar):
+            i = scalar.index(True)
+            raise TypeError(
+                f"ecg mixes single numbers and arrays (item {i} is {ecg[i]!r}, item {scalar.index(False)} is a "
+                f"{type(ecg[scalar.index(False)]).__name__}): pass one ECG as a list of numbers (one lead) or of lists "
+                "(leads, samples), or a batch as a list of ECGs."
+            )
         if all(isinstance(item, (list, tuple)) and (not item or isinstance(item[0], number)) for item in ecg):
             return [ecg], False  # one (leads, samples) ECG given as nested lists
         return list(ecg), True

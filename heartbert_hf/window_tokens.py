@@ -53,12 +53,13 @@ class _Block(NamedTuple):
 
 
 def _check_finite(x: np.ndarray, a: int, b: int, window_of, name: str) -> None:
-    """Raise naming the lead and window (``window_of(input_sample)``) of the first NaN/inf in input samples ``[a, b)``."""
-    bad = np.argwhere(~np.isfinite(np.asarray(x[:, a:b], dtype=np.float64)))
-    if len(bad):
-        lead, sample = int(bad[0][0]), a + int(bad[0][1])
-        window = window_of(sample)
-        raise ValueError(_named(name, f"lead {lead}, window {window} contains NaN or inf (first at input sample {sample}); clean or interpolate it first."))
+    """Raise naming the lead and window (``window_of(input_sample)``) of the first NaN/inf or impossible value in input samples ``[a, b)``."""
+    from .ecg_signal import bad_sample_message, first_bad_sample
+
+    bad = first_bad_sample(np.asarray(x[:, a:b], dtype=np.float64))
+    if bad is not None:
+        lead, sample, value = bad[0], a + bad[1], bad[2]
+        raise ValueError(_named(name, f"lead {lead}, window {window_of(sample)} {bad_sample_message(value, f'input sample {sample}')}"))
 
 
 def _iter_blocks(x: np.ndarray, fs: float, target: float, window_size: int, min_window: int, windows_per_block: int, name: str) -> Iterator[_Block]:
