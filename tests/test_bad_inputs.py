@@ -161,3 +161,20 @@ def test_wfdb_defaults_the_standard_defines_are_kept(sample_dir, tmp_path):
     assert no_fs.sampling_rate == 250.0
     gain0 = read_record(_edited_header(sample_dir, tmp_path, "gainzero", lambda lines: _field(lines, 1, 2, "0/mV")))
     assert gain0.sampling_rate == 360.0 and np.isfinite(gain0.signal).all()
+
+
+@pytest.mark.parametrize(("seconds", "gain"), [(10.0, 100.0), (600.0, 1.0)])
+def test_a_strip_too_tall_or_long_for_ecg_paper_gets_plain_grid_lines(tmp_path, caplog, seconds, gain):
+    """Before: an uncalibrated lead labelled mV (WFDB gain 0: ±160 'mV') or a 10-minute strip drew
+    thousands of paper lines, with matplotlib's 'Locator attempting to generate N ticks' once per line."""
+    import logging
+
+    from heartbert_hf.plotting import plot_beat_labels
+
+    fs = 360.0
+    x = _ecg(int(seconds * fs)) * gain
+    beats = np.arange(100, x.size, 300)
+    with caplog.at_level(logging.WARNING, logger="matplotlib"):
+        out = plot_beat_labels(x, fs, beats, ["N"] * len(beats), tmp_path / "strip.png", seconds=seconds)
+    assert out.stat().st_size > 0
+    assert not [r for r in caplog.records if "MAXTICKS" in r.getMessage()]
