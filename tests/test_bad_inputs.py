@@ -178,3 +178,14 @@ def test_a_strip_too_tall_or_long_for_ecg_paper_gets_plain_grid_lines(tmp_path, 
         out = plot_beat_labels(x, fs, beats, ["N"] * len(beats), tmp_path / "strip.png", seconds=seconds)
     assert out.stat().st_size > 0
     assert not [r for r in caplog.records if "MAXTICKS" in r.getMessage()]
+
+
+def test_plot_errors_name_the_record(tiny_model_dir, tmp_path, capsys):
+    """Before: ``heartbert plot`` on a lead-off record said 'lead 0, window 0: flat signal ...' without the record."""
+    import wfdb
+
+    from heartbert_hf.plots import main
+
+    wfdb.wrsamp("deadlead", fs=360, units=["mV"], sig_name=["MLII"], p_signal=np.ones((5000, 1)), fmt=["16"], write_dir=str(tmp_path))
+    assert main(["--record", str(tmp_path / "deadlead"), "--tokenizer", str(tiny_model_dir), "--output", str(tmp_path / "p.png")]) == 2
+    assert "record deadlead: lead 0, window 0: flat signal" in capsys.readouterr().err
