@@ -362,6 +362,17 @@ def flat_leads(segment: np.ndarray) -> np.ndarray:
     return (hi - lo) <= FLAT_RTOL * np.maximum(np.abs(lo), np.abs(hi))
 
 
+def input_span(start: int, stop: int, step: float, n_in: int) -> tuple[int, int]:
+    """Input samples ``[first, last)`` whose times fall within output window ``[start, stop)``.
+
+    ``step`` is ``sampling_rate / target_rate``; at least one sample, clipped to the ``n_in`` input
+    samples (the window itself at the target rate). Flatness is judged on these (see :func:`prepare_windows`).
+    """
+    first = min(n_in - 1, int(np.ceil(start * step - 1e-9)))
+    last = min(n_in, max(first + 1, int(np.floor((stop - 1) * step + 1e-9)) + 1))
+    return first, last
+
+
 def scale(window: np.ndarray, method: str = "minmax", percentiles: tuple[float, float] = ROBUST_PERCENTILES) -> np.ndarray:
     """Scale each lead of a window to [0, 1].
 
@@ -435,9 +446,7 @@ def prepare_windows(
     n_in, step = raw.shape[-1], fs / target
     windows, index = [], []
     for number, (start, stop) in enumerate(bounds):
-        # the input samples whose times fall within this window, [start, stop - 1] / target (the window itself at 360 Hz)
-        first = min(n_in - 1, int(np.ceil(start * step - 1e-9)))
-        last = min(n_in, max(first + 1, int(np.floor((stop - 1) * step + 1e-9)) + 1))
+        first, last = input_span(start, stop, step, n_in)
         flat = flat_leads(raw[:, first:last])
         for lead in range(x.shape[0]):
             where = f"lead {lead}, window {number} (samples {start}:{stop} at {target:g} Hz)"

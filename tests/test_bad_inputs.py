@@ -189,3 +189,32 @@ def test_plot_errors_name_the_record(tiny_model_dir, tmp_path, capsys):
     wfdb.wrsamp("deadlead", fs=360, units=["mV"], sig_name=["MLII"], p_signal=np.ones((5000, 1)), fmt=["16"], write_dir=str(tmp_path))
     assert main(["--record", str(tmp_path / "deadlead"), "--tokenizer", str(tiny_model_dir), "--output", str(tmp_path / "p.png")]) == 2
     assert "record deadlead: lead 0, window 0: flat signal" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fs", [250.0, 500.0, 1000 / 3])
+def test_the_embedding_path_sees_a_dead_window_at_any_rate(tiny_tokenizer, fs):
+    """Before: iter_window_tokens (embed_ecg, ``heartbert embed``) resampled each block before the processor
+    judged flatness, so a lead-off window between live ones became filter ringing: embedded as ECG, and
+    kept by drop_flat. The processor refused or dropped it. Now both judge it on the input samples."""
+    x = _ecg(int(fs * 40))
+    per_window = fs * 4000 / 360
+    x[int(per_window) - 5 : int(2 * per_window) + 5] = 0.3  # window 1 is constant
+    with pytest.raises(ValueError, match=r"lead 0, window 1 "):
+        tiny_tokenizer(ecg=x, sampling_rate=fs)
+    with pytest.raises(ValueError, match=r"ecg: lead 0, window 1 \(input samples \d+:\d+ at .* Hz\): flat signal"):
+        list(iter_window_tokens(tiny_tokenizer, x, fs))
+    kept = [(w.lead, w.window) for block in iter_window_tokens(tiny_tokenizer, x, fs, drop_flat=True) for w in block]
+    assert kept == [(0, 0), (0, 2), (0, 3)]
+    assert sorted(set(tiny_tokenizer(ecg=x, sampling_rate=fs, drop_flat=True)["window_index"])) == [0, 2, 3]
+
+
+def test_the_embedding_path_reads_a_list_of_arrays_as_the_tokenizer_does(tiny_tokenizer):
+    """Before: embed_ecg(model, proc, [a, b]) read two equal-length ECGs as the two leads of one (the
+    tokenizer reads them as a batch of two), and unequal ones failed advising to pass 'a list of arrays'."""
+    a = _ecg(5000)
+    with pytest.raises(TypeError, match="list of 2 ECGs; this takes one ECG"):
+        next(iter_window_tokens(tiny_tokenizer, [a, a + 1], 360))
+    one = [w.ids for block in iter_window_tokens(tiny_tokenizer, [a], 360) for w in block]
+    assert one == [w.ids for block in iter_window_tokens(tiny_tokenizer, a, 360) for w in block]
+    two_leads = [w.lead for block in iter_window_tokens(tiny_tokenizer, [list(a), list(a + 1)], 360) for w in block]
+    assert sorted(set(two_leads)) == [0, 1]  # nested lists of numbers stay (leads, samples)
