@@ -193,14 +193,27 @@ class HeartBertFeatureExtractor(FeatureExtractionMixin):
         return None
 
     def iter_windows(self, signals: Iterable, sampling_rate, show_progress: bool = False) -> Iterator[np.ndarray]:
-        """Scaled windows of every signal, flat ones skipped (what fitting reads)."""
+        """Scaled windows of every signal, flat ones skipped (what fitting reads).
+
+        Raises:
+            ValueError / TypeError: one rate per signal that does not match the signals in number, and every
+            error of :meth:`windows`, prefixed with ``signal i``.
+        """
         from tqdm.auto import tqdm
 
         rates = self._rates(sampling_rate)
+        if rates is not None and hasattr(rates, "__len__") and hasattr(signals, "__len__") and len(rates) != len(signals):
+            raise ValueError(f"got {len(rates)} sampling rates for {len(signals)} signals: pass one rate for all, or one per signal.")
         rate_iter = iter(rates) if rates is not None else None
-        for signal in tqdm(signals, desc="ECG windows", disable=not show_progress, leave=False):
-            fs = next(rate_iter) if rate_iter is not None else sampling_rate
-            yield from self.windows(signal, fs, drop_flat=True)[0]
+        missing = object()
+        for i, signal in enumerate(tqdm(signals, desc="ECG windows", disable=not show_progress, leave=False)):
+            fs = next(rate_iter, missing) if rate_iter is not None else sampling_rate
+            if fs is missing:  # a generator would otherwise end in "RuntimeError: generator raised StopIteration"
+                raise ValueError(f"sampling_rate ran out of rates at signal {i}: pass one rate for all, or one per signal.")
+            try:
+                yield from self.windows(signal, fs, drop_flat=True)[0]
+            except (TypeError, ValueError) as err:
+                raise type(err)(f"signal {i}: {err}") from None
 
     @classmethod
     def fit(

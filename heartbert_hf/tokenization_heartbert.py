@@ -212,6 +212,8 @@ class HeartBertTokenizer(TokenizersBackend):
             kind = type(text).__name__
             hint = " Pass raw signals as tok(ecg=..., sampling_rate=...)." if hasattr(text, "__array__") or hasattr(text, "shape") else ""
             raise TypeError(f"text must be a str or a list of str, got {kind}.{hint}")
+        if not texts:
+            raise ValueError("text is an empty batch: pass at least one level string.")
         kinds = {type(t).__name__ for t in texts if not isinstance(t, str)}
         if kinds:
             raise TypeError(

@@ -218,3 +218,43 @@ def test_the_embedding_path_reads_a_list_of_arrays_as_the_tokenizer_does(tiny_to
     assert one == [w.ids for block in iter_window_tokens(tiny_tokenizer, a, 360) for w in block]
     two_leads = [w.lead for block in iter_window_tokens(tiny_tokenizer, [list(a), list(a + 1)], 360) for w in block]
     assert sorted(set(two_leads)) == [0, 1]  # nested lists of numbers stay (leads, samples)
+
+
+def test_rates_per_signal_must_match_the_signals_when_fitting():
+    """Before: fewer rates than signals ended in 'RuntimeError: generator raised StopIteration', more were ignored."""
+    from heartbert_hf import HeartBertFeatureExtractor, HeartBertTokenizer
+
+    signals = [_ecg(5000), _ecg(5000), _ecg(5000)]
+    for rates in ([360, 500], [360, 500, 250, 128]):
+        with pytest.raises(ValueError, match=f"got {len(rates)} sampling rates for 3 signals"):
+            HeartBertFeatureExtractor.fit(signals, rates, show_progress=False)
+        with pytest.raises(ValueError, match=f"got {len(rates)} sampling rates for 3 signals"):
+            HeartBertTokenizer.train_from_ecg(signals, rates, vocab_size=200, show_progress=False)
+    with pytest.raises(ValueError, match=r"signal 1: signal contains NaN"):
+        HeartBertFeatureExtractor.fit([_ecg(5000), np.full(5000, np.nan)], 360, show_progress=False)
+
+
+def test_an_empty_text_batch_is_refused(tiny_tokenizer):
+    """Before: tok([]) raised IndexError('list index out of range') from inside transformers."""
+    with pytest.raises(ValueError, match="empty batch"):
+        tiny_tokenizer([])
+
+
+def test_token_ids_outside_the_vocabulary_or_not_integers_are_named(tiny_model_dir):
+    """Before: an id outside the vocabulary raised torch's 'index out of range in self', and float ids
+    were silently truncated (5.5 → 5) and classified."""
+    from transformers import AutoModel
+
+    from heartbert_hf import inference
+
+    model = AutoModel.from_pretrained(tiny_model_dir)
+    vocab = model.config.vocab_size
+    assert inference.encode_sequences(model, [[0, 5, 2]]).shape[0] == 1
+    with pytest.raises(ValueError, match=rf"sequence 1 holds token id {vocab}, outside this model's vocabulary 0..{vocab - 1}"):
+        inference.encode_sequences(model, [[0, 5, 2], [0, vocab, 2]])
+    with pytest.raises(ValueError, match="sequence 0 holds token id -5"):
+        inference.encode_sequences(model, [[0, -5, 2]])
+    with pytest.raises(ValueError, match="sequence 0 is not a list of integer token ids"):
+        inference.encode_sequences(model, [[0.0, 5.5, 2.0]])
+    with pytest.raises(ValueError, match="sequence 0 is not a list of integer token ids"):
+        inference.encode_sequences(model, ["ABCD"])
