@@ -80,7 +80,11 @@ def _frame_to_leads(frame, name: str) -> np.ndarray:
                 f"{name} is a pandas DataFrame whose column {column!r} has dtype {dtype}: every column must be a "
                 "numeric lead. Drop time, label or text columns first (e.g. df[['MLII', 'V1']])."
             )
-    return frame.to_numpy(dtype=np.float64, na_value=np.nan).T
+    leads = frame.to_numpy(dtype=np.float64, na_value=np.nan).T
+    ramp = first_ramp_lead(leads)
+    if ramp is not None:
+        raise ValueError(f"{name} is a pandas DataFrame whose column {frame.columns[ramp[0]]!r} {ramp_message(*ramp).split(' ', 2)[2]}")
+    return leads
 
 
 def to_array(signal, name: str = "signal") -> np.ndarray:
@@ -173,6 +177,30 @@ def first_bad_sample(x: np.ndarray) -> tuple[int, int, float] | None:
     return lead, sample, float(x[lead, sample])
 
 
+def first_ramp_lead(x: np.ndarray, min_samples: int = 16) -> tuple[int, float, float, float] | None:
+    """``(lead, first, last, step)`` of the first lead that is an exact linear ramp, else ``None``.
+
+    A ramp (strictly monotonic, every step within 0.1 % of the mean step, at least ``min_samples``
+    samples) is a time or sample-number column read as a lead, e.g. the ``'sample #'`` or
+    ``time`` column of a CSV export; no ECG lead is one.
+    """
+    if x.shape[-1] < min_samples:
+        return None
+    for lead, row in enumerate(np.asarray(x, dtype=np.float64)):
+        step = (row[-1] - row[0]) / (len(row) - 1)
+        if step != 0 and np.isfinite(step) and np.all(np.abs(np.diff(row) - step) <= 1e-3 * abs(step)):
+            return lead, float(row[0]), float(row[-1]), float(step)
+    return None
+
+
+def ramp_message(lead: int, first: float, last: float, step: float) -> str:
+    """The error for a lead :func:`first_ramp_lead` found."""
+    return (
+        f"lead {lead} is an exact linear ramp ({first:g} to {last:g} in steps of {step:g}): a time or sample-number column, "
+        "not an ECG lead. Drop it (e.g. df.drop(columns=['time']), or x[1:] for an array) or make it the index."
+    )
+
+
 def bad_sample_message(value: float, where: str) -> str:
     """The error for a sample :func:`first_bad_sample` found; ``where`` names the lead and sample (and window)."""
     if not np.isfinite(value):
@@ -195,14 +223,18 @@ def as_leads(signal, name: str = "signal", check_finite: bool = True) -> np.ndar
 
     Raises:
         TypeError: the input is not numeric (e.g. a string, a bool array).
-        ValueError: wrong number of dimensions, leads on the wrong axis, empty, NaN or inf, or a
-            value beyond :data:`MAX_ABS_VALUE`.
+        ValueError: wrong number of dimensions, leads on the wrong axis, empty, NaN or inf, a
+            value beyond :data:`MAX_ABS_VALUE`, or a lead that is a time / sample-number ramp
+            (:func:`first_ramp_lead`).
     """
     x = leads_view(to_array(signal, name), name)
     bad = first_bad_sample(x) if check_finite else None
     if bad is not None:
         lead, sample, value = bad
         raise ValueError(f"{name} {bad_sample_message(value, f'lead {lead}, sample {sample}')}")
+    ramp = first_ramp_lead(x)
+    if ramp is not None:
+        raise ValueError(f"{name}: {ramp_message(*ramp)}")
     return x
 
 

@@ -258,3 +258,22 @@ def test_token_ids_outside_the_vocabulary_or_not_integers_are_named(tiny_model_d
         inference.encode_sequences(model, [[0.0, 5.5, 2.0]])
     with pytest.raises(ValueError, match="sequence 0 is not a list of integer token ids"):
         inference.encode_sequences(model, ["ABCD"])
+
+
+def test_a_time_or_sample_number_column_is_not_read_as_a_lead(tiny_tokenizer):
+    """Before: the 'sample #' / time column of a CSV export (a DataFrame column, or the first row of an
+    array) was tokenized and embedded as one more lead, silently."""
+    import pandas as pd
+
+    x = _ecg(5000)
+    with pytest.raises(ValueError, match=r"column 'sample #' is an exact linear ramp \(0 to 4999 in steps of 1\)"):
+        tiny_tokenizer(ecg=pd.DataFrame({"sample #": np.arange(5000), "MLII": x}), sampling_rate=360)
+    with pytest.raises(ValueError, match=r"column 'time' is an exact linear ramp"):
+        tiny_tokenizer(ecg=pd.DataFrame({"time": np.arange(5000) / 500, "MLII": x}), sampling_rate=500)
+    with_time = np.stack([np.arange(5000) / 360, x])
+    with pytest.raises(ValueError, match="lead 0 is an exact linear ramp"):
+        tiny_tokenizer(ecg=with_time, sampling_rate=360)
+    for fs in (360, 500):
+        with pytest.raises(ValueError, match="ecg: lead 0 is an exact linear ramp"):
+            next(iter_window_tokens(tiny_tokenizer, with_time, fs))
+    assert len(tiny_tokenizer(ecg=pd.DataFrame({"MLII": x}), sampling_rate=360)["input_ids"]) > 0
