@@ -188,7 +188,9 @@ def first_ramp_lead(x: np.ndarray, min_samples: int = 16) -> tuple[int, float, f
         return None
     for lead, row in enumerate(np.asarray(x, dtype=np.float64)):
         step = (row[-1] - row[0]) / (len(row) - 1)
-        if step != 0 and np.isfinite(step) and np.all(np.abs(np.diff(row) - step) <= 1e-3 * abs(step)):
+        if step == 0 or not np.isfinite(step) or np.any(np.abs(np.diff(row[:min_samples]) - step) > 1e-3 * abs(step)):
+            continue  # decided by the first samples for any real lead
+        if np.all(np.abs(np.diff(row) - step) <= 1e-3 * abs(step)):
             return lead, float(row[0]), float(row[-1]), float(step)
     return None
 
