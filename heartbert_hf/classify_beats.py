@@ -111,6 +111,11 @@ class RecordResult:
     files: list[Path]
     duration_s: float
     comparison: dict | None = None
+    outside_reference: int = 0  # reference beats past the record's end (or before its start), ignored
+
+
+MILLIVOLTS_PER_UNIT = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "nv": 1e-6, "v": 1e3}
+"""Physical units of WFDB leads → mV, for the R-peak detector (its thresholds are in mV); other units are used as they are."""
 
 
 # ------------------------------------------------------------------ model
@@ -410,7 +415,14 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
     reference = reference_beats(path, args.reference_extension)
     if reference is not None and per_frame != 1:
         reference = (np.round(reference[0] * per_frame).astype(np.int64), reference[1])
-    samples, source = find_beats(signal, fs, reference, args.use_reference_beats, record_id, args.reference_extension)
+    outside = 0
+    if reference is not None:  # beats past the end would stretch every beat's record-normalised RR features
+        inside = (reference[0] >= 0) & (reference[0] < len(signal))
+        outside = int((~inside).sum())
+        reference = (reference[0][inside], [c for c, keep in zip(reference[1], inside) if keep])
+    unit = rec.units[rec.lead_names.index(lead)] if rec.units else "mV"
+    detect_on = signal * MILLIVOLTS_PER_UNIT.get(unit.strip().lower(), 1.0)  # GQRS thresholds are in mV
+    samples, source = find_beats(detect_on, fs, reference, args.use_reference_beats, record_id, args.reference_extension)
     if len(samples) == 0:
         raise ValueError(f"record {record_id}, lead {lead}: no beats found ({source}); is the lead an ECG?")
     rhythm = rr_features(samples, fs)  # (n_beats, n_features)
@@ -456,7 +468,6 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
             writer.writerow([int(ann_samples[i]), f"{s / fs:.3f}", labels[i], *p, *rr, matched[i], notes[i]])
 
     start = args.plot_start if args.plot_start is not None else strip_start(samples, labels, fs, args.plot_seconds)
-    unit = rec.units[rec.lead_names.index(lead)] if rec.units else "mV"
     png = plot_beat_labels(
         signal,
         fs,
@@ -469,7 +480,7 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
         units=unit,
         reference_labels=comparison["matched_reference"] if comparison else None,
     )
-    return RecordResult(record_id, lead, fs, source, samples, labels, probs, [ann_file, csv_file, png], len(signal) / fs, comparison)
+    return RecordResult(record_id, lead, fs, source, samples, labels, probs, [ann_file, csv_file, png], len(signal) / fs, comparison, outside)
 
 
 def summarize(result: RecordResult, reference_extension: str) -> str:
@@ -487,6 +498,12 @@ def summarize(result: RecordResult, reference_extension: str) -> str:
         lines.insert(
             1,
             f"  warning: {rate:.0f} beats/min is implausibly few; the detector may be missing beats on lead {result.lead}: try another --lead, or --use_reference_beats",
+        )
+    if result.outside_reference:
+        lines.insert(
+            1,
+            f"  warning: {result.outside_reference} reference beat(s) in {result.record_id}.{reference_extension} lie outside the record's "
+            f"{result.duration_s:.0f} s and were ignored: is the annotation file from a longer version of the record?",
         )
     if result.comparison is not None:
         lines.append(format_comparison(result.comparison, f"{result.record_id}.{reference_extension}"))

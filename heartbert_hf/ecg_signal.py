@@ -42,6 +42,17 @@ FLAT_RTOL = 1e-12
 """A lead segment is flat (constant) when ``max - min <= FLAT_RTOL * max(|max|, |min|)``: its spread is
 float rounding of one value, not signal (exact equality for an exactly constant lead)."""
 
+MAX_UPSAMPLING = 36
+"""Largest ``target_rate / sampling_rate`` accepted (10 Hz for the 360 Hz target). An ECG's QRS energy
+lies at 5-40 Hz, so a lower rate carries no ECG; it is almost always a unit slip (kHz given as Hz, e.g.
+0.5 for 500 Hz, or the sampling period 1/360 s given as the rate), and upsampling it would allocate
+``target_rate / sampling_rate`` times the record for nothing."""
+
+MAX_ABS_VALUE = 1e15
+"""Largest ``|sample|`` accepted. No ECG comes near it in any unit (mV, µV, nV or ADC counts of a
+32-bit converter); such values are bytes read with the wrong dtype or byte order, and above ~1e300
+float64 arithmetic (means, spans) overflows into NaN."""
+
 MAX_POLY_FACTOR = 20_000
 """Largest up/down factor given to ``scipy.signal.resample_poly``; its filter has ``20 * factor + 1``
 taps (about 0.08 s to design at 20,000). Rates needing more fall back to FFT resampling."""
@@ -69,7 +80,11 @@ def _frame_to_leads(frame, name: str) -> np.ndarray:
                 f"{name} is a pandas DataFrame whose column {column!r} has dtype {dtype}: every column must be a "
                 "numeric lead. Drop time, label or text columns first (e.g. df[['MLII', 'V1']])."
             )
-    return frame.to_numpy(dtype=np.float64, na_value=np.nan).T
+    leads = frame.to_numpy(dtype=np.float64, na_value=np.nan).T
+    ramp = first_ramp_lead(leads)
+    if ramp is not None:
+        raise ValueError(f"{name} is a pandas DataFrame whose column {frame.columns[ramp[0]]!r} {ramp_message(*ramp).split(' ', 2)[2]}")
+    return leads
 
 
 def to_array(signal, name: str = "signal") -> np.ndarray:
@@ -152,6 +167,52 @@ def leads_view(x: np.ndarray, name: str = "signal") -> np.ndarray:
     return x
 
 
+def first_bad_sample(x: np.ndarray) -> tuple[int, int, float] | None:
+    """``(lead, sample, value)`` of the first NaN/inf or ``|value| > MAX_ABS_VALUE`` of ``(leads, samples)``, else ``None``."""
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(x) <= MAX_ABS_VALUE)  # NaN compares False
+    if not bad.any():
+        return None
+    lead, sample = (int(i) for i in np.argwhere(bad)[0])
+    return lead, sample, float(x[lead, sample])
+
+
+def first_ramp_lead(x: np.ndarray, min_samples: int = 16) -> tuple[int, float, float, float] | None:
+    """``(lead, first, last, step)`` of the first lead that is an exact linear ramp, else ``None``.
+
+    A ramp (strictly monotonic, every step within 0.1 % of the mean step, at least ``min_samples``
+    samples) is a time or sample-number column read as a lead, e.g. the ``'sample #'`` or
+    ``time`` column of a CSV export; no ECG lead is one.
+    """
+    if x.shape[-1] < min_samples:
+        return None
+    for lead, row in enumerate(np.asarray(x, dtype=np.float64)):
+        step = (row[-1] - row[0]) / (len(row) - 1)
+        if step == 0 or not np.isfinite(step) or np.any(np.abs(np.diff(row[:min_samples]) - step) > 1e-3 * abs(step)):
+            continue  # decided by the first samples for any real lead
+        if np.all(np.abs(np.diff(row) - step) <= 1e-3 * abs(step)):
+            return lead, float(row[0]), float(row[-1]), float(step)
+    return None
+
+
+def ramp_message(lead: int, first: float, last: float, step: float) -> str:
+    """The error for a lead :func:`first_ramp_lead` found."""
+    return (
+        f"lead {lead} is an exact linear ramp ({first:g} to {last:g} in steps of {step:g}): a time or sample-number column, "
+        "not an ECG lead. Drop it (e.g. df.drop(columns=['time']), or x[1:] for an array) or make it the index."
+    )
+
+
+def bad_sample_message(value: float, where: str) -> str:
+    """The error for a sample :func:`first_bad_sample` found; ``where`` names the lead and sample (and window)."""
+    if not np.isfinite(value):
+        return f"contains NaN or inf (first at {where}); clean or interpolate it first."
+    return (
+        f"has the impossible value {value:g} at {where}: |values| above {MAX_ABS_VALUE:g} are no ECG in any unit "
+        "(mV, µV, ADC counts); the samples were probably read with the wrong dtype or byte order. Check how the file was read."
+    )
+
+
 def as_leads(signal, name: str = "signal", check_finite: bool = True) -> np.ndarray:
     """Validate an ECG and return it as float64 ``(leads, samples)``.
 
@@ -159,23 +220,36 @@ def as_leads(signal, name: str = "signal", check_finite: bool = True) -> np.ndar
         signal: a 1-D ``(samples,)`` or 2-D ``(leads, samples)`` array-like of numbers: numpy, torch,
             pandas or nested lists, as :func:`to_array` converts them.
         name: how the signal is called in error messages.
-        check_finite: refuse NaN and inf (:func:`prepare_windows` checks them itself, per window).
+        check_finite: refuse NaN, inf and impossible magnitudes (:data:`MAX_ABS_VALUE`);
+            :func:`prepare_windows` checks them itself, naming the window.
 
     Raises:
         TypeError: the input is not numeric (e.g. a string, a bool array).
-        ValueError: wrong number of dimensions, leads on the wrong axis, empty, NaN or inf.
+        ValueError: wrong number of dimensions, leads on the wrong axis, empty, NaN or inf, a
+            value beyond :data:`MAX_ABS_VALUE`, or a lead that is a time / sample-number ramp
+            (:func:`first_ramp_lead`).
     """
     x = leads_view(to_array(signal, name), name)
-    if check_finite and not np.isfinite(x).all():
-        bad = np.argwhere(~np.isfinite(x))[0]
-        raise ValueError(f"{name} contains NaN or inf (first at lead {bad[0]}, sample {bad[1]}); clean or interpolate it first.")
+    bad = first_bad_sample(x) if check_finite else None
+    if bad is not None:
+        lead, sample, value = bad
+        raise ValueError(f"{name} {bad_sample_message(value, f'lead {lead}, sample {sample}')}")
+    ramp = first_ramp_lead(x)
+    if ramp is not None:
+        raise ValueError(f"{name}: {ramp_message(*ramp)}")
     return x
 
 
 def check_sampling_rate(sampling_rate) -> float:
-    """Return ``sampling_rate`` as a positive float or raise a ``ValueError``/``TypeError``."""
+    """Return ``sampling_rate`` as a positive float or raise a ``ValueError``/``TypeError``.
+
+    Accepts Python and numpy numbers (and 0-d numeric arrays); refuses ``None``, bools, strings,
+    complex numbers, arrays of several values, and zero, negative, NaN or infinite rates.
+    """
     if sampling_rate is None:
         raise ValueError("sampling_rate is required for ECG arrays (e.g. sampling_rate=360 for MIT-BIH, 500 for PTB-XL).")
+    if isinstance(sampling_rate, np.ndarray) and sampling_rate.ndim == 0 and sampling_rate.dtype.kind in "iuf":
+        sampling_rate = sampling_rate.item()  # a 0-d array, e.g. np.load("x.npz")["fs"]
     if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, (numbers.Real, np.integer, np.floating)):
         raise TypeError(f"sampling_rate must be a number, got {type(sampling_rate).__name__}.")
     fs = float(sampling_rate)
@@ -187,6 +261,16 @@ def check_sampling_rate(sampling_rate) -> float:
 # ---------------------------------------------------------------------------------------------- resampling
 
 
+def check_upsampling(sampling_rate: float, target_rate: float = TARGET_RATE) -> None:
+    """Refuse a ``sampling_rate`` more than :data:`MAX_UPSAMPLING` times below ``target_rate`` (see there)."""
+    if float(target_rate) / float(sampling_rate) > MAX_UPSAMPLING:
+        raise ValueError(
+            f"sampling_rate {float(sampling_rate):g} Hz is too low for an ECG (HeartBert needs at least "
+            f"{float(target_rate) / MAX_UPSAMPLING:g} Hz; it works at {float(target_rate):g} Hz). Pass the rate in Hz, samples per "
+            f"second: e.g. 500 for 500 Hz, not 0.5 (kHz) and not the sampling period 1/{float(target_rate):g} s."
+        )
+
+
 def poly_factors(sampling_rate: float, target_rate: float, n_samples: int) -> tuple[int, int] | None:
     """The ``(up, down)`` factors :func:`resample` uses, or ``None`` when it must use FFT resampling.
 
@@ -194,14 +278,22 @@ def poly_factors(sampling_rate: float, target_rate: float, n_samples: int) -> tu
     decimal rate gets its exact ratio (360/257.3 = 3600/2573) when both factors are at most
     :data:`MAX_POLY_FACTOR`. Otherwise the smallest continued-fraction approximation whose
     accumulated drift over ``n_samples`` input samples stays within half an output sample is used
-    (e.g. 27/25 for 1000/3 Hz). ``None`` when no approximation within the factor limit is that close.
+    (e.g. 27/25 for 1000/3 Hz). ``None`` when no approximation within the factor limit is that close
+    (among them a rate so far above the target that its approximations round to 0/1).
+
+    Raises:
+        ValueError: ``target_rate / sampling_rate`` above :data:`MAX_UPSAMPLING` (a rate below 10 Hz
+            for the 360 Hz target), naming the likely unit slip.
     """
+    check_upsampling(sampling_rate, target_rate)
     exact = Fraction(repr(float(target_rate))) / Fraction(repr(float(sampling_rate)))
     if max(exact.numerator, exact.denominator) <= MAX_POLY_FACTOR:
         return exact.numerator, exact.denominator
     ratio = target_rate / sampling_rate
     for limit in (10, 100, 1000, 10_000, MAX_POLY_FACTOR):
         approx = exact.limit_denominator(limit)
+        if approx.numerator == 0:  # a rate far above the target: no small up factor; resample_poly needs up >= 1
+            continue
         if max(approx.numerator, approx.denominator) > MAX_POLY_FACTOR:
             break
         if n_samples * abs(approx.numerator / approx.denominator - ratio) <= 0.5:
@@ -304,6 +396,17 @@ def flat_leads(segment: np.ndarray) -> np.ndarray:
     return (hi - lo) <= FLAT_RTOL * np.maximum(np.abs(lo), np.abs(hi))
 
 
+def input_span(start: int, stop: int, step: float, n_in: int) -> tuple[int, int]:
+    """Input samples ``[first, last)`` whose times fall within output window ``[start, stop)``.
+
+    ``step`` is ``sampling_rate / target_rate``; at least one sample, clipped to the ``n_in`` input
+    samples (the window itself at the target rate). Flatness is judged on these (see :func:`prepare_windows`).
+    """
+    first = min(n_in - 1, int(np.ceil(start * step - 1e-9)))
+    last = min(n_in, max(first + 1, int(np.floor((stop - 1) * step + 1e-9)) + 1))
+    return first, last
+
+
 def scale(window: np.ndarray, method: str = "minmax", percentiles: tuple[float, float] = ROBUST_PERCENTILES) -> np.ndarray:
     """Scale each lead of a window to [0, 1].
 
@@ -359,28 +462,25 @@ def prepare_windows(
         ``(windows, index)``: the scaled 1-D windows, and for each its ``(lead, window_number)``.
 
     Raises:
-        ValueError: NaN/inf (naming lead, sample and window), a flat window without ``drop_flat``
+        ValueError: NaN/inf or a value beyond :data:`MAX_ABS_VALUE` (naming lead, sample and
+            window), a rate below ``target_rate / MAX_UPSAMPLING``, a flat window without ``drop_flat``
             (naming lead and window), a signal shorter than ``min_window`` after resampling, and the
             shape errors of :func:`as_leads`.
     """
     fs = check_sampling_rate(sampling_rate)
     target = check_sampling_rate(target_rate)
     raw = as_leads(signal, check_finite=False)
-    finite = np.isfinite(raw)
-    if not finite.all():
-        lead, sample = np.argwhere(~finite)[0]
+    bad = first_bad_sample(raw)
+    if bad is not None:
+        lead, sample, value = bad
         number = int(sample * target / fs) // window_size
-        raise ValueError(
-            f"signal contains NaN or inf (first at lead {lead}, sample {sample}, {sample / fs:.3f} s, in window {number}); clean or interpolate it first."
-        )
+        raise ValueError(f"signal {bad_sample_message(value, f'lead {lead}, sample {sample}, {sample / fs:.3f} s, in window {number}')}")
     x = resample(raw, fs, target)
     bounds = window_bounds(x.shape[-1], window_size, min_window)
     n_in, step = raw.shape[-1], fs / target
     windows, index = [], []
     for number, (start, stop) in enumerate(bounds):
-        # the input samples whose times fall within this window, [start, stop - 1] / target (the window itself at 360 Hz)
-        first = min(n_in - 1, int(np.ceil(start * step - 1e-9)))
-        last = min(n_in, max(first + 1, int(np.floor((stop - 1) * step + 1e-9)) + 1))
+        first, last = input_span(start, stop, step, n_in)
         flat = flat_leads(raw[:, first:last])
         for lead in range(x.shape[0]):
             where = f"lead {lead}, window {number} (samples {start}:{stop} at {target:g} Hz)"

@@ -38,7 +38,7 @@ def split_ecg_batch(ecg) -> tuple[list, bool]:
     ``(leads, samples)`` tensor stays one ECG).
 
     Raises:
-        TypeError: a string, a batch mixing strings and arrays, or an object that is no ECG.
+        TypeError: a string, a batch mixing strings (or single numbers) and arrays, or an object that is no ECG.
         ValueError: an empty batch.
     """
     if isinstance(ecg, (str, bytes)):
@@ -48,9 +48,17 @@ def split_ecg_batch(ecg) -> tuple[list, bool]:
             raise ValueError("ecg is an empty batch.")
         if any(isinstance(item, (str, bytes)) for item in ecg):
             raise TypeError("a batch cannot mix arrays and strings: pass level text as `text`, signals as `ecg`.")
-        number = (numbers.Number, np.number)
-        if all(isinstance(item, number) for item in ecg):
+        number = (numbers.Number, np.number, type(None))  # None: a missing sample (JSON null), read as NaN
+        scalar = [isinstance(item, number) or (isinstance(item, np.ndarray) and item.ndim == 0) for item in ecg]
+        if all(scalar):
             return [ecg], False  # one lead given as a list of numbers
+        if any(scalar):
+            i = scalar.index(True)
+            raise TypeError(
+                f"ecg mixes single numbers and arrays (item {i} is {ecg[i]!r}, item {scalar.index(False)} is a "
+                f"{type(ecg[scalar.index(False)]).__name__}): pass one ECG as a list of numbers (one lead) or of lists "
+                "(leads, samples), or a batch as a list of ECGs."
+            )
         if all(isinstance(item, (list, tuple)) and (not item or isinstance(item[0], number)) for item in ecg):
             return [ecg], False  # one (leads, samples) ECG given as nested lists
         return list(ecg), True
@@ -185,14 +193,27 @@ class HeartBertFeatureExtractor(FeatureExtractionMixin):
         return None
 
     def iter_windows(self, signals: Iterable, sampling_rate, show_progress: bool = False) -> Iterator[np.ndarray]:
-        """Scaled windows of every signal, flat ones skipped (what fitting reads)."""
+        """Scaled windows of every signal, flat ones skipped (what fitting reads).
+
+        Raises:
+            ValueError / TypeError: one rate per signal that does not match the signals in number, and every
+            error of :meth:`windows`, prefixed with ``signal i``.
+        """
         from tqdm.auto import tqdm
 
         rates = self._rates(sampling_rate)
+        if rates is not None and hasattr(rates, "__len__") and hasattr(signals, "__len__") and len(rates) != len(signals):
+            raise ValueError(f"got {len(rates)} sampling rates for {len(signals)} signals: pass one rate for all, or one per signal.")
         rate_iter = iter(rates) if rates is not None else None
-        for signal in tqdm(signals, desc="ECG windows", disable=not show_progress, leave=False):
-            fs = next(rate_iter) if rate_iter is not None else sampling_rate
-            yield from self.windows(signal, fs, drop_flat=True)[0]
+        missing = object()
+        for i, signal in enumerate(tqdm(signals, desc="ECG windows", disable=not show_progress, leave=False)):
+            fs = next(rate_iter, missing) if rate_iter is not None else sampling_rate
+            if fs is missing:  # a generator would otherwise end in "RuntimeError: generator raised StopIteration"
+                raise ValueError(f"sampling_rate ran out of rates at signal {i}: pass one rate for all, or one per signal.")
+            try:
+                yield from self.windows(signal, fs, drop_flat=True)[0]
+            except (TypeError, ValueError) as err:
+                raise type(err)(f"signal {i}: {err}") from None
 
     @classmethod
     def fit(

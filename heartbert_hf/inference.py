@@ -191,6 +191,27 @@ def _batch_order(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
     return [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
 
 
+def _checked_ids(i: int, sequence, vocab_size: int | None) -> np.ndarray:
+    """Sequence ``i`` as integer ids inside the vocabulary, or a ``ValueError`` naming it.
+
+    Without this, float ids were silently truncated (5.5 → 5) and an id outside the vocabulary
+    failed deep in torch ("index out of range in self").
+    """
+    ids = np.asarray(sequence)
+    if ids.ndim != 1 or ids.dtype.kind not in "iu":
+        raise ValueError(
+            f"sequence {i} is not a list of integer token ids (got {ids.dtype} values of shape {ids.shape}): pass the "
+            "tokenizer's input_ids, not level text or floats."
+        )
+    if vocab_size and (ids.min() < 0 or ids.max() >= vocab_size):
+        bad = ids[(ids < 0) | (ids >= vocab_size)][0]
+        raise ValueError(
+            f"sequence {i} holds token id {int(bad)}, outside this model's vocabulary 0..{vocab_size - 1}: the ids come from "
+            "another tokenizer than the one the model was trained with."
+        )
+    return ids
+
+
 def _run_batches(
     model,
     sequences: Sequence[Sequence[int]],
@@ -214,6 +235,7 @@ def _run_batches(
         batch_size = GPU_BATCH_SIZE if device.type == "cuda" else max(1, CPU_BATCH_TOKENS // int(lengths.max(initial=1)))
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+    vocab_size = getattr(getattr(model, "config", None), "vocab_size", None)
     out = None
     with torch.inference_mode(), _autocast(precision, device):
         for idx in _batch_order(lengths, batch_size):
@@ -221,7 +243,7 @@ def _run_batches(
             ids = torch.full((len(idx), width), pad_id, dtype=torch.long)  # (batch, width)
             mask = torch.zeros((len(idx), width), dtype=torch.long)
             for row, i in enumerate(idx):
-                ids[row, : lengths[i]] = torch.as_tensor(sequences[i], dtype=torch.long)
+                ids[row, : lengths[i]] = torch.as_tensor(_checked_ids(int(i), sequences[i], vocab_size), dtype=torch.long)
                 mask[row, : lengths[i]] = 1
             padded = bool((lengths[idx] < width).any())
             batch_extra = None if extra is None else torch.as_tensor(extra[idx], dtype=torch.float32).to(device)

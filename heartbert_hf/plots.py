@@ -74,19 +74,22 @@ def main(argv: list[str] | None = None) -> int:
         record = read_record(stem)
         processor = load_heartbert_processor(args.tokenizer)
         lead_name = record.lead_names[args.lead] if 0 <= args.lead < len(record.lead_names) else None
-        path = plot_tokens(
-            processor,
-            record.signal,
-            record.sampling_rate,
-            args.output,
-            window=args.window,
-            lead=args.lead,
-            max_tokens=args.max_tokens,
-            record=record.record_id,
-            lead_name=lead_name,
-            units=(record.units[args.lead] if lead_name and record.units else "mV"),
-            ecg_grid=args.ecg_grid,
-        )
+        try:
+            path = plot_tokens(
+                processor,
+                record.signal,
+                record.sampling_rate,
+                args.output,
+                window=args.window,
+                lead=args.lead,
+                max_tokens=args.max_tokens,
+                record=record.record_id,
+                lead_name=lead_name,
+                units=(record.units[args.lead] if lead_name and record.units else "mV"),
+                ecg_grid=args.ecg_grid,
+            )
+        except ValueError as err:  # the window's errors name the lead and window; add the record
+            raise ValueError(f"record {record.record_id}: {err}") from None
     except (FileNotFoundError, ValueError, OSError) as err:
         print(f"heartbert plot: error: {err}", file=sys.stderr)
         return 2

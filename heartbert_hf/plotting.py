@@ -66,9 +66,25 @@ def _scale_bounds(raw: np.ndarray, scaling: str) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def _ecg_grid(ax) -> None:
-    """ECG paper at 25 mm/s and 10 mm/mV: minor lines every 0.04 s / 0.1 mV, major every 0.2 s / 0.5 mV."""
+PAPER_MAX_LINES = 1000
+"""Most small-square lines per axis drawn as ECG paper (matplotlib's ``Locator.MAXTICKS``): a longer strip
+(over 40 s) or a taller one (over 100 mV, e.g. an uncalibrated lead labelled mV) gets plain grid lines
+instead of thousands of lines and one warning per line."""
+
+
+def _paper_fits(seconds: float, millivolts: float) -> bool:
+    """Whether a strip of ``seconds`` x ``millivolts`` fits ECG paper's 0.04 s / 0.1 mV squares (see :data:`PAPER_MAX_LINES`)."""
+    return bool(np.isfinite([seconds, millivolts]).all()) and seconds / 0.04 <= PAPER_MAX_LINES and millivolts / 0.1 <= PAPER_MAX_LINES
+
+
+def _ecg_grid(ax, seconds: float, millivolts: float) -> None:
+    """ECG paper at 25 mm/s and 10 mm/mV: minor lines every 0.04 s / 0.1 mV, major every 0.2 s / 0.5 mV
+    (plain grid lines when the strip does not fit, see :data:`PAPER_MAX_LINES`)."""
     from matplotlib.ticker import MultipleLocator
+
+    if not _paper_fits(seconds, millivolts):
+        ax.grid(which="major", color="#e8a0a0", lw=0.8)
+        return
 
     ax.xaxis.set_major_locator(MultipleLocator(0.2))
     ax.xaxis.set_minor_locator(MultipleLocator(0.04))
@@ -138,13 +154,13 @@ def plot_tokens(
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(12, 4.5))
-    if ecg_grid:
-        _ecg_grid(ax)
     ax.step(t, recon, where="post", lw=1.6, color="C0", alpha=0.75, zorder=2)
     ax.plot(t, raw[:stop], lw=0.9, color="black", zorder=3)
     top = float(max(raw[:stop].max(), recon.max()))
     bottom = float(min(raw[:stop].min(), recon.min()))
     pad = 0.05 * (top - bottom or 1.0)
+    if ecg_grid:
+        _ecg_grid(ax, stop / rate, (top - bottom) * 1.25)
     label_y = top + pad
     for s, e in offsets:
         ax.axvline((start + s) / rate, color=TOKEN_COLOUR, lw=0.5, alpha=0.6, zorder=1)
@@ -263,7 +279,7 @@ def plot_beat_labels(
 ) -> Path:
     """Draw a strip of one ECG lead with each beat's class above its R peak, on ECG-paper grid lines.
 
-    When ``units`` is mV the strip is drawn as ECG paper at 25 mm/s and 10 mm/mV: large squares
+    When ``units`` is mV (and the strip fits, see :data:`PAPER_MAX_LINES`) the strip is drawn as ECG paper at 25 mm/s and 10 mm/mV: large squares
     0.2 s x 0.5 mV, small squares 0.04 s x 0.1 mV, both the same length on the page (time labelled
     every second). Labels are coloured by AAMI class (N black, S blue, V red, F orange, Q grey);
     where ``reference_labels`` differs, the reference class is written under the label. A strip
@@ -311,7 +327,7 @@ def plot_beat_labels(
     from matplotlib.ticker import FuncFormatter, MultipleLocator
 
     width = max(6.0, 1.2 * (t[-1] - t[0]) + 2.0)
-    paper = units.lower() == "mv"
+    paper = units.lower() == "mv" and _paper_fits(t[-1] - t[0], top - bottom)
     # ECG paper at 25 mm/s and 10 mm/mV: 0.2 s and 0.5 mV are the same length (a large square)
     height = min(max(2.5, (width - 1.5) * (top - bottom) * 0.4 / max(t[-1] - t[0], 1e-6) + 1.3), 8.0) if paper else 3.6
     fig, ax = plt.subplots(figsize=(width, height))

@@ -20,6 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .ecg_signal import TARGET_RATE, check_sampling_rate
+
+GQRS_MIN_RATE = 60.0
+"""Lowest rate (Hz) GQRS runs at: below about 57 Hz its 70 ms QRS step rounds to 0 samples and
+``wfdb`` raises a bare ``Exception``. :func:`detect_r_peaks` detects on a 360 Hz copy of a slower lead."""
+
 RR_FEATURE_NAMES: tuple[str, ...] = (
     "pre_rr",
     "post_rr",
@@ -48,6 +54,15 @@ LOCAL_BEATS = 10
 """Number of RR intervals in the local mean (about the last 10 beats)."""
 
 
+def _peak_samples(r_peaks) -> np.ndarray:
+    """``r_peaks`` as a 1-D float64 array of finite sample positions, or a ``ValueError`` naming the first bad one."""
+    peaks = np.asarray(r_peaks, dtype=np.float64).reshape(-1)
+    bad = np.flatnonzero(~np.isfinite(peaks))
+    if bad.size:
+        raise ValueError(f"R peak {bad[0]} is {peaks[bad[0]]} (not a sample number): pass finite sample indices, e.g. drop the missing beats first.")
+    return peaks
+
+
 def rr_features(r_peaks: np.ndarray, sampling_rate: float) -> np.ndarray:
     """Per-beat RR features of one record (see :data:`RR_FEATURE_NAMES` for the columns).
 
@@ -65,11 +80,11 @@ def rr_features(r_peaks: np.ndarray, sampling_rate: float) -> np.ndarray:
         ``(n_beats, len(RR_FEATURE_NAMES))`` float32.
 
     Raises:
-        ValueError: fewer than 2 beats, peaks not strictly increasing, or a non-positive rate.
+        ValueError: fewer than 2 beats, a NaN/inf peak, peaks not strictly increasing, or a rate that
+            is not a positive finite number (``TypeError`` for a non-number).
     """
-    peaks = np.asarray(r_peaks, dtype=np.float64).reshape(-1)
-    if not sampling_rate or sampling_rate <= 0 or not np.isfinite(sampling_rate):
-        raise ValueError(f"sampling_rate must be a positive number of Hz, got {sampling_rate!r}.")
+    sampling_rate = check_sampling_rate(sampling_rate)
+    peaks = _peak_samples(r_peaks)
     if peaks.size < 2:
         raise ValueError(f"RR features need at least 2 R peaks, got {peaks.size}: the record is too short or has no detected beats.")
     rr = np.diff(peaks) / float(sampling_rate)  # (n_beats - 1,) seconds
@@ -96,7 +111,8 @@ def detect_r_peaks(signal: np.ndarray, sampling_rate: float, search_radius_s: fl
     reference beats, GQRS 99.7 %, at 100 % +P both, and GQRS ran twice as fast. Each detection is then moved to the largest deviation from the local baseline within
     ``±search_radius_s`` (``wfdb.processing.correct_peaks`` with ``peak_dir="compare"``), so that
     positive and negative R waves both land on their extremum, as the MIT-BIH reference annotations
-    do. Invalid samples (NaN) are set to 0 mV before detection. Accuracy against the MIT-BIH
+    do. Invalid samples (NaN) are set to 0 mV before detection. A lead slower than
+    :data:`GQRS_MIN_RATE` is detected on its 360 Hz resampling and the peaks mapped back. Accuracy against the MIT-BIH
     reference annotations is measured in ``docs/finetuning.md``.
 
     Args:
@@ -108,14 +124,14 @@ def detect_r_peaks(signal: np.ndarray, sampling_rate: float, search_radius_s: fl
         ``(n_peaks,)`` int64 sample indices, strictly increasing (may be empty for a flat lead).
 
     Raises:
-        ValueError: a signal that is not 1-D, shorter than 2 s, or a non-positive rate.
+        ValueError: a signal that is not 1-D, shorter than 2 s, or a rate that is not a positive
+            finite number (``TypeError`` for a non-number); a rate below 10 Hz (see ``ecg_signal.MAX_UPSAMPLING``).
         ImportError: wfdb is not installed.
     """
     sig = np.asarray(signal, dtype=np.float64)
     if sig.ndim != 1:
         raise ValueError(f"detect_r_peaks takes one lead (a 1-D array), got shape {sig.shape}; pass signal[lead].")
-    if not sampling_rate or sampling_rate <= 0:
-        raise ValueError(f"sampling_rate must be a positive number of Hz, got {sampling_rate!r}.")
+    sampling_rate = check_sampling_rate(sampling_rate)
     if sig.size < 2 * sampling_rate:
         raise ValueError(f"the lead has {sig.size} samples ({sig.size / sampling_rate:.2f} s); R-peak detection needs at least 2 s.")
     try:
@@ -125,6 +141,11 @@ def detect_r_peaks(signal: np.ndarray, sampling_rate: float, search_radius_s: fl
     sig = np.nan_to_num(sig, nan=0.0, posinf=0.0, neginf=0.0)
     if np.ptp(sig) == 0:
         return np.zeros(0, dtype=np.int64)
+    if sampling_rate < GQRS_MIN_RATE:  # detect on a 360 Hz copy, then map the peaks back to this lead's samples
+        from .ecg_signal import resample
+
+        fast = detect_r_peaks(resample(sig, sampling_rate, TARGET_RATE), TARGET_RATE, search_radius_s)
+        return np.unique(np.clip(np.round(fast * sampling_rate / TARGET_RATE).astype(np.int64), 0, sig.size - 1))
     peaks = np.asarray(processing.gqrs_detect(sig=sig, fs=float(sampling_rate)), dtype=np.int64)
     if peaks.size == 0:
         return peaks
@@ -152,17 +173,19 @@ def beat_segments(signal: np.ndarray, sampling_rate: float, r_peaks: np.ndarray,
         ``(n_beats, leads, 2 * half + 1)`` float32.
 
     Raises:
-        ValueError: an R peak outside the record, or a non-positive half-width.
+        ValueError: an R peak outside the record or not finite, a non-positive half-width, or a
+            rate that is not a positive finite number.
     """
     sig = np.asarray(signal, dtype=np.float32)
     if sig.ndim == 1:
         sig = sig[None, :]
     if sig.ndim != 2:
         raise ValueError(f"signal must be (leads, samples), got shape {sig.shape}.")
+    sampling_rate = check_sampling_rate(sampling_rate)
     half = int(round(half_width_s * sampling_rate))
     if half <= 0:
         raise ValueError(f"half_width_s * sampling_rate must be at least 1 sample, got {half_width_s} s at {sampling_rate} Hz.")
-    peaks = np.asarray(r_peaks, dtype=np.int64).reshape(-1)
+    peaks = _peak_samples(r_peaks).astype(np.int64)
     n = sig.shape[1]
     if peaks.size and (peaks.min() < 0 or peaks.max() >= n):
         raise ValueError(f"R peaks must lie inside the record's {n} samples; got {peaks.min()}..{peaks.max()}.")

@@ -17,6 +17,7 @@ split into several sequences (``return_overflowing_tokens`` defaults to ``True``
 from __future__ import annotations
 
 import json
+import numbers
 import os
 import re
 import threading
@@ -211,6 +212,8 @@ class HeartBertTokenizer(TokenizersBackend):
             kind = type(text).__name__
             hint = " Pass raw signals as tok(ecg=..., sampling_rate=...)." if hasattr(text, "__array__") or hasattr(text, "shape") else ""
             raise TypeError(f"text must be a str or a list of str, got {kind}.{hint}")
+        if not texts:
+            raise ValueError("text is an empty batch: pass at least one level string.")
         kinds = {type(t).__name__ for t in texts if not isinstance(t, str)}
         if kinds:
             raise TypeError(
@@ -279,6 +282,7 @@ class HeartBertTokenizer(TokenizersBackend):
             if text_pair is not None:
                 self._check_text(text_pair)
             if self._strategies(kwargs)[1] != TruncationStrategy.DO_NOT_TRUNCATE:
+                self._check_max_length(kwargs, pair=text_pair is not None)
                 kwargs.setdefault("return_overflowing_tokens", True)
             return super().__call__(text, text_pair, *args, **kwargs)
         if text is not None or text_pair is not None:
@@ -297,8 +301,26 @@ class HeartBertTokenizer(TokenizersBackend):
         if kwargs.get("max_length") is not None and kwargs.get("truncation") is None:
             kwargs["truncation"] = True  # max_length bounds every ECG sequence, padding or not
         if self._strategies(kwargs)[1] != TruncationStrategy.DO_NOT_TRUNCATE:
+            self._check_max_length(kwargs)
             kwargs.setdefault("return_overflowing_tokens", True)
         return kwargs
+
+    def _check_max_length(self, kwargs: dict, pair: bool = False) -> None:
+        """Refuse a truncating ``max_length`` with no room for content after the special tokens.
+
+        The backend does not truncate at all below that (``max_length`` 0 or 1 gave whole windows of
+        thousands of tokens; 2 gave empty ``<s></s>`` sequences), and a negative one overflows in Rust.
+        """
+        max_length = kwargs.get("max_length")
+        if max_length is None:
+            return
+        add_special = kwargs.get("add_special_tokens", True)
+        least = (self.num_special_tokens_to_add(pair=pair) if add_special else 0) + 1
+        if isinstance(max_length, bool) or not isinstance(max_length, numbers.Integral) or max_length < least:
+            raise ValueError(
+                f"max_length={max_length!r}: truncating needs an integer max_length of at least {least} (each sequence "
+                f"holds {least - 1} special tokens plus content), e.g. the model's 512."
+            )
 
     def encode_windows(self, features, *args, **kwargs) -> BatchEncoding:
         """Level-text windows from :class:`HeartBertFeatureExtractor` → ids, keeping where each sequence came from.

@@ -40,7 +40,17 @@ def _named(name: str | None, message: str) -> str:
 def _lazy_leads(ecg, name: str) -> np.ndarray:
     """``(leads, samples)`` view of ``ecg`` without copying a numpy array (or ``np.memmap``); others via ``as_leads``."""
     from .ecg_signal import as_leads, leads_view
+    from .feature_extraction_heartbert import split_ecg_batch
 
+    if isinstance(ecg, (list, tuple)):
+        items, batched = split_ecg_batch(ecg)
+        if batched and len(items) == 1:
+            ecg = items[0]
+        elif batched:  # as the tokenizer reads it: a list of arrays is several ECGs, not the leads of one
+            raise TypeError(
+                f"{name} is a list of {len(items)} ECGs; this takes one ECG, 1-D (samples,) or (leads, samples): call it once "
+                "per ECG, or pass one ECG's leads as a 2-D array (np.stack(leads))."
+            )
     if not isinstance(ecg, np.ndarray) or ecg.ndim not in (1, 2) or not np.issubdtype(ecg.dtype, np.number) or np.iscomplexobj(ecg):
         return as_leads(ecg, name)
     return leads_view(ecg, name)
@@ -50,15 +60,37 @@ class _Block(NamedTuple):
     signal: np.ndarray  # (leads, samples) at the target rate
     first_window: int  # window number of the block's first window in the record
     input_start: int  # first input sample the block covers
+    input_flat: np.ndarray | None = None  # (leads, windows in the block) constant in the input samples; None at the target rate
+
+
+def _input_flat(x: np.ndarray, fs: float, target: float, out_start: int, out_len: int, window_size: int) -> np.ndarray:
+    """``(leads, windows)``: which windows of output samples ``[out_start, out_start + out_len)`` are constant in the input.
+
+    Judged on the input samples, as ``ecg_signal.prepare_windows`` does: resampling a block turns a
+    dead segment next to live ones into filter ringing, which the processor would not see as flat.
+    """
+    from .ecg_signal import flat_leads, input_span
+
+    columns = []
+    for w0 in range(0, out_len, window_size):
+        a, b = input_span(out_start + w0, out_start + min(w0 + window_size, out_len), fs / target, x.shape[1])
+        columns.append(flat_leads(np.asarray(x[:, a:b], dtype=np.float64)))
+    return np.stack(columns, axis=1)
 
 
 def _check_finite(x: np.ndarray, a: int, b: int, window_of, name: str) -> None:
-    """Raise naming the lead and window (``window_of(input_sample)``) of the first NaN/inf in input samples ``[a, b)``."""
-    bad = np.argwhere(~np.isfinite(np.asarray(x[:, a:b], dtype=np.float64)))
-    if len(bad):
-        lead, sample = int(bad[0][0]), a + int(bad[0][1])
-        window = window_of(sample)
-        raise ValueError(_named(name, f"lead {lead}, window {window} contains NaN or inf (first at input sample {sample}); clean or interpolate it first."))
+    """Raise naming the lead and window (``window_of(input_sample)``) of the first NaN/inf or impossible value in input
+    samples ``[a, b)``, or a lead that is a time / sample-number ramp there."""
+    from .ecg_signal import bad_sample_message, first_bad_sample, first_ramp_lead, ramp_message
+
+    block = np.asarray(x[:, a:b], dtype=np.float64)
+    bad = first_bad_sample(block)
+    if bad is not None:
+        lead, sample, value = bad[0], a + bad[1], bad[2]
+        raise ValueError(_named(name, f"lead {lead}, window {window_of(sample)} {bad_sample_message(value, f'input sample {sample}')}"))
+    ramp = first_ramp_lead(block)
+    if ramp is not None:
+        raise ValueError(_named(name, ramp_message(*ramp)))
 
 
 def _iter_blocks(x: np.ndarray, fs: float, target: float, window_size: int, min_window: int, windows_per_block: int, name: str) -> Iterator[_Block]:
@@ -86,7 +118,9 @@ def _iter_blocks(x: np.ndarray, fs: float, target: float, window_size: int, min_
             for first in range(0, whole.shape[1], windows_per_block * window_size):
                 if whole.shape[1] - first < min_window and first > 0:
                     break
-                yield _Block(whole[:, first : first + windows_per_block * window_size], first // window_size, int(round(first * fs / target)))
+                block = whole[:, first : first + windows_per_block * window_size]
+                flat = _input_flat(x, fs, target, first, block.shape[1], window_size)
+                yield _Block(block, first // window_size, int(round(first * fs / target)), flat)
             return
         up, down = factors
         windows_per_block = -(-windows_per_block // step) * step
@@ -100,13 +134,14 @@ def _iter_blocks(x: np.ndarray, fs: float, target: float, window_size: int, min_
         a, b = first * down // up, min(n_in, (first + block_out) * down // up)
         _check_finite(x, a, b, lambda sample, first=first, a=a: (first + (sample - a) * up // down) // window_size, name)
         if up == down:
-            block = np.asarray(x[:, a:b], dtype=np.float64)
+            block, flat = np.asarray(x[:, a:b], dtype=np.float64), None
         else:
             lo, hi = max(0, a - margin), min(n_in, b + margin)
             resampled = resample(np.asarray(x[:, lo:hi], dtype=np.float64), fs, target)
             skip = (a - lo) * up // down
             block = resampled[:, skip : skip + min(block_out, remaining)]
-        yield _Block(block, first // window_size, a)
+            flat = _input_flat(x, fs, target, first, block.shape[1], window_size)
+        yield _Block(block, first // window_size, a, flat)
 
 
 class WindowTokens(NamedTuple):
@@ -141,10 +176,23 @@ def _tokenize_block(
                         _named(name, f"lead {lead}, window {window} (input samples {start}:{stop} at {fs:g} Hz): {_PREFIX.sub('', str(inner))}")
                     ) from None
         raise ValueError(_named(name, str(err))) from None
-    return [
-        WindowTokens(int(lead), block.first_window + int(window), list(ids))
-        for ids, lead, window in zip(enc["input_ids"], enc["lead_index"], enc["window_index"])
-    ]
+    tokens = [WindowTokens(int(lead), int(window), list(ids)) for ids, lead, window in zip(enc["input_ids"], enc["lead_index"], enc["window_index"])]
+    if block.input_flat is not None:  # a window constant in the input but not after resampling (ringing)
+        flat = [t for t in tokens if block.input_flat[t.lead, t.window]]
+        if flat and not drop_flat:
+            lead, w0 = flat[0].lead, flat[0].window * window_size
+            start = block.input_start + int(round(w0 * fs / target))
+            stop = start + int(round(window_size * fs / target))
+            raise ValueError(
+                _named(
+                    name,
+                    f"lead {lead}, window {block.first_window + flat[0].window} (input samples {start}:{stop} at {fs:g} Hz): flat signal: the "
+                    "lead is constant there (a dead or disconnected lead, a lead-off segment), so it cannot be scaled to [0, 1]. "
+                    "Drop that lead, or pass drop_flat=True to skip such windows.",
+                )
+            )
+        tokens = [t for t in tokens if not block.input_flat[t.lead, t.window]]
+    return [WindowTokens(t.lead, block.first_window + t.window, t.ids) for t in tokens]
 
 
 def iter_window_tokens(

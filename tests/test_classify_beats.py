@@ -463,3 +463,40 @@ def test_default_lead_is_mlii_then_ii_then_the_first(names, expected):
     assert choose_lead(names, None, "r") == expected
     with pytest.raises(ValueError, match=r"record r has no lead 'aVR'; its leads are"):
         choose_lead(names, "aVR", "r")
+
+
+def test_a_lead_in_microvolts_is_detected_in_millivolts(beat_model_dir, tmp_path, capsys):
+    """Before: GQRS (thresholds in mV) ran on a lead stored in uV and found about twice the beats (142/min
+    on a 70/min record), so every RR feature was wrong; now the lead's WFDB units are converted to mV for detection."""
+    import wfdb
+
+    rec = wfdb.rdrecord(str(SAMPLE_DIR / "101"), sampto=360 * SECONDS, channels=[0])
+    wfdb.wrsamp("uv101", fs=360, units=["uV"], sig_name=["MLII"], p_signal=rec.p_signal * 1000, fmt=["16"], write_dir=str(tmp_path))
+    ref = wfdb.rdann(str(SAMPLE_DIR / "101"), "atr", sampto=360 * SECONDS - 1)
+    beats = ref.sample[np.isin(ref.symbol, ["N", "L", "R", "V", "A", "F", "/", "f", "Q", "a", "J", "S", "e", "j", "E"])]
+    code, stdout, stderr = _run(["--record", str(tmp_path / "uv101"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 0, stderr
+    detected = wfdb.rdann(str(tmp_path / "o" / "uv101"), "hbt").sample
+    assert abs(len(detected) - len(beats)) <= 2, (len(detected), len(beats))
+
+
+def test_reference_beats_past_the_record_end_are_ignored_with_a_warning(beat_model_dir, short_records, tmp_path, capsys):
+    """Before: two reference beats past the end of a 60 s record stretched the record's mean RR interval,
+    and so every beat's normalised RR features, without a word."""
+    import shutil
+
+    import wfdb
+
+    for ext in ("hea", "dat"):
+        shutil.copy(short_records / f"101.{ext}", tmp_path / f"101.{ext}")
+    ann = wfdb.rdann(str(short_records / "101"), "atr")
+    n = 360 * SECONDS
+    wfdb.wrann("101", "atr", np.r_[ann.sample, n + 100, n + 20000], symbol=[*ann.symbol, "N", "N"], fs=360, write_dir=str(tmp_path))
+    args = ["--model", str(beat_model_dir), "--use_reference_beats"]
+    code, clean_out, stderr = _run(["--record", str(short_records / "101"), "--output_dir", str(tmp_path / "clean"), *args], capsys)
+    assert code == 0, stderr
+    code, stdout, stderr = _run(["--record", str(tmp_path / "101"), "--output_dir", str(tmp_path / "extra"), *args], capsys)
+    assert code == 0, stderr
+    assert "warning: 2 reference beat(s) in 101.atr lie outside the record's 60 s and were ignored" in stdout
+    clean, extra = _read_csv(tmp_path / "clean" / "101_beats.csv"), _read_csv(tmp_path / "extra" / "101_beats.csv")
+    assert [r["record_rr"] for r in extra] == [r["record_rr"] for r in clean] and len(extra) == len(clean)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,7 +150,49 @@ def read_header(path: str | os.PathLike):
         raise ValueError(f"cannot parse WFDB header {hea}: {type(err).__name__}: {err}") from err
     if not header.n_sig:
         raise ValueError(f"WFDB header {hea} declares no signals.")
+    _check_header_numbers(hea, header)
     return header
+
+
+def _number(field: str) -> float | None:
+    """The leading number of a header field such as ``360/1000(0)`` or ``200(-9517)/mV``; ``None`` if it is no number."""
+    head = re.split(r"[/(]", field, maxsplit=1)[0]
+    try:
+        return float(head)
+    except ValueError:
+        return None
+
+
+def _check_header_numbers(hea: Path, header) -> None:
+    """Refuse a sampling frequency or ADC gain that ``wfdb.rdheader`` silently read as something else.
+
+    ``wfdb``'s header grammar falls back to the WFDB defaults when a field does not match it: a
+    sampling frequency of ``-360`` becomes 250 Hz, ``1e9`` becomes 1 Hz, a gain of ``nan`` becomes 200.
+    The text of each field is compared with what was parsed (a gain of 0 is WFDB's "uncalibrated",
+    read as 200 by the standard, and is accepted).
+    """
+    lines = [ln for ln in hea.read_text(errors="replace").splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    record = lines[0].split()
+    if len(record) >= 3:
+        written = _number(record[2])
+        if written is None or not math.isfinite(written) or written <= 0 or not math.isclose(written, float(header.fs), rel_tol=1e-9):
+            raise ValueError(
+                f"WFDB header {hea}: the sampling frequency field {record[2]!r} is not a positive number wfdb can read "
+                f"(wfdb reads it as {float(header.fs):g} Hz). Write it as a plain decimal number of Hz, e.g. 360 or 128.5."
+            )
+    if _is_multi_segment(header):
+        return
+    for i, line in enumerate(lines[1 : 1 + int(header.n_sig)]):
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        written = _number(fields[2])
+        parsed = float(header.adc_gain[i])
+        if written is None or not math.isfinite(written) or (written != 0 and not math.isclose(written, parsed, rel_tol=1e-9)):
+            raise ValueError(
+                f"WFDB header {hea}: signal {i} ({header.sig_name[i]!r}) has ADC gain field {fields[2]!r}, which is not a finite "
+                f"number wfdb can read (wfdb reads it as {parsed:g}). Write the gain in ADC units per physical unit, e.g. 200/mV."
+            )
 
 
 def _is_multi_segment(header) -> bool:
