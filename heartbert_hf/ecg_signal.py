@@ -81,7 +81,7 @@ def _frame_to_leads(frame, name: str) -> np.ndarray:
                 "numeric lead. Drop time, label or text columns first (e.g. df[['MLII', 'V1']])."
             )
     leads = frame.to_numpy(dtype=np.float64, na_value=np.nan).T
-    ramp = first_ramp_lead(leads)
+    ramp = time_column_lead(leads)
     if ramp is not None:
         raise ValueError(f"{name} is a pandas DataFrame whose column {frame.columns[ramp[0]]!r} {ramp_message(*ramp).split(' ', 2)[2]}")
     return leads
@@ -195,6 +195,21 @@ def first_ramp_lead(x: np.ndarray, min_samples: int = 16) -> tuple[int, float, f
     return None
 
 
+def time_column_lead(x: np.ndarray, min_samples: int = 16) -> tuple[int, float, float, float] | None:
+    """The ramp of :func:`first_ramp_lead` when it sits beside real leads (a time or sample-number column
+    exported with them: refuse it), else ``None``. A signal whose every lead is a ramp (e.g. a synthetic
+    ``np.linspace`` test signal) is not refused: it only warns (``UserWarning``)."""
+    ramp = first_ramp_lead(x, min_samples)
+    if ramp is None:
+        return None
+    if any(first_ramp_lead(x[i : i + 1], min_samples) is None for i in range(x.shape[0])):
+        return ramp
+    import warnings
+
+    warnings.warn(f"{ramp_message(*ramp)} It is tokenized anyway, as it is the only kind of lead given.", UserWarning, stacklevel=3)
+    return None
+
+
 def ramp_message(lead: int, first: float, last: float, step: float) -> str:
     """The error for a lead :func:`first_ramp_lead` found."""
     return (
@@ -227,14 +242,14 @@ def as_leads(signal, name: str = "signal", check_finite: bool = True) -> np.ndar
         TypeError: the input is not numeric (e.g. a string, a bool array).
         ValueError: wrong number of dimensions, leads on the wrong axis, empty, NaN or inf, a
             value beyond :data:`MAX_ABS_VALUE`, or a lead that is a time / sample-number ramp
-            (:func:`first_ramp_lead`).
+            beside real leads (:func:`time_column_lead`).
     """
     x = leads_view(to_array(signal, name), name)
     bad = first_bad_sample(x) if check_finite else None
     if bad is not None:
         lead, sample, value = bad
         raise ValueError(f"{name} {bad_sample_message(value, f'lead {lead}, sample {sample}')}")
-    ramp = first_ramp_lead(x)
+    ramp = time_column_lead(x)
     if ramp is not None:
         raise ValueError(f"{name}: {ramp_message(*ramp)}")
     return x

@@ -80,15 +80,15 @@ def _input_flat(x: np.ndarray, fs: float, target: float, out_start: int, out_len
 
 def _check_finite(x: np.ndarray, a: int, b: int, window_of, name: str) -> None:
     """Raise naming the lead and window (``window_of(input_sample)``) of the first NaN/inf or impossible value in input
-    samples ``[a, b)``, or a lead that is a time / sample-number ramp there."""
-    from .ecg_signal import bad_sample_message, first_bad_sample, first_ramp_lead, ramp_message
+    samples ``[a, b)``, or a lead that is a time / sample-number ramp beside real leads there."""
+    from .ecg_signal import bad_sample_message, first_bad_sample, ramp_message, time_column_lead
 
     block = np.asarray(x[:, a:b], dtype=np.float64)
     bad = first_bad_sample(block)
     if bad is not None:
         lead, sample, value = bad[0], a + bad[1], bad[2]
         raise ValueError(_named(name, f"lead {lead}, window {window_of(sample)} {bad_sample_message(value, f'input sample {sample}')}"))
-    ramp = first_ramp_lead(block)
+    ramp = time_column_lead(block)
     if ramp is not None:
         raise ValueError(_named(name, ramp_message(*ramp)))
 

@@ -262,7 +262,8 @@ def test_token_ids_outside_the_vocabulary_or_not_integers_are_named(tiny_model_d
 
 def test_a_time_or_sample_number_column_is_not_read_as_a_lead(tiny_tokenizer):
     """Before: the 'sample #' / time column of a CSV export (a DataFrame column, or the first row of an
-    array) was tokenized and embedded as one more lead, silently."""
+    array) was tokenized and embedded as one more lead, silently. A ramp beside real leads is refused;
+    a signal made only of ramps warns and is tokenized."""
     import pandas as pd
 
     x = _ecg(5000)
@@ -277,3 +278,8 @@ def test_a_time_or_sample_number_column_is_not_read_as_a_lead(tiny_tokenizer):
         with pytest.raises(ValueError, match="ecg: lead 0 is an exact linear ramp"):
             next(iter_window_tokens(tiny_tokenizer, with_time, fs))
     assert len(tiny_tokenizer(ecg=pd.DataFrame({"MLII": x}), sampling_rate=360)["input_ids"]) > 0
+    # a signal that is only ramps (a synthetic test signal) is tokenized, with a warning
+    with pytest.warns(UserWarning, match="lead 0 is an exact linear ramp .* tokenized anyway"):
+        assert len(tiny_tokenizer(ecg=np.linspace(-1, 1, 5000), sampling_rate=360)["input_ids"]) > 0
+    with pytest.warns(UserWarning, match="exact linear ramp"):
+        assert len(next(iter_window_tokens(tiny_tokenizer, np.linspace(-1, 1, 5000)[None], 500))) > 0
