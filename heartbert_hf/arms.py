@@ -314,7 +314,7 @@ def run_probe_cv_arm(args, tokenized_pool, cache: dict, task, labels, arm: str, 
         tokenized_pool: every sequence of the CV pool (``input_ids``, ``labels``, ``example_id`` and,
             for ``pretrained+rhythm``, ``rr_features``), one row per sequence.
         cache: encoder name → ``(n_sequences, hidden)`` embeddings of ``tokenized_pool``, filled on
-            first use; ``"<encoder>_seconds"`` holds the time that embedding took.
+            first use.
         task, labels: the task and its class names.
         arm: ``random``, ``pretrained`` or ``pretrained+rhythm``.
         train_rows, test_rows: boolean masks over the rows of ``tokenized_pool`` (the fold's records).
@@ -322,7 +322,8 @@ def run_probe_cv_arm(args, tokenized_pool, cache: dict, task, labels, arm: str, 
 
     Returns:
         ``(example_ids, probs (n_examples, n_labels), labels, fit_info)`` of the held-out examples;
-        ``fit_info`` is :func:`heartbert_hf.probe.fit_linear_probe`'s report.
+        ``fit_info`` is :func:`heartbert_hf.probe.fit_linear_probe`'s report, plus
+        ``embed_seconds`` when this call embedded the pool (``{encoder: seconds}``).
     """
     import time
 
@@ -331,14 +332,17 @@ def run_probe_cv_arm(args, tokenized_pool, cache: dict, task, labels, arm: str, 
     random_init, uses_rhythm = NEURAL_ARMS[arm]
     model = build_model(args.model, "linear-probe", labels, task.problem_type, random_init, args.seed, args.lstm_hidden_size, rhythm if uses_rhythm else None)
     key = "random" if random_init else "pretrained"
+    embedded = {}
     if key not in cache:
         t0 = time.time()
         cache[key] = sequence_embeddings(model, tokenized_pool, desc=f"Embedding DS1 ({key} encoder)")  # (n_sequences, hidden)
-        cache[f"{key}_seconds"] = round(time.time() - t0, 1)
+        embedded[key] = round(time.time() - t0, 1)
     emb = cache[key]
     seq_labels = np.asarray(tokenized_pool["labels"])
     rr = np.asarray(tokenized_pool[RHYTHM_COLUMN], dtype=np.float32) if uses_rhythm else None
     info = fit_linear_probe(model, emb[train_rows], seq_labels[train_rows], None if rr is None else rr[train_rows], args.class_weighting, seed=args.seed)
+    if embedded:
+        info["embed_seconds"] = embedded
     if not info["converged"]:
         logger.warning("arm %s: the probe's logistic regression did not converge in %d iterations.", arm, info["n_iter"])
     probs = to_probs(probe_logits(model, emb[test_rows], None if rr is None else rr[test_rows]), task.problem_type)
@@ -448,8 +452,11 @@ def run_cv(args, tokenizer, data, task, labels, head: str, arms: list[str]) -> d
                 ids, probs, y = run_features_arm(train, {"test": test}, labels, args.seed)["test"]
                 fold[arm] = score(task, labels, y, probs)
             elif fits_by_regression(head, task):
-                ids, probs, y, fold[f"{arm}_probe_fit"] = run_probe_cv_arm(args, tokenized_pool, probe_cache, task, labels, arm, train_rows, test_rows, rhythm)
-                fold[arm] = score(task, labels, y, probs)
+                ids, probs, y, fit = run_probe_cv_arm(args, tokenized_pool, probe_cache, task, labels, arm, train_rows, test_rows, rhythm)
+                embedded = fit.pop("embed_seconds", {})  # an encoder's one-off embedding is not this arm's training time
+                report.update({f"embed_{key}_seconds": sec for key, sec in embedded.items()})
+                t0 += sum(embedded.values())
+                fold[arm], fold[f"{arm}_probe_fit"] = score(task, labels, y, probs), fit
             else:
                 results, preds = run_arm(
                     args, tokenizer, tok, task, labels, head, arm, os.path.join(args.output_dir, f"fold{k}-{arm}"), save=False, select=False, rhythm=rhythm
@@ -460,11 +467,6 @@ def run_cv(args, tokenizer, data, task, labels, head: str, arms: list[str]) -> d
             pooled[arm][1].append(probs)
             pooled[arm][2].extend(y)
             seconds[arm] += time.time() - t0
-        for key in ("random", "pretrained"):  # an encoder's one-off embedding is not any arm's training time
-            if f"{key}_seconds" in probe_cache and f"embed_{key}_seconds" not in report:
-                report[f"embed_{key}_seconds"] = probe_cache[f"{key}_seconds"]
-                first = next(a for a in arms if a in NEURAL_ARMS and NEURAL_ARMS[a][0] == (key == "random"))
-                seconds[first] -= probe_cache[f"{key}_seconds"]
         report["folds"].append(fold)
         write_json(Path(args.output_dir) / "cv_progress.json", report)  # partial results survive an interrupted run
     metric = task.primary_metric

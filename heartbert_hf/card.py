@@ -76,6 +76,19 @@ CARD_METRICS = {"accuracy": "accuracy", "macro_f1": "f1", "cohen_kappa": "cohen_
 """Result key → ``model-index`` metric type."""
 
 
+def _split_values(prefix: str, stats: dict) -> dict:
+    """One split's template values (``train_*`` / ``val_*``) from its ``data_summary.json`` entry."""
+    return {
+        f"{prefix}_records_n": len(stats["records"]),
+        f"{prefix}_patients": stats["patients"],
+        f"{prefix}_examples": _fmt_int(stats["examples"]),
+        f"{prefix}_blocks": _fmt_int(stats["blocks"]),
+        f"{prefix}_tokens": _fmt_int(stats["content_tokens"]),
+        f"{prefix}_padding": _pct(stats["padding_share"]),
+        f"{prefix}_used": _pct(stats["samples_used_share"]),
+    }
+
+
 def _fmt_int(n) -> str:
     return f"{int(n):,}"
 
@@ -283,20 +296,8 @@ class ModelCardCallback(TrainerCallback):
             data_sources=sources,
             data_short=", ".join(sorted(set(s["sources"]))).replace("sample", "a 30-minute MIT-BIH sample"),
             licences_short=", ".join(sorted({lic for _, lic, _ in self.licences.values()})) or "see the sources",
-            train_records_n=len(tr["records"]),
-            train_patients=tr["patients"],
-            train_examples=_fmt_int(tr["examples"]),
-            train_blocks=_fmt_int(tr["blocks"]),
-            train_tokens=_fmt_int(tr["content_tokens"]),
-            train_padding=_pct(tr["padding_share"]),
-            train_used=_pct(tr["samples_used_share"]),
-            val_records_n=len(va["records"]),
-            val_patients=va["patients"],
-            val_examples=_fmt_int(va["examples"]),
-            val_blocks=_fmt_int(va["blocks"]),
-            val_tokens=_fmt_int(va["content_tokens"]),
-            val_padding=_pct(va["padding_share"]),
-            val_used=_pct(va["samples_used_share"]),
+            **_split_values("train", tr),
+            **_split_values("val", va),
             val_records=", ".join(map(str, va["records"][:20])) + (" …" if len(va["records"]) > 20 else ""),
             target_rate=f"{fe.target_rate:g}",
             window_size=fe.window_size,
@@ -432,13 +433,9 @@ def _metric(value) -> str:
     return "n/a" if value is None else f"{float(value):.3f}"
 
 
-def _fitted_probe(config: dict) -> bool:
-    """A single-label linear probe: fitted by logistic regression (``heartbert_hf.probe``), not trained for epochs."""
-    return config.get("classifier_head") == "linear-probe" and config.get("problem_type") != "multi_label_classification"
-
-
-def _training_text(arguments: dict, config: dict | None = None, example: str = "example") -> str:
-    if _fitted_probe(config or {}):
+def _training_text(arguments: dict, fitted_probe: bool = False, example: str = "example") -> str:
+    """The card's training line: epochs, batch and learning rate, or how a probe was fitted (``heartbert_hf.probe``)."""
+    if fitted_probe:
         cap = int(arguments.get("max_train_per_class") or 0)
         rows = f"at most {cap:,} training {example}s per class" if cap else f"every training {example}"
         return (
@@ -471,6 +468,7 @@ def classifier_card(folder: str | Path, *, train_command: str, results_section: 
     Raises:
         FileNotFoundError: ``folder`` has no ``config.json``.
     """
+    from .arms import fits_by_regression
     from .data.splits import MITDB_DS1
     from .tasks import get_task
 
@@ -478,6 +476,7 @@ def classifier_card(folder: str | Path, *, train_command: str, results_section: 
     config = json.loads((folder / "config.json").read_text())
     info = config.get("heartbert_finetune", {})
     task = get_task(info["task"])
+    fitted_probe = fits_by_regression(config.get("classifier_head", info.get("head")), task)
     labels = info.get("labels") or list((config.get("id2label") or {}).values())
     kind, task_text = TASK_TEXT.get(
         task.name, ("classifier", f"task `{task.name}`, {'multi-label' if task.multi_label else 'one label'} over {', '.join(labels)}")
@@ -493,7 +492,7 @@ def classifier_card(folder: str | Path, *, train_command: str, results_section: 
     else:
         train_text = f"{len(train)} {db_name} records: {', '.join(train)}"
         if splits.get("validation"):
-            chosen = "validation records (not used by the fitted probe)" if _fitted_probe(config) else "epoch selected on"
+            chosen = "validation records (not used by the fitted probe)" if fitted_probe else "epoch selected on"
             train_text += f"; {chosen} {', '.join(splits['validation'])}"
     if task.name == "mitdb-aami":
         use_text = "`heartbert classify-beats --record R` (R peaks from the annotations when present, else the GQRS detector)"
@@ -519,7 +518,7 @@ def classifier_card(folder: str | Path, *, train_command: str, results_section: 
         "size_mb": f"{size:.1f}",
         "base_model": base_model or f"`{info.get('base_model')}`",
         "train_text": train_text,
-        "training_text": _training_text(arguments, config, "beat" if task.name == "mitdb-aami" else "example"),
+        "training_text": _training_text(arguments, fitted_probe, "beat" if task.name == "mitdb-aami" else "example"),
         "train_command": train_command,
         "use_text": use_text,
         "results_section": results_section,

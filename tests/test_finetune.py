@@ -46,23 +46,7 @@ def mitdb_finetuned(tmp_path_factory, tiny_model_dir, sample_dir, cache_dir) -> 
     from heartbert_hf.finetune import main
 
     out = tmp_path_factory.mktemp("ft-mitdb")
-    argv = [
-        "--task",
-        "mitdb-aami",
-        "--model",
-        str(tiny_model_dir),
-        "--data_dir",
-        str(sample_dir),
-        "--output_dir",
-        str(out),
-        "--cache_dir",
-        cache_dir,
-        "--validation_records",
-        "118",
-        "--max_train_per_class",
-        "40",
-        *COMMON,
-    ]
+    argv = _aami_args(tiny_model_dir, sample_dir, cache_dir, out, "--max_train_per_class", "40")  # the last value wins
     assert main(argv) == 0
     return out
 
