@@ -1,11 +1,12 @@
-"""The mitdb-aami scorecard on DS1: record-wise K-fold CV, four arms on identical folds and beats.
+"""The mitdb-aami scorecard on DS1: record-wise K-fold CV, five arms on identical folds and beats.
 
     python benchmarks/mitdb_scorecard.py --model PRETRAINED --data_dir ../shared/physionet/mitdb \
         --output_dir outputs/scorecard [--encoder_saw_ds1 auto|yes|no] [--ship FOLDER] [any `heartbert finetune` option]
 
 Runs ``heartbert finetune --task mitdb-aami --cv 5`` (defaults below, each overridable) with the
 arms (a) RR + morphology logistic regression, (b) random-init encoder, (c) pretrained encoder,
-(d) pretrained encoder + rhythm; prints the Markdown scorecard (95 % record-bootstrap CIs, paired
+(d) pretrained encoder + rhythm, (e) random-init encoder + rhythm (the control for what
+pretraining adds once the head has the rhythm); prints the Markdown scorecard (95 % record-bootstrap CIs, paired
 differences, gains only where the CI excludes 0 and no arm is degenerate), writes
 ``scorecard.json`` (table, notes, command, wall time) into ``--output_dir`` and the figure
 ``docs/figures/mitdb_scorecard_<output_dir name>.png``.
@@ -22,7 +23,7 @@ same beats) into ``--output_dir``.
 
 ``--base_model_note TEXT`` names the pretrained encoder in that card (e.g. where a copied checkpoint came from).
 
-``--ship FOLDER``: afterwards, fine-tune the best encoder arm of the CV (pooled macro-F1) with the
+``--ship FOLDER``: afterwards, fine-tune the best pretrained-encoder arm of the CV (pooled macro-F1) with the
 same options on **every** DS1 record (``--val_folds 0``) and write it to FOLDER with its tokenizer,
 ``scorecard.json`` and a model card generated from this run (``heartbert_hf.card.classifier_card`` with the
 CV scorecard section).
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         mode = "TRANSDUCTIVE for the encoder: its self-supervised pretraining saw the DS1 signals (no labels), held-out folds included; DS2 stays inductive"
     notes = [
-        f"DS1 record-wise {report['n_folds']}-fold CV ({len(report['records'])} records), pooled held-out beats; encoder arms (b)-(d): {mode} ({how})",
+        f"DS1 record-wise {report['n_folds']}-fold CV ({len(report['records'])} records), pooled held-out beats; encoder arms (b)-(e): {mode} ({how})",
         f"model {model}; head {report['head']}; machine {platform.machine()} {os.cpu_count()}-core CPU, shared/busy; wall time {wall / 60:.0f} min",
         "command: "
         + shlex.join(
@@ -200,7 +201,8 @@ def ship(cv_command: list[str], report: dict, table: str, notes: list[str], fold
     from heartbert_hf.finetune import main as finetune_main
 
     arms = report["scorecard"]["arms"]
-    best = max((a for a in arms if a in NEURAL_ARMS), key=lambda a: (not arms[a]["degenerate"], arms[a]["macro_f1"] or 0.0))
+    pretrained = [a for a in arms if a in NEURAL_ARMS and not NEURAL_ARMS[a][0]]  # the random-init arms are controls, never shipped
+    best = max(pretrained, key=lambda a: (not arms[a]["degenerate"], arms[a]["macro_f1"] or 0.0))
     drop = {"--cv", "--output_dir", "--arms", "--max_eval_examples", "--bootstrap"}
     kept = [x for option in options(cv_command[2:]) if option[0] not in drop for x in option]
     train_dir = out / "ship-train"
@@ -214,7 +216,7 @@ def ship(cv_command: list[str], report: dict, table: str, notes: list[str], fold
     for f in train_dir.iterdir():
         if f.is_file() and f.name not in ("results.json", "README.md"):
             shutil.copy2(f, folder / f.name)
-    chosen = f"shipped configuration: arm {best} (best pooled macro-F1 of the encoder arms in this CV)"
+    chosen = f"shipped configuration: arm {best} (best pooled macro-F1 of the pretrained-encoder arms in this CV)"
     card = classifier_card(
         folder,
         train_command=shlex.join(["heartbert", "finetune", *train_args[:-2], "--output_dir", "OUT"]),

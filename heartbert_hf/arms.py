@@ -8,7 +8,8 @@ An **arm** is one way of classifying the same beats / examples on the same split
 - ``random``: a randomly initialised HeartBert of the pretrained model's shape;
 - ``pretrained``: the pretrained encoder;
 - ``pretrained+rhythm``: the pretrained encoder with the per-beat RR features fused into the head,
-  normalised with the training beats' mean/std (:func:`rhythm_spec`, saved in the config).
+  normalised with the training beats' mean/std (:func:`rhythm_spec`, saved in the config);
+- ``random+rhythm``: the random-init encoder with the same RR features (what pretraining adds under rhythm).
 
 The encoder arms (:data:`NEURAL_ARMS`) train through ``transformers.Trainer`` with a class-weighted
 loss (:func:`make_trainer`, :func:`class_weights`), or, for a single-label linear probe, are fitted by
@@ -94,8 +95,19 @@ def build_model(
 
 # ------------------------------------------------------------------ data
 
-NEURAL_ARMS = {"random": (True, False), "pretrained": (False, False), "pretrained+rhythm": (False, True)}
+NEURAL_ARMS = {"random": (True, False), "pretrained": (False, False), "pretrained+rhythm": (False, True), "random+rhythm": (True, True)}
 """Encoder arm → (random init, rhythm input)."""
+
+RHYTHM_ARMS = tuple(arm for arm, (_, uses_rhythm) in NEURAL_ARMS.items() if uses_rhythm)
+"""The arms that need per-beat RR features."""
+
+SAVE_ORDER = ("pretrained+rhythm", "pretrained", "random+rhythm", "random")
+"""Which encoder arm a run saves in ``--output_dir`` (the first that ran); the others go to ``arm-<name>``."""
+
+
+def saved_arm(arms: list[str]) -> str | None:
+    """The encoder arm of ``arms`` that ``heartbert finetune`` saves as its model (:data:`SAVE_ORDER`), or ``None``."""
+    return next((arm for arm in SAVE_ORDER if arm in arms), None)
 
 
 def resolve_arms(args, task) -> list[str]:
@@ -113,7 +125,7 @@ def resolve_arms(args, task) -> list[str]:
     unknown = [a for a in arms if a not in ARMS]
     if unknown or not arms:
         raise ValueError(f"unknown --arms {unknown or args.arms!r}; choose from {list(ARMS)}.")
-    needs_rr = [a for a in arms if a in ("features", "pretrained+rhythm")]
+    needs_rr = [a for a in arms if a == "features" or a in RHYTHM_ARMS]
     if needs_rr and RHYTHM_COLUMN not in task.extra_columns:
         raise ValueError(f"arms {needs_rr} need per-beat RR features, which only mitdb-aami has; {task.name} runs random and pretrained.")
     if task.multi_label and "features" in arms:
@@ -270,8 +282,8 @@ def run_arm(
     """Train one encoder arm and score it; returns ``(results, predictions)`` (see :func:`evaluate_splits`).
 
     Args:
-        arm: ``random``, ``pretrained`` or ``pretrained+rhythm``.
-        rhythm: the training beats' RR feature spec (:func:`rhythm_spec`; ``pretrained+rhythm`` only).
+        arm: a key of :data:`NEURAL_ARMS`.
+        rhythm: the training beats' RR feature spec (:func:`rhythm_spec`; rhythm arms only).
     """
     random_init, uses_rhythm = NEURAL_ARMS[arm]
     model = build_model(args.model, head, labels, task.problem_type, random_init, args.seed, args.lstm_hidden_size, rhythm if uses_rhythm else None)
@@ -312,11 +324,11 @@ def run_probe_cv_arm(args, tokenized_pool, cache: dict, task, labels, arm: str, 
     Args:
         args: the finetune options (``model``, ``seed``, ``lstm_hidden_size``, ``class_weighting``).
         tokenized_pool: every sequence of the CV pool (``input_ids``, ``labels``, ``example_id`` and,
-            for ``pretrained+rhythm``, ``rr_features``), one row per sequence.
+            for the rhythm arms, ``rr_features``), one row per sequence.
         cache: encoder name → ``(n_sequences, hidden)`` embeddings of ``tokenized_pool``, filled on
             first use.
         task, labels: the task and its class names.
-        arm: ``random``, ``pretrained`` or ``pretrained+rhythm``.
+        arm: a key of :data:`NEURAL_ARMS`.
         train_rows, test_rows: boolean masks over the rows of ``tokenized_pool`` (the fold's records).
         rhythm: the fold's RR feature spec (:func:`rhythm_spec`, from its training beats).
 
@@ -444,7 +456,7 @@ def run_cv(args, tokenizer, data, task, labels, head: str, arms: list[str]) -> d
                 name: tokenized_pool.filter(lambda b, keep=keep: [e in keep for e in b["example_id"]], batched=True, desc=f"fold {k} {name}")
                 for name, keep in (("train", keep_train), ("test", keep_test))
             }
-        rhythm = rhythm_spec(train) if "pretrained+rhythm" in arms else None
+        rhythm = rhythm_spec(train) if any(a in RHYTHM_ARMS for a in arms) else None
         for arm in arms:
             logger.info("fold %d/%d, arm %s", k + 1, args.cv, arm)
             t0 = time.time()

@@ -392,7 +392,7 @@ def cv_scorecard_section(table: str, n_folds: int) -> str:
         "## Cross-validated scorecard (DS1, record-wise)\n\n"
         f"The same recipe, run as record-wise {n_folds}-fold cross-validation over DS1, every arm on identical folds and beats "
         "(arms: (a) RR + morphology logistic regression, (b) random-init encoder, (c) pretrained encoder, (d) pretrained "
-        "encoder + rhythm):\n\n"
+        "encoder + rhythm, (e) random-init encoder + rhythm, where the run had them):\n\n"
         f"{table}\n\n"
         "No DS2 (inter-patient test) figure is reported here: DS2 is held out and measured elsewhere. The model was "
         "fine-tuned on every DS1 record, so it is inductive for DS2 and for any other patient."

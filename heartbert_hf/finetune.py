@@ -20,17 +20,17 @@ What it does, in order:
    the validation split (mitdb-aami: held-out DS1 records), tunes multi-label thresholds there,
    and scores the test split when the data has one;
 6. runs the **arms** of the comparison on identical splits and beats (``--arms``; default for
-   mitdb-aami: all four of the scorecard, for other tasks ``pretrained,random``):
+   mitdb-aami: all five of the scorecard, for other tasks ``pretrained,random``):
    ``features`` (RR + morphology logistic regression, :mod:`heartbert_hf.baselines`), ``random``
-   (a randomly initialised HeartBert of the same shape), ``pretrained`` and ``pretrained+rhythm``
+   (a randomly initialised HeartBert of the same shape), ``pretrained``, ``pretrained+rhythm``
    (the per-beat RR features fused into the head, normalised with the training beats' mean/std,
-   which are saved in the config);
+   which are saved in the config) and ``random+rhythm`` (its random-init control);
 7. writes the scorecard (:mod:`heartbert_hf.scorecard`): metrics with record-level bootstrap 95 %
    CIs, paired differences, and a gain only where both arms are non-degenerate and the CI of the
    difference excludes 0.
 
-The model saved in ``--output_dir`` is the last encoder arm of ``pretrained+rhythm``,
-``pretrained``, ``random`` that ran; the others go to ``output_dir/arm-<name>``. Each saved folder
+The model saved in ``--output_dir`` is the first encoder arm of ``pretrained+rhythm``,
+``pretrained``, ``random+rhythm``, ``random`` that ran (``arms.SAVE_ORDER``); the others go to ``output_dir/arm-<name>``. Each saved folder
 holds the model and the base model's processor (tokenizer, ``quantizer.json``,
 ``processor_config.json``), so ``AutoProcessor`` and the Auto model classes load it.
 
@@ -60,7 +60,19 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .arms import NEURAL_ARMS, build_scorecard, fits_by_regression, resolve_arms, rhythm_spec, run_arm, run_cv, run_features_arm, write_json
+from .arms import (
+    NEURAL_ARMS,
+    RHYTHM_ARMS,
+    build_scorecard,
+    fits_by_regression,
+    resolve_arms,
+    rhythm_spec,
+    run_arm,
+    run_cv,
+    run_features_arm,
+    saved_arm,
+    write_json,
+)
 from .runtime import THREADS_HELP, check_model_path, load_heartbert_tokenizer, resolve_max_length, set_torch_threads
 from .tasks import score, tokenize_split
 
@@ -107,10 +119,15 @@ class FinetuneArguments:
     )
     arms: str = field(
         default="",
-        metadata={"help": "comma list of features,random,pretrained,pretrained+rhythm (default: all four for mitdb-aami, pretrained,random otherwise)"},
+        metadata={
+            "help": "comma list of features,random,pretrained,pretrained+rhythm,random+rhythm (default: all five for mitdb-aami, pretrained,random otherwise)"
+        },
     )
     random_init: bool = field(default=False, metadata={"help": "train from a randomly initialised HeartBert of the model's shape (the baseline) only"})
-    baseline: bool = field(default=True, metadata={"help": "also run the random-init baseline with the same splits (--no_baseline to skip)"})
+    baseline: bool = field(
+        default=True,
+        metadata={"help": "also run the random-init baselines (mitdb-aami: random and random+rhythm) with the same splits (--no_baseline to skip)"},
+    )
     strict_patients: bool = field(default=False, metadata={"help": "mitdb-aami: leave record 202 (same patient as DS1 record 201) out of the DS2 test split"})
     bootstrap: int = field(default=1000, metadata={"help": "record-level bootstrap resamples for the scorecard's 95%% CIs"})
     cv: int = field(default=0, metadata={"help": "mitdb-aami: record-wise K-fold cross-validation over the DS1 records present (0: off)"})
@@ -215,9 +232,8 @@ def finetune(args: FinetuneArguments, training_args=None) -> dict:
         "arms": {},
     }
     report["class_imbalance"] = "class-weighted loss" if args.class_weighting else "none"
-    rhythm = rhythm_spec(data["train"]) if "pretrained+rhythm" in arms else None
-    encoder_arms = [a for a in arms if a in NEURAL_ARMS]
-    saved = encoder_arms[-1] if encoder_arms else None
+    rhythm = rhythm_spec(data["train"]) if any(a in RHYTHM_ARMS for a in arms) else None
+    saved = saved_arm(arms)
     report["saved_arm"] = saved
     preds = {}
     for arm in arms:

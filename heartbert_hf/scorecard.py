@@ -1,4 +1,4 @@
-"""The mitdb-aami scorecard: four arms on identical splits, record-level bootstrap CIs, honest gains.
+"""The mitdb-aami scorecard: five arms on identical splits, record-level bootstrap CIs, honest gains.
 
 Arms (``heartbert finetune --task mitdb-aami`` runs those it can):
 
@@ -6,7 +6,9 @@ Arms (``heartbert finetune --task mitdb-aami`` runs those it can):
   (:mod:`heartbert_hf.baselines`);
 * ``random`` (b): a randomly initialised HeartBert of the pretrained model's shape;
 * ``pretrained`` (c): the pretrained encoder;
-* ``pretrained+rhythm`` (d): the pretrained encoder with the RR features fused into its head.
+* ``pretrained+rhythm`` (d): the pretrained encoder with the RR features fused into its head;
+* ``random+rhythm`` (e): the random-init encoder with the same RR features: the control that says
+  what pretraining adds once the head has the rhythm ((d) vs (e)).
 
 Uncertainty: beats of one record are not independent, so the 95 % intervals come from a
 **record-level bootstrap** (Efron & Tibshirani 1993): records are resampled with replacement and
@@ -26,17 +28,19 @@ import numpy as np
 
 from .metrics import confusion_metrics
 
-ARMS = ("features", "random", "pretrained", "pretrained+rhythm")
+ARMS = ("features", "random", "pretrained", "pretrained+rhythm", "random+rhythm")
 ARM_TITLES = {
     "features": "(a) RR + morphology, logistic regression",
     "random": "(b) random-init encoder",
     "pretrained": "(c) pretrained encoder",
     "pretrained+rhythm": "(d) pretrained encoder + rhythm",
+    "random+rhythm": "(e) random-init encoder + rhythm",
 }
 COMPARISONS = (
     ("pretrained", "random", "pretraining: (c) vs (b)"),
     ("pretrained+rhythm", "features", "HeartBert vs classical: (d) vs (a)"),
     ("pretrained+rhythm", "pretrained", "rhythm input: (d) vs (c)"),
+    ("pretrained+rhythm", "random+rhythm", "pretraining under rhythm: (d) vs (e)"),
 )
 CI_METRICS = ("accuracy", "macro_f1", "cohen_kappa", "j_index", "jk_index")
 N_BOOTSTRAP = 1000
@@ -160,7 +164,7 @@ def format_table(card: dict, notes: Sequence[str] = ()) -> str:
         "| arm | macro-F1 | accuracy | κ | j-index | jκ | Se S | +P S | Se V | +P V | F1 F |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for arm in [a for a in ARMS if a in card["arms"]] + [a for a in card["arms"] if a not in ARMS]:  # extra arms: by name, after the four
+    for arm in [a for a in ARMS if a in card["arms"]] + [a for a in card["arms"] if a not in ARMS]:  # extra arms: by name, after the scorecard's
         m = card["arms"][arm]
         pc = m["per_class"]
         flag = " (degenerate)" if m["degenerate"] else ""

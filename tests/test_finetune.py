@@ -55,7 +55,7 @@ def test_mitdb_aami_end_to_end(mitdb_finetuned, tiny_model_dir):
     report = json.loads((mitdb_finetuned / "results.json").read_text())
     assert report["splits"] == {"train": ["101", "208"], "validation": ["118"]}  # record-wise, disjoint
     assert report["labels"] == ["N", "S", "V", "F"]
-    assert report["arms_run"] == ["features", "random", "pretrained", "pretrained+rhythm"]  # the scorecard's four arms
+    assert report["arms_run"] == ["features", "random", "pretrained", "pretrained+rhythm", "random+rhythm"]  # the scorecard's five arms
     for arm in report["arms_run"]:  # every arm scores the same 60 validation beats
         val = report["arms"][arm]["validation"]
         assert 0.0 <= val["macro_f1"] <= 1.0 and np.isfinite(val["cohen_kappa"]) and np.isfinite(val["j_index"])
@@ -65,13 +65,23 @@ def test_mitdb_aami_end_to_end(mitdb_finetuned, tiny_model_dir):
         assert "F" in val["absent_classes"] and "F" not in val["macro_f1_classes"]  # 118 has no F beat in the sample
         assert all(val["per_class"][c]["support"] == 0 for c in val["absent_classes"])
     assert report["arms"]["random"]["init"] == "random" and report["arms"]["pretrained"]["init"] == "pretrained"
+    assert (
+        report["arms"]["random+rhythm"]["init"] == "random"
+        and report["arms"]["random+rhythm"]["rhythm_features"] == report["arms"]["pretrained+rhythm"]["rhythm_features"]
+    )
     assert report["scored_split"] == "validation" and "no test split" in report["notes"][0]
     card = report["scorecard"]
     assert set(card["arms"]) == set(report["arms_run"]) and card["records"] == ["118"]
-    assert [c["arms"] for c in card["comparisons"]] == [["pretrained", "random"], ["pretrained+rhythm", "features"], ["pretrained+rhythm", "pretrained"]]
+    assert [c["arms"] for c in card["comparisons"]] == [
+        ["pretrained", "random"],
+        ["pretrained+rhythm", "features"],
+        ["pretrained+rhythm", "pretrained"],
+        ["pretrained+rhythm", "random+rhythm"],
+    ]
     for c in card["comparisons"]:  # one record: the CI is a point, or an arm is degenerate; either way a reason is given
         assert c["claim"].startswith(("no gain claimed", c["arms"][0]))
     assert report["saved_arm"] == "pretrained+rhythm" and (mitdb_finetuned / "arm-pretrained" / "config.json").is_file()
+    assert json.loads((mitdb_finetuned / "arm-random+rhythm" / "config.json").read_text())["rhythm_feature_names"]  # the control saved with its RR spec
     # the tokenizer travels unchanged: never refitted on task data
     assert (mitdb_finetuned / "quantizer.json").read_bytes() == (tiny_model_dir / "quantizer.json").read_bytes()
     saved, original = (json.loads((d / "tokenizer.json").read_text()) for d in (mitdb_finetuned, tiny_model_dir))

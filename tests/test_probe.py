@@ -114,7 +114,7 @@ def test_probe_refuses_what_it_cannot_fit(tiny_config, sequences):
         fit_linear_probe(rhythm_model, np.zeros((4, tiny_config.hidden_size)), [0, 1, 0, 1])
 
 
-@pytest.mark.parametrize("arm", ["random", "pretrained", "pretrained+rhythm"])
+@pytest.mark.parametrize("arm", ["random", "pretrained", "pretrained+rhythm", "random+rhythm"])
 def test_cv_probe_from_cached_embeddings_equals_fitting_and_predicting_directly(tiny_config, tmp_path, arm):
     """``arms.run_probe_cv_arm`` (one embedding of the pool, reused per fold) gives what a direct fit on the
     fold's training sequences + ``predict_proba`` on its held-out ones gives, examples with two sequences included."""
@@ -146,7 +146,7 @@ def test_cv_probe_from_cached_embeddings_equals_fitting_and_predicting_directly(
     task, labels = get_task("mitdb-aami"), ["N", "S", "V", "F"]
     cache: dict = {}
     ids, probs, y, info = run_probe_cv_arm(args, pool, cache, task, labels, arm, train_rows, test_rows, rhythm)
-    assert info["converged"] and sorted(k for k in cache if not k.endswith("_seconds")) == [("random" if arm == "random" else "pretrained")]
+    assert info["converged"] and sorted(k for k in cache if not k.endswith("_seconds")) == [("random" if arm.startswith("random") else "pretrained")]
     random_init, uses_rhythm = NEURAL_ARMS[arm]
     model = build_model(args.model, "linear-probe", labels, task.problem_type, random_init, 42, 8, rhythm if uses_rhythm else None)
     train, test = pool.select(np.flatnonzero(train_rows)), pool.select(np.flatnonzero(test_rows))

@@ -41,6 +41,7 @@ def test_scorecard_ci_contains_point_and_paired_gain_is_claimed_only_when_clear(
         "random": _arm(rng, y, records, 0.61),
         "pretrained": _arm(rng, y, records, 0.9),
         "pretrained+rhythm": _arm(rng, y, records, 0.6),
+        "random+rhythm": _arm(rng, y, records, 0.95),
     }
     card = scorecard(preds, LABELS, n_boot=300)
     for m in card["arms"].values():
@@ -50,11 +51,16 @@ def test_scorecard_ci_contains_point_and_paired_gain_is_claimed_only_when_clear(
     assert claims[("pretrained", "random")].startswith("pretrained better than random")
     assert claims[("pretrained+rhythm", "features")].startswith("no gain claimed") and "includes 0" in claims[("pretrained+rhythm", "features")]
     assert claims[("pretrained+rhythm", "pretrained")].startswith("pretrained+rhythm worse")
+    assert claims[("pretrained+rhythm", "random+rhythm")].startswith("pretrained+rhythm worse than random+rhythm")  # (d) vs its control (e)
     table = format_table(card)
-    assert "(d) pretrained encoder + rhythm" in table and "record-level bootstrap (300 resamples of 20 records)" in table
+    assert (
+        "(d) pretrained encoder + rhythm" in table
+        and "(e) random-init encoder + rhythm" in table
+        and "record-level bootstrap (300 resamples of 20 records)" in table
+    )
 
 
-def test_table_lists_extra_arms_after_the_four_by_name():
+def test_table_lists_extra_arms_after_the_scorecards_by_name():
     from heartbert_hf.scorecard import format_table, scorecard
 
     rng = np.random.default_rng(2)
@@ -99,3 +105,18 @@ def test_features_baseline_separates_premature_beats():
     probs = baseline_probs(model, x[150:])
     assert probs.shape == (50, 4) and np.allclose(probs[:, 2:], 0)  # V and F never seen in training
     assert (probs.argmax(axis=1) == labels[150:]).mean() > 0.95
+
+
+@pytest.mark.parametrize(
+    ("arms", "saved"),
+    [
+        (["features", "random", "pretrained", "pretrained+rhythm", "random+rhythm"], "pretrained+rhythm"),
+        (["random", "random+rhythm"], "random+rhythm"),
+        (["random", "pretrained"], "pretrained"),
+        (["features"], None),
+    ],
+)
+def test_saved_arm_prefers_the_pretrained_rhythm_model_whatever_the_order(arms, saved):
+    from heartbert_hf.arms import saved_arm
+
+    assert saved_arm(arms) == saved and saved_arm(list(reversed(arms))) == saved

@@ -243,10 +243,10 @@ def test_mitdb_cv_one_command(sample_dir, tiny_model_dir, tmp_path):
     )
     report = json.loads((out / "cv_results.json").read_text())
     assert [f["test_records"] for f in report["folds"]] and sorted(r for f in report["folds"] for r in f["test_records"]) == ["101", "118", "208"]
-    for arm in ("features", "random", "pretrained", "pretrained+rhythm"):
+    for arm in ("features", "random", "pretrained", "pretrained+rhythm", "random+rhythm"):
         assert len(report["arms"][arm]["macro_f1_per_fold"]) == 3 and np.isfinite(report["arms"][arm]["pooled"]["macro_f1"])
     card = report["scorecard"]
-    assert card["records"] == ["101", "118", "208"] and len(card["comparisons"]) == 3
+    assert card["records"] == ["101", "118", "208"] and len(card["comparisons"]) == 4
     assert all(card["arms"][a]["n"] == 180 for a in card["arms"])  # identical beats in every arm
 
 
