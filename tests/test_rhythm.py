@@ -74,3 +74,45 @@ def test_beat_segments_centres_and_pads():
     assert seg[2, 0, 3] == 19 and seg[2, 0, -1] == 19
     with pytest.raises(ValueError, match="inside the record"):
         beat_segments(sig, 10.0, np.array([25]), 0.3)
+
+
+@pytest.fixture(scope="module")
+def lead_118(sample_dir):
+    """MLII of the shipped 118 excerpt (mV, 360 Hz) and its reference beats of an AAMI class."""
+    import wfdb
+
+    from heartbert_hf.data.labels import aami_class
+
+    rec = wfdb.rdrecord(str(sample_dir / "118"), channel_names=["MLII"])
+    ann = wfdb.rdann(str(sample_dir / "118"), "atr")
+    ref = np.array([s for s, sym in zip(ann.sample, ann.symbol) if aami_class(sym)])
+    return rec.p_signal[:, 0], rec.fs, ref
+
+
+@pytest.mark.parametrize("after_s", [0.25, 0.4, 0.6])
+def test_detect_r_peaks_finds_the_beats_at_both_ends_of_a_short_strip(lead_118, after_s):
+    """GQRS alone never reports a record's last beat, nor a first one a few tenths of a second in (10-s
+    12-lead strips lost one beat in eleven); the mirror padding recovers both."""
+    lead, fs, ref = lead_118
+    first, last = ref[20], ref[31]  # a 10-s-ish strip: from 0.2 s before beat 20 to `after_s` after beat 31
+    start, stop = first - int(0.2 * fs), last + int(after_s * fs)
+    strip_ref = ref[(ref >= start) & (ref < stop)] - start
+    found = detect_r_peaks(lead[start:stop], fs)
+    cmp = compare_peaks(strip_ref, found, fs)
+    assert cmp["fn"] == 0 and cmp["fp"] == 0, cmp
+    assert abs(found[0] - strip_ref[0]) < 0.05 * fs and abs(found[-1] - strip_ref[-1]) < 0.05 * fs
+
+
+@pytest.mark.parametrize("scale", [0.15, 0.1])
+def test_detect_r_peaks_on_a_low_amplitude_lead_finds_the_same_beats(lead_118, scale):
+    """A lead of a few hundred µV peak to peak (e.g. PTB's lead ii, PTB-XL lead II) is detected as well
+    as the same lead at MIT-BIH amplitude: the scale is raised for detection only."""
+    from heartbert_hf.rhythm import DETECTION_AMPLITUDE_MV, detection_gain
+
+    lead, fs, ref = lead_118
+    small = lead * scale
+    assert detection_gain(small, fs) > 1.0 and detection_gain(lead, fs) == 1.0
+    assert np.median(np.ptp(small[: int(fs) * 10].reshape(10, -1), axis=1)) * detection_gain(small, fs) == pytest.approx(DETECTION_AMPLITUDE_MV, rel=0.2)
+    cmp = compare_peaks(ref, detect_r_peaks(small, fs), fs)
+    assert cmp["sensitivity"] > 0.99 and cmp["ppv"] > 0.99, cmp
+    np.testing.assert_array_equal(detect_r_peaks(small, fs), detect_r_peaks(lead * scale * 2, fs))  # the scale no longer matters
