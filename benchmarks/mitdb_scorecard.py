@@ -2,6 +2,7 @@
 
     python benchmarks/mitdb_scorecard.py --model PRETRAINED --data_dir ../shared/physionet/mitdb \
         --output_dir outputs/scorecard [--encoder_saw_ds1 auto|yes|no] [--ship FOLDER] [any `heartbert finetune` option]
+    python benchmarks/mitdb_scorecard.py --help     # the script's own options and its defaults for finetune's
 
 Runs ``heartbert finetune --task mitdb-aami --cv 5`` (defaults below, each overridable) with the
 arms (a) RR + morphology logistic regression, (b) random-init encoder, (c) pretrained encoder,
@@ -27,7 +28,7 @@ same beats) into ``--output_dir``.
 same options on **every** DS1 record (``--val_folds 0``) and write it to FOLDER with its tokenizer,
 ``scorecard.json`` and a model card generated from this run (``heartbert_hf.card.classifier_card`` with the
 CV scorecard section).
-Never part of the test run.
+Never part of the test run (only its argument parsing is: tests/test_benchmarks_scorecard.py).
 """
 
 from __future__ import annotations
@@ -40,22 +41,70 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULTS = [
-    "--cv",
-    "5",
-    "--max_train_per_class",
-    "400",
-    "--max_eval_examples",
-    "3000",
-    "--num_train_epochs",
-    "4",
-    "--per_device_train_batch_size",
-    "32",
-    "--learning_rate",
-    "5e-4",
-    "--torch_threads",
-    "1",
-]
+DEFAULTS = {
+    "--cv": "5",
+    "--max_train_per_class": "400",
+    "--max_eval_examples": "3000",
+    "--num_train_epochs": "4",
+    "--per_device_train_batch_size": "32",
+    "--learning_rate": "5e-4",
+    "--torch_threads": "1",
+}
+"""The ``heartbert finetune`` options this script sets unless given (finetune's own defaults differ)."""
+DEFAULT_OUTPUT_DIR = "outputs/mitdb-scorecard"
+
+
+def parser():
+    """The script's own options; everything else on the command line goes to ``heartbert finetune``."""
+    import argparse
+
+    defaults = ", ".join(f"{option} {value}" for option, value in DEFAULTS.items())
+    p = argparse.ArgumentParser(
+        prog="python benchmarks/mitdb_scorecard.py",
+        description="The mitdb-aami scorecard on DS1: runs `heartbert finetune --task mitdb-aami` with record-wise "
+        "K-fold CV, five arms on identical folds and beats, prints the Markdown scorecard and writes scorecard.json "
+        "and docs/figures/mitdb_scorecard_<output_dir name>.png.",
+        epilog=f"Every other option is `heartbert finetune`'s (see `heartbert finetune --help`) and is passed on. "
+        f"This script's defaults for them, which replace finetune's unless given: {defaults}.",
+        allow_abbrev=False,
+    )
+    p.add_argument("--model", required=True, help="the pretrained HeartBert (folder or Hub id), passed on to heartbert finetune")
+    p.add_argument("--output_dir", "--output-dir", default=DEFAULT_OUTPUT_DIR, help="where cv_results.json and scorecard.json go (default: %(default)s)")
+    p.add_argument(
+        "--encoder_saw_ds1",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="whether the encoder's pretraining saw the DS1 signals (transductive CV); auto reads data_summary.json "
+        "in the model folder or its parent (default: %(default)s)",
+    )
+    p.add_argument(
+        "--ship",
+        metavar="FOLDER",
+        help="afterwards, fine-tune the best pretrained-encoder arm on every DS1 record and write it, with its card "
+        "and scorecard.json, to FOLDER (default: do not ship)",
+    )
+    p.add_argument("--base_model_note", metavar="TEXT", help="the sentence naming the pretrained encoder in the shipped card (with --ship)")
+    p.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="DIR",
+        default=[],
+        help="instead of running, merge the cv_results.json of runs that split the arms between processes into --output_dir",
+    )
+    return p
+
+
+def parse_arguments(argv: list[str]):
+    """``(the script's options, the heartbert finetune arguments as given)``; see :func:`finetune_command`."""
+    args, rest = parser().parse_known_args(argv)
+    return args, [*rest, "--model", args.model, "--output_dir", args.output_dir]
+
+
+def finetune_command(given: list[str]) -> list[str]:
+    """``heartbert finetune --task mitdb-aami`` with the :data:`DEFAULTS` that ``given`` does not set, then ``given``."""
+    options = {a.split("=", 1)[0].replace("-", "_") for a in given if a.startswith("--")}
+    extra = [x for option, value in DEFAULTS.items() if option.replace("-", "_") not in options for x in (option, value)]
+    return ["heartbert", "finetune", "--task", "mitdb-aami", *extra, *given]
 
 
 def encoder_saw_ds1(model: str, answer: str) -> tuple[bool | None, str]:
@@ -117,35 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     from heartbert_hf.finetune import main as finetune_main
     from heartbert_hf.scorecard import format_table, plot_scorecard
 
-    argv = list(sys.argv[1:] if argv is None else argv)
-    saw, ship_dir = "auto", None
-    if "--encoder_saw_ds1" in argv:
-        i = argv.index("--encoder_saw_ds1")
-        saw = argv[i + 1]
-        del argv[i : i + 2]
-    if "--ship" in argv:
-        i = argv.index("--ship")
-        ship_dir = argv[i + 1]
-        del argv[i : i + 2]
-    base_note = None
-    if "--base_model_note" in argv:
-        i = argv.index("--base_model_note")
-        base_note = argv[i + 1]
-        del argv[i : i + 2]
-    merge = []
-    if "--merge" in argv:
-        i = argv.index("--merge")
-        j = i + 1
-        while j < len(argv) and not argv[j].startswith("--"):
-            j += 1
-        merge = argv[i + 1 : j]
-        del argv[i:j]
-    if "--output_dir" not in argv:
-        argv += ["--output_dir", "outputs/mitdb-scorecard"]
-    given = {a for a in argv if a.startswith("--")}
-    extra = [x for i in range(0, len(DEFAULTS), 2) if DEFAULTS[i] not in given for x in DEFAULTS[i : i + 2]]
-    command = ["heartbert", "finetune", "--task", "mitdb-aami", *extra, *argv]
-    out = Path(argv[argv.index("--output_dir") + 1])
+    args, given = parse_arguments(list(sys.argv[1:] if argv is None else argv))
+    saw, ship_dir, base_note, merge, model = args.encoder_saw_ds1, args.ship, args.base_model_note, args.merge, args.model
+    command = finetune_command(given)
+    out = Path(args.output_dir)
     start = time.time()
     if merge:
         merge_runs([Path(m) for m in merge], out)
@@ -159,7 +183,6 @@ def main(argv: list[str] | None = None) -> int:
         report = json.loads((out / "cv_results.json").read_text())
         report["command"], report["wall_seconds"] = shlex.join(command), round(wall)
         (out / "cv_results.json").write_text(json.dumps(report))
-    model = argv[argv.index("--model") + 1]
     report = json.loads((out / "cv_results.json").read_text())
     seen, how = encoder_saw_ds1(model, saw)
     if seen is False:
@@ -171,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         f"model {model}; head {report['head']}; machine {platform.machine()} {os.cpu_count()}-core CPU, shared/busy; wall time {wall / 60:.0f} min",
         "command: "
         + shlex.join(
-            ["python", "benchmarks/mitdb_scorecard.py", *argv] + (["--encoder_saw_ds1", saw] if saw != "auto" else []) + (["--merge", *merge] if merge else [])
+            ["python", "benchmarks/mitdb_scorecard.py", *given] + (["--encoder_saw_ds1", saw] if saw != "auto" else []) + (["--merge", *merge] if merge else [])
         ),
         "expanded: " + (shlex.join(command) if not merge else command[0]),
     ]

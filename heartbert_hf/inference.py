@@ -40,6 +40,7 @@ import torch
 from torch import nn
 
 from .modeling_heartbert import mean_pool
+from .quantization import checked_ids
 from .window_tokens import DEFAULT_WINDOWS_PER_BLOCK, MAX_BLOCK_WINDOWS, WindowTokens, iter_window_tokens
 
 __all__ = [
@@ -192,23 +193,22 @@ def _batch_order(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
 
 
 def _checked_ids(i: int, sequence, vocab_size: int | None) -> np.ndarray:
-    """Sequence ``i`` as integer ids inside the vocabulary, or a ``ValueError`` naming it.
+    """Sequence ``i`` as a 1-D integer array inside the vocabulary (:func:`quantization.checked_ids`).
 
-    Without this, float ids were silently truncated (5.5 → 5) and an id outside the vocabulary
-    failed deep in torch ("index out of range in self").
+    Raises:
+        ValueError: naming sequence ``i`` and the position: an id outside the vocabulary (torch's bare
+            "index out of range in self" otherwise) or not an integer (floats were silently truncated,
+            5.5 → 5), or a sequence that is not flat.
     """
-    ids = np.asarray(sequence)
-    if ids.ndim != 1 or ids.dtype.kind not in "iu":
-        raise ValueError(
-            f"sequence {i} is not a list of integer token ids (got {ids.dtype} values of shape {ids.shape}): pass the "
-            "tokenizer's input_ids, not level text or floats."
-        )
-    if vocab_size and (ids.min() < 0 or ids.max() >= vocab_size):
-        bad = ids[(ids < 0) | (ids >= vocab_size)][0]
-        raise ValueError(
-            f"sequence {i} holds token id {int(bad)}, outside this model's vocabulary 0..{vocab_size - 1}: the ids come from "
-            "another tokenizer than the one the model was trained with."
-        )
+    ids = checked_ids(
+        sequence,
+        vocab_size,
+        f"sequence {i}",
+        owner="this model's vocabulary",
+        hint=" The ids come from another tokenizer than the one the model was trained with.",
+    )
+    if ids.ndim != 1:
+        raise ValueError(f"sequence {i} is not a flat list of token ids (an array of shape {ids.shape}): pass one list of ids per sequence.")
     return ids
 
 

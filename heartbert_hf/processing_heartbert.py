@@ -16,8 +16,6 @@ import numpy as np
 from transformers import BatchEncoding
 from transformers.processing_utils import ProcessorMixin
 
-from .quantization import text_to_ids
-
 
 class HeartBertProcessor(ProcessorMixin):
     """Feature extractor + tokenizer for HeartBert.
@@ -80,19 +78,23 @@ class HeartBertProcessor(ProcessorMixin):
         return self.tokenizer.encode_windows(features, **kwargs)
 
     def batch_decode(self, *args, **kwargs):
-        """Token ids → level text (``tokenizer.batch_decode``)."""
+        """Token ids → level text (``tokenizer.batch_decode``); a bad id is a ``ValueError`` naming the sequence and position."""
         return self.tokenizer.batch_decode(*args, **kwargs)
 
     def decode(self, *args, **kwargs):
-        """Token ids → level text (``tokenizer.decode``)."""
+        """Token ids → level text (``tokenizer.decode``); a bad id is a ``ValueError`` naming the sequence and position."""
         return self.tokenizer.decode(*args, **kwargs)
 
     def decode_signal(self, token_ids) -> np.ndarray:
-        """Token ids → the quantized window (reconstruction values in [0, 1]); special tokens skipped."""
-        if hasattr(token_ids, "tolist"):
-            token_ids = token_ids.tolist()
-        quantizer = self.feature_extractor.quantizer
-        return quantizer.decode(text_to_ids(self.tokenizer.decode(token_ids, skip_special_tokens=True), quantizer.n_levels))
+        """Token ids of one sequence → the quantized window (reconstruction values in [0, 1]); special tokens skipped.
+
+        Returns ``(n_samples,)`` float64 on this processor's quantizer.
+
+        Raises:
+            ValueError: a batch instead of one sequence, or an id outside the vocabulary or not an
+                integer, naming the position (``tokenizer.decode_signal``).
+        """
+        return self.tokenizer.decode_signal(token_ids, quantizer=self.feature_extractor.quantizer)
 
 
 HeartBertProcessor.register_for_auto_class("AutoProcessor")

@@ -34,11 +34,66 @@ def level_alphabet(n_levels: int = 100) -> list[str]:
     return [chr(FIRST_CODE + i) for i in range(n_levels)]
 
 
+def checked_ids(ids, size: int | None, name: str, what: str = "token id", owner: str = "the vocabulary", hint: str = "") -> np.ndarray:
+    """``ids`` as an integer array whose values lie in ``0 .. size - 1``, or a ``ValueError`` naming the position.
+
+    The one check of every path that turns ids back into levels, text, signal or embeddings (token ids
+    in the tokenizer, processor and inference; level ids in the quantizer). Without it, numpy and
+    ``tokenizers`` silently truncated floats (5.5 → 5), dropped ids past the vocabulary, or failed
+    with a bare ``TypeError`` / ``OverflowError`` / ``IndexError``.
+
+    Args:
+        ids: a sequence of ids (list, tuple, numpy array; a bare integer counts as one id). N-D arrays
+            are allowed; the position is then an index tuple.
+        size: the number of valid ids (``None``: only check that they are integers).
+        name: what the ids are, for the message, e.g. ``"sequence 3"``.
+        what: the kind of id (``"token id"``, ``"level id"``).
+        owner: whose ids they are (``"this tokenizer's vocabulary"``).
+        hint: a sentence appended to the out-of-range message (what to do).
+
+    Returns:
+        The ids as a numpy integer array (same shape; a bare integer becomes shape ``(1,)``).
+
+    Raises:
+        ValueError: ``"{name}: position {p} is {value!r}, not an integer {what}"`` (floats, strings,
+            ``None``, booleans, nested lists), or ``"{name}: position {p} holds {what} {v}, outside
+            {owner} 0..{size - 1}"``.
+    """
+    try:
+        array = np.asarray(ids)
+    except (ValueError, TypeError, OverflowError):  # ragged nesting, or values numpy cannot hold
+        array = np.empty(len(ids), dtype=object) if isinstance(ids, (list, tuple)) else np.empty(1, dtype=object)
+        array[:] = list(ids) if isinstance(ids, (list, tuple)) else [ids]
+    if array.ndim == 0:
+        array = array.reshape(1)
+    if array.size == 0:
+        return array.astype(np.int64)
+    if array.dtype.kind not in "iu":
+        # the caller's own elements where it gave a flat list: [0, 5.5, 2] is read as floats by numpy
+        values = list(ids) if isinstance(ids, (list, tuple)) and array.ndim == 1 else array.reshape(-1).tolist()
+        flat = next((p for p, v in enumerate(values) if isinstance(v, bool) or not isinstance(v, (int, np.integer))), None)
+        if flat is not None or array.dtype != object:
+            flat = 0 if flat is None else flat
+            position = flat if array.ndim == 1 else tuple(int(i) for i in np.unravel_index(flat, array.shape))
+            raise ValueError(
+                f"{name}: position {position} is {values[flat]!r}, not an integer {what} (ids are lists of int or "
+                "integer arrays/tensors, not floats, text or nested lists)."
+            )
+        # here: an object array of Python ints (beyond int64), range-checked below
+    if size is not None and (array.min() < 0 or array.max() >= size):  # min/max first: the mask only on the error path
+        flat = int(np.argmax(((array < 0) | (array >= size)).reshape(-1)))
+        position = flat if array.ndim == 1 else tuple(int(i) for i in np.unravel_index(flat, array.shape))
+        raise ValueError(f"{name}: position {position} holds {what} {array.reshape(-1)[flat]}, outside {owner} 0..{size - 1}.{hint}")
+    return array
+
+
 def ids_to_text(ids) -> str:
-    """Level ids (ints in ``[0, 190]``) → level text, vectorized."""
-    ids = np.asarray(ids)
-    if ids.size and (ids.min() < 0 or ids.max() >= MAX_LEVELS):
-        raise ValueError(f"level ids must lie in [0, {MAX_LEVELS - 1}], got [{ids.min()}, {ids.max()}].")
+    """Level ids (ints in ``[0, 190]``) → level text, vectorized.
+
+    Raises:
+        ValueError: an id that is not an integer or lies outside ``[0, 190]``, naming its position.
+    """
+    ids = checked_ids(ids, MAX_LEVELS, "level ids", what="level id", owner="the level alphabet")
     return (ids.astype(np.uint8) + FIRST_CODE).tobytes().decode("latin-1")
 
 
@@ -165,12 +220,14 @@ class Quantizer:
         return np.searchsorted(self.thresholds, np.asarray(values, dtype=np.float64), side="right").astype(np.uint8)
 
     def decode(self, ids) -> np.ndarray:
-        """Level ids → reconstruction values (float64, same shape)."""
+        """Level ids → reconstruction values (float64, same shape).
+
+        Raises:
+            ValueError: an id that is not an integer or lies outside ``0 .. n_levels - 1``, naming its position.
+        """
         self._require_fitted()
-        ids = np.asarray(ids)
-        if ids.size and (ids.min() < 0 or ids.max() >= self.n_levels):
-            raise ValueError(f"level ids must lie in [0, {self.n_levels - 1}].")
-        return self.levels[ids]
+        checked = checked_ids(ids, self.n_levels, "level ids", what="level id", owner=f"the {self.n_levels} levels")
+        return self.levels[checked.reshape(np.shape(ids))]
 
     def to_text(self, values) -> str:
         """Values → level text (``chr(65 + level)`` per sample)."""

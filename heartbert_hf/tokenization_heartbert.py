@@ -28,10 +28,11 @@ from tokenizers import Tokenizer, decoders, processors, trainers
 from tokenizers.models import BPE
 from transformers import BatchEncoding, TokenizersBackend
 from transformers.tokenization_utils_base import PaddingStrategy, TruncationStrategy
+from transformers.utils import to_py_obj
 
 from .ecg_signal import MIN_WINDOW, TARGET_RATE, WINDOW_SIZE
 from .feature_extraction_heartbert import HeartBertFeatureExtractor
-from .quantization import Quantizer, level_alphabet, text_to_ids
+from .quantization import Quantizer, checked_ids, level_alphabet, text_to_ids
 
 QUANTIZER_FILE = "quantizer.json"
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # RoBERTa layout: ids 0..4
@@ -413,12 +414,52 @@ class HeartBertTokenizer(TokenizersBackend):
         data["overflow_to_sample_mapping"] = mapping
         return data
 
-    # ------------------------------------------------------------------ ids → signal
-    def decode_signal(self, token_ids) -> np.ndarray:
-        """Token ids → the quantized signal (reconstruction values in [0, 1]); special tokens skipped."""
-        if hasattr(token_ids, "tolist"):
-            token_ids = token_ids.tolist()
-        return self.quantizer.decode(text_to_ids(self.decode(token_ids, skip_special_tokens=True), self.n_levels))
+    # ------------------------------------------------------------------ ids → text, ids → signal
+    def _checked(self, token_ids, name: str) -> np.ndarray:
+        return checked_ids(token_ids, len(self), name, owner="this tokenizer's vocabulary", hint=" Decode ids with the tokenizer that produced them.")
+
+    def decode(self, token_ids, skip_special_tokens: bool = False, **kwargs):
+        """Token ids → level text: one sequence gives a ``str``, a batch (list of sequences) a list of them.
+
+        As ``transformers``' ``decode`` (``batch_decode`` calls it), with the ids checked first.
+
+        Raises:
+            ValueError: an id outside the vocabulary, negative, or not an integer (a float, text,
+                ``None``), naming the sequence (in a batch) and the position. Without the check,
+                ``tokenizers`` silently dropped ids past the vocabulary and raised a bare
+                ``TypeError`` / ``OverflowError`` on floats and negative ids.
+        """
+        ids = to_py_obj(token_ids)
+        if isinstance(ids, dict):  # a BatchEncoding / tokenizer output, as transformers accepts
+            ids = ids["input_ids"]
+        if isinstance(ids, (list, tuple)) and ids and isinstance(ids[0], (list, tuple)):
+            for i, sequence in enumerate(ids):
+                self._checked(sequence, f"sequence {i}")
+        else:
+            self._checked(ids, "token ids")
+        return super().decode(ids, skip_special_tokens=skip_special_tokens, **kwargs)
+
+    def decode_signal(self, token_ids, quantizer: Quantizer | None = None) -> np.ndarray:
+        """Token ids of one sequence → the quantized signal (reconstruction values in [0, 1]); special tokens skipped.
+
+        Args:
+            token_ids: one sequence: a list of int, or a 1-D integer array / tensor.
+            quantizer: the quantizer whose levels the level characters stand for (default: this
+                tokenizer's; the processor passes its feature extractor's).
+
+        Returns:
+            ``(n_samples,)`` float64, one value per level character of the decoded text.
+
+        Raises:
+            ValueError: a batch instead of one sequence, or an id outside the vocabulary or not an
+                integer, naming the position.
+        """
+        ids = self._checked(to_py_obj(token_ids), "token ids")
+        if ids.ndim != 1:
+            raise ValueError(f"decode_signal takes one sequence of token ids, got an array of shape {ids.shape}: call it once per sequence.")
+        quantizer = self.quantizer if quantizer is None else quantizer
+        text = super().decode(ids.tolist(), skip_special_tokens=True)
+        return quantizer.decode(text_to_ids(text, self.n_levels))
 
     # ------------------------------------------------------------------ training
     @classmethod

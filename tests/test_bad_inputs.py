@@ -250,14 +250,80 @@ def test_token_ids_outside_the_vocabulary_or_not_integers_are_named(tiny_model_d
     model = AutoModel.from_pretrained(tiny_model_dir)
     vocab = model.config.vocab_size
     assert inference.encode_sequences(model, [[0, 5, 2]]).shape[0] == 1
-    with pytest.raises(ValueError, match=rf"sequence 1 holds token id {vocab}, outside this model's vocabulary 0..{vocab - 1}"):
+    with pytest.raises(ValueError, match=rf"sequence 1: position 1 holds token id {vocab}, outside this model's vocabulary 0..{vocab - 1}"):
         inference.encode_sequences(model, [[0, 5, 2], [0, vocab, 2]])
-    with pytest.raises(ValueError, match="sequence 0 holds token id -5"):
+    with pytest.raises(ValueError, match="sequence 0: position 1 holds token id -5"):
         inference.encode_sequences(model, [[0, -5, 2]])
-    with pytest.raises(ValueError, match="sequence 0 is not a list of integer token ids"):
+    with pytest.raises(ValueError, match="sequence 0: position 1 is 5.5, not an integer token id"):
+        inference.encode_sequences(model, [[0, 5.5, 2]])
+    with pytest.raises(ValueError, match="sequence 0: position 0 is 0.0, not an integer token id"):
         inference.encode_sequences(model, [[0.0, 5.5, 2.0]])
-    with pytest.raises(ValueError, match="sequence 0 is not a list of integer token ids"):
+    with pytest.raises(ValueError, match="sequence 0: position 0 is 'ABCD', not an integer token id"):
         inference.encode_sequences(model, ["ABCD"])
+
+
+BAD_TOKEN_IDS = [
+    ([0, 5, 999999, 2], r"position 2 holds token id 999999, outside this tokenizer's vocabulary 0\.\.399"),
+    ([0, -5, 2], r"position 1 holds token id -5, outside this tokenizer's vocabulary"),
+    ([0, 5.5, 2], r"position 1 is 5\.5, not an integer token id"),
+    (np.array([0.0, 5.0, 2.0]), r"position 0 is 0\.0, not an integer token id"),
+    ([0, None, 2], r"position 1 is None, not an integer token id"),
+    ("ABC", r"position 0 is 'ABC', not an integer token id"),
+    ([0, 2**70, 2], r"position 1 holds token id 1180591620717411303424, outside"),
+]
+
+
+@pytest.mark.parametrize("ids, message", BAD_TOKEN_IDS)
+def test_bad_token_ids_are_named_in_every_decode_path(tiny_tokenizer, ids, message):
+    """Before: decode / decode_signal silently dropped an id past the vocabulary (999999 gave the text
+    of the others), and floats or negative ids raised a bare TypeError / OverflowError from tokenizers."""
+    import torch
+
+    from heartbert_hf import HeartBertProcessor
+
+    processor = HeartBertProcessor.from_tokenizer(tiny_tokenizer)
+    assert len(tiny_tokenizer) == 400
+    for decode in (tiny_tokenizer.decode, tiny_tokenizer.decode_signal, processor.decode, processor.decode_signal):
+        with pytest.raises(ValueError, match="^token ids: " + message):
+            decode(ids)
+    for batch_decode in (tiny_tokenizer.batch_decode, processor.batch_decode, tiny_tokenizer.decode):
+        with pytest.raises(ValueError, match="^sequence 1: " + message):
+            batch_decode([[0, 5, 2], ids if not isinstance(ids, str) else [ids]])
+    if isinstance(ids, np.ndarray):  # a float tensor too
+        with pytest.raises(ValueError, match="not an integer token id"):
+            processor.decode_signal(torch.tensor(ids))
+
+
+def test_good_token_ids_still_decode(tiny_tokenizer):
+    import torch
+
+    from heartbert_hf import HeartBertProcessor
+
+    processor = HeartBertProcessor.from_tokenizer(tiny_tokenizer)
+    ids = tiny_tokenizer("ABCDEFGH")["input_ids"]
+    assert tiny_tokenizer.decode(ids, skip_special_tokens=True) == "ABCDEFGH"
+    assert tiny_tokenizer.batch_decode([ids, ids], skip_special_tokens=True) == ["ABCDEFGH"] * 2
+    for given in (ids, np.asarray(ids, dtype=np.int32), torch.tensor(ids)):
+        np.testing.assert_array_equal(processor.decode_signal(given), tiny_tokenizer.quantizer.from_text("ABCDEFGH"))
+    assert tiny_tokenizer.decode(ids[1]) == tiny_tokenizer.decode([ids[1]]) != ""  # one bare id, as transformers allows
+    with pytest.raises(ValueError, match=rf"decode_signal takes one sequence of token ids, got an array of shape \(2, {len(ids)}\)"):
+        processor.decode_signal([ids, ids])
+
+
+def test_bad_level_ids_are_named(tiny_tokenizer):
+    """Before: Quantizer.decode([1.5]) raised numpy's bare IndexError and ids_to_text([1.5]) silently wrote level 1."""
+    from heartbert_hf import ids_to_text
+
+    q = tiny_tokenizer.quantizer
+    assert ids_to_text([0, 1, 2]) == "ABC" and q.decode(np.array([[0, 99]])).shape == (1, 2)
+    with pytest.raises(ValueError, match="level ids: position 1 is 1.5, not an integer level id"):
+        ids_to_text([0, 1.5])
+    with pytest.raises(ValueError, match="level ids: position 0 is 1.5, not an integer level id"):
+        q.decode([1.5])
+    with pytest.raises(ValueError, match=r"level ids: position \(0, 1\) holds level id 100, outside the 100 levels 0..99"):
+        q.decode(np.array([[0, 100]]))
+    with pytest.raises(ValueError, match="level ids: position 0 holds level id -1"):
+        ids_to_text([-1])
 
 
 def test_a_time_or_sample_number_column_is_not_read_as_a_lead(tiny_tokenizer):
