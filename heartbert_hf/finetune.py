@@ -81,7 +81,7 @@ logger = logging.getLogger(__name__)
 RESULTS_FILE = "results.json"
 
 TRAINING_DEFAULTS = {
-    "output_dir": "heartbert-finetuned",
+    "output_dir": "heartbert-runs/finetuned",
     "num_train_epochs": 3.0,
     "per_device_train_batch_size": 32,
     "learning_rate": 5e-5,

@@ -274,7 +274,7 @@ def test_finetune_parses_training_arguments_with_its_defaults():
     from heartbert_hf.finetune import TRAINING_DEFAULTS, parse_args
 
     args, t = parse_args(["--task", "mitdb-aami", "--model", "m"])
-    assert args.training is t and args.seed == 42 and args.output_dir == "heartbert-finetuned"
+    assert args.training is t and args.seed == 42 and args.output_dir == "heartbert-runs/finetuned"
     assert (t.num_train_epochs, t.per_device_train_batch_size, t.per_device_eval_batch_size, t.learning_rate) == (3.0, 32, 64, 5e-5)
     assert (t.warmup_steps, t.weight_decay, t.report_to, t.save_total_limit) == (0.1, 0.01, [], 1)
     assert TRAINING_DEFAULTS["num_train_epochs"] == 3.0
@@ -310,7 +310,7 @@ def test_make_trainer_keeps_the_users_options_and_sets_the_selection(tiny_config
     assert (t.weight_decay, str(t.lr_scheduler_type.value), t.output_dir) == (0.2, "cosine", str(tmp_path / "arm"))
     assert t.eval_strategy == "epoch" and t.load_best_model_at_end and t.metric_for_best_model == task.primary_metric
     assert not t.push_to_hub  # the command pushes the saved folder once, not every arm's checkpoints
-    assert args.training.output_dir == "heartbert-finetuned"  # the parsed arguments are not modified
+    assert args.training.output_dir == "heartbert-runs/finetuned"  # the parsed arguments are not modified
     no_select = make_trainer(model, args, str(tmp_path / "cv"), ds, ds, tiny_tokenizer, None, task, ["N", "S", "V", "F"], select=False)
     assert no_select.args.eval_strategy == "no" and not no_select.args.load_best_model_at_end
 
