@@ -129,12 +129,13 @@ def check_extensions(extension: str, reference_extension: str) -> None:
         ValueError: ``extension`` is empty or holds anything but ASCII letters (``wfdb.wrann`` writes
             letters only), or equals ``reference_extension`` (the file of the next run's reference).
     """
+    example = "hbt" if reference_extension != "hbt" else "hbx"
     if not (extension.isascii() and extension.isalpha()):
-        raise ValueError(f"--extension {extension!r}: a WFDB annotator must be letters only (wfdb.wrann's rule), e.g. hbt.")
+        raise ValueError(f"--extension {extension!r}: a WFDB annotator must be letters only (wfdb.wrann's rule), e.g. {example}.")
     if extension == reference_extension:
         raise ValueError(
             f"--extension {extension!r} is the reference annotations' extension (--reference_extension): the labels would "
-            "overwrite or pose as the reference; choose another, e.g. hbt."
+            f"overwrite or pose as the reference; choose another, e.g. {example}."
         )
 
 

@@ -151,7 +151,7 @@ def check_model_path(name: str, what: str = "model folder") -> str:
     is set, in which case only the local Hub cache is looked at.
 
     Args:
-        name: the ``--model`` / ``--tokenizer`` value.
+        name: the ``--model`` / ``--tokenizer`` value (``str`` or ``Path``).
         what: how the message calls it.
 
     Returns:
@@ -163,6 +163,7 @@ def check_model_path(name: str, what: str = "model folder") -> str:
             file instead of a folder, or a Hub id with no such repo on the Hub, or with no cached
             copy while offline or while the Hub is unreachable.
     """
+    name = os.fspath(name)  # a Path is welcome too
     path = Path(name).expanduser()
     if path.exists():
         if not path.is_dir():

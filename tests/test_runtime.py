@@ -66,6 +66,8 @@ def test_a_mistyped_folder_inside_a_local_folder_is_a_missing_folder_not_a_hub_i
         check_model_path("heartbert-runs/quickstrat", "tokenizer folder")
     assert time.monotonic() - start < 2 and no_hub.asked == []
     assert check_model_path("heartbert-runs/quickstart") == "heartbert-runs/quickstart"
+    with pytest.raises(FileNotFoundError, match="does not exist"):  # a Path, as the Python API may pass
+        check_model_path(tmp_path / "heartbert-runs" / "quickstrat")
     for name in ("./nothing", "a/b/c", "not a repo id", "x--y"):  # paths, or names the Hub cannot have
         with pytest.raises(FileNotFoundError, match=f"{re.escape(name)} does not exist"):
             check_model_path(name)
