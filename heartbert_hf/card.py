@@ -173,14 +173,16 @@ class HeartBertCardData:
         """The card of ``folder/README.md`` (any card, front matter or not), body kept as text.
 
         A folder without a README gets a minimal card saying the model was fine-tuned with
-        ``heartbert finetune``.
+        ``heartbert finetune``, with the ``pipeline_tag`` of its ``config.json`` (:func:`pipeline_tag_of`).
         """
         from huggingface_hub import ModelCard
 
         path = Path(folder) / "README.md"
         name = Path(folder).resolve().name
         if not path.is_file():
-            return cls(model_name=name, body=f"# {name}\n\nA HeartBert model fine-tuned with `heartbert finetune`.\n")
+            config_file = Path(folder) / "config.json"
+            config = json.loads(config_file.read_text()) if config_file.is_file() else {}
+            return cls(model_name=name, body=f"# {name}\n\nA HeartBert model fine-tuned with `heartbert finetune`.\n", pipeline_tag=pipeline_tag_of(config))
         text = path.read_text(encoding="utf-8")
         if not text.startswith("---"):  # no front matter: the whole file is the body (and no hub warning)
             return cls(model_name=name, body=text)
@@ -200,7 +202,9 @@ class HeartBertCardData:
         )
 
     def set_eval_results(self, task: str, split: str, results: dict, dataset: str) -> None:
-        """Replace this task/split's ``model-index`` entries with ``results`` (keys of :data:`CARD_METRICS`)."""
+        """Replace this task/split's ``model-index`` entries with ``results`` (keys of :data:`CARD_METRICS`).
+
+        Their task type is the card's ``pipeline_tag`` (:func:`pipeline_tag_of`; ``text-classification`` when unset)."""
         from huggingface_hub import EvalResult
 
         keep = [r for r in self.eval_results if not (r.task_name == task and r.dataset_split == split)]
@@ -208,7 +212,7 @@ class HeartBertCardData:
             if results.get(key) is not None:
                 keep.append(
                     EvalResult(
-                        task_type="text-classification",
+                        task_type=self.pipeline_tag or "text-classification",
                         task_name=task,
                         dataset_type=dataset,
                         dataset_name=dataset,
@@ -455,6 +459,17 @@ def _training_text(arguments: dict, fitted_probe: bool = False, example: str = "
     )
 
 
+def pipeline_tag_of(config: dict) -> str:
+    """The Hub ``pipeline_tag`` of a fine-tuned classifier's ``config.json``.
+
+    ``text-classification`` when ``pipeline("text-classification", model=folder)`` runs it on level
+    text; ``other`` for a model with rhythm inputs (``rhythm_feature_names``), which that pipeline
+    cannot feed (the model refuses the call), so that the Hub neither lists it as text
+    classification nor infers that tag from its ``ForSequenceClassification`` architecture.
+    """
+    return "other" if config.get("rhythm_feature_names") else "text-classification"
+
+
 def classifier_card(folder: str | Path, *, train_command: str, results_section: str, arguments: dict, base_model: str | None = None) -> HeartBertCardData:
     """The card of a fine-tuned HeartBert classifier folder (``config.json`` with ``heartbert_finetune``).
 
@@ -495,7 +510,10 @@ def classifier_card(folder: str | Path, *, train_command: str, results_section: 
             chosen = "validation records (not used by the fitted probe)" if fitted_probe else "epoch selected on"
             train_text += f"; {chosen} {', '.join(splits['validation'])}"
     if task.name == "mitdb-aami":
-        use_text = "`heartbert classify-beats --record R` (R peaks from the annotations when present, else the GQRS detector)"
+        use_text = (
+            "`heartbert classify-beats --record R` labels every beat of a WFDB record: R peaks from the GQRS detector "
+            "(`heartbert_hf.rhythm.detect_r_peaks`), or from the record's reference annotations with `--use_reference_beats`"
+        )
         limitations = (
             f"* Trained on {len(train)} patients of one 1970s database (two leads, ambulatory Holter): expect lower figures on other "
             "populations, leads and devices. Not a medical device; not for clinical decisions.\n"
@@ -506,6 +524,11 @@ def classifier_card(folder: str | Path, *, train_command: str, results_section: 
         limitations = (
             f"* Trained on {len(train)} records of one database ({db_name}): expect lower figures on other populations, leads and "
             "devices.\n* Not a medical device; not for clinical decisions."
+        )
+    if rhythm:  # the text-classification pipeline passes only the tokenizer's output, so the model refuses it
+        use_text += (
+            "; in Python, `model(input_ids=..., attention_mask=..., rhythm_features=x)` with x of shape (batch, "
+            f'{len(rhythm)}) in raw units (`pipeline("text-classification")` passes no RR features and is refused)'
         )
     size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file() and f.name != "README.md") / 1e6
     values = {
@@ -536,7 +559,7 @@ def classifier_card(folder: str | Path, *, train_command: str, results_section: 
         template="classifier_card.md",
         values=values,
         license=HUB_LICENCES.get(licence, "other"),
-        pipeline_tag="text-classification",
+        pipeline_tag=pipeline_tag_of(config),
         tags=tags,
         datasets=[task.database],
     )

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .runtime import THREADS_HELP, set_torch_threads
+from .runtime import THREADS_HELP, HelpFormatter, check_model_path, set_torch_threads
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "heartbert-aami-ds1"
 """The DS1-trained beat classifier shipped with the package (``--model`` default)."""
@@ -74,7 +74,9 @@ class ClassifyBeatsArguments:
     lead: str | None = field(default=None, metadata={"help": "lead (signal) name to classify on (default: MLII, else II, when present; else the first lead)"})
     use_reference_beats: bool = field(default=False, metadata={"help": "take the beat positions from the reference annotations instead of the R-peak detector"})
     reference_extension: str = field(default="atr", metadata={"help": "annotator of the reference annotations (compared against when the file exists)"})
-    extension: str = field(default="hbt", metadata={"help": "annotator (file extension) of the annotation file written"})
+    extension: str = field(
+        default="hbt", metadata={"help": "annotator (file extension) of the annotation file written: letters only (a WFDB rule), not the --reference_extension"}
+    )
     plot_seconds: float = field(default=10.0, metadata={"help": "length of the strip plot in seconds"})
     plot_start: float | None = field(default=None, metadata={"help": "start of the strip plot in seconds (default: the stretch with the most non-N beats)"})
     batch_size: int = field(
@@ -118,6 +120,25 @@ MILLIVOLTS_PER_UNIT = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "nv": 1e
 """Physical units of WFDB leads → mV, for the R-peak detector (its thresholds are in mV); other units are used as they are."""
 
 
+def check_extensions(extension: str, reference_extension: str) -> None:
+    """Refuse an ``--extension`` ``wfdb.wrann`` cannot write, or one that would write over the reference annotations.
+
+    Checked before any record is read, so a bad value costs no classification run.
+
+    Raises:
+        ValueError: ``extension`` is empty or holds anything but ASCII letters (``wfdb.wrann`` writes
+            letters only), or equals ``reference_extension`` (the file of the next run's reference).
+    """
+    example = "hbt" if reference_extension != "hbt" else "hbx"
+    if not (extension.isascii() and extension.isalpha()):
+        raise ValueError(f"--extension {extension!r}: a WFDB annotator must be letters only (wfdb.wrann's rule), e.g. {example}.")
+    if extension == reference_extension:
+        raise ValueError(
+            f"--extension {extension!r} is the reference annotations' extension (--reference_extension): the labels would "
+            f"overwrite or pose as the reference; choose another, e.g. {example}."
+        )
+
+
 # ------------------------------------------------------------------ model
 def load_classifier(model: str | None, max_length: int = 0) -> BeatClassifier:
     """Load a fine-tuned HeartBert beat classifier and its processor (:func:`runtime.load_heartbert_processor`).
@@ -127,6 +148,7 @@ def load_classifier(model: str | None, max_length: int = 0) -> BeatClassifier:
         max_length: tokens per sequence (0: the model's positions - 2, at most 512).
 
     Raises:
+        FileNotFoundError: ``model`` is neither a folder here nor a Hub repo (:func:`heartbert_hf.runtime.check_model_path`).
         ValueError: no model / tokenizer there, or its labels are not AAMI beat classes.
     """
     from transformers import AutoModelForSequenceClassification
@@ -140,8 +162,7 @@ def load_classifier(model: str | None, max_length: int = 0) -> BeatClassifier:
                 f"the shipped beat classifier {DEFAULT_MODEL} is not installed; pass --model FOLDER (a model fine-tuned with `heartbert finetune --task mitdb-aami`)."
             )
         model = str(DEFAULT_MODEL)
-    if not Path(model).exists() and Path(model).is_absolute():
-        raise ValueError(f"model folder {model} does not exist.")
+    model = check_model_path(model, "model folder")
     try:
         net = AutoModelForSequenceClassification.from_pretrained(model)
         processor = load_heartbert_processor(model)
@@ -396,6 +417,7 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
     from .rhythm import RR_FEATURE_NAMES, beat_segments, rr_features
     from .tasks import BEAT_SECONDS
 
+    check_extensions(args.extension, args.reference_extension)
     record_id = path.name
     try:
         header = wfdb.rdheader(str(path))
@@ -449,8 +471,6 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     ann_file = out / f"{record_id}.{args.extension}"
-    if reference is not None and ann_file.resolve() == path.with_name(f"{record_id}.{args.reference_extension}").resolve():
-        raise ValueError(f"record {record_id}: writing {ann_file} would overwrite the reference annotations; choose another --extension or --output_dir.")
     ann_samples = np.round(samples / per_frame).astype(np.int64)  # (n_beats,) in the record's annotation (frame) units
     wfdb.wrann(record_id, args.extension, ann_samples, symbol=labels, fs=fs / per_frame, write_dir=str(out))
 
@@ -524,6 +544,7 @@ def run(args: ClassifyBeatsArguments) -> tuple[list[RecordResult], list[tuple[st
         raise ValueError(f"--precision must be one of {PRECISIONS}, got {args.precision!r}.")
     if args.plot_seconds <= 0:
         raise ValueError(f"--plot_seconds must be positive, got {args.plot_seconds}.")
+    check_extensions(args.extension, args.reference_extension)
     set_torch_threads(args.torch_threads)
     paths = list_records(args.record)
     clf = load_classifier(args.model, args.max_length)
@@ -557,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     from transformers import HfArgumentParser
 
-    parser = HfArgumentParser(ClassifyBeatsArguments, prog="heartbert classify-beats", description=__doc__.split("\n\n")[0])
+    parser = HfArgumentParser(ClassifyBeatsArguments, prog="heartbert classify-beats", description=__doc__.split("\n\n")[0], formatter_class=HelpFormatter)
     (args,) = parser.parse_args_into_dataclasses(args=argv)
     try:
         results, failures = run(args)

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .runtime import THREADS_HELP
+from .runtime import THREADS_HELP, HelpFormatter
 
 
 @dataclass
@@ -64,15 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     from .runtime import check_model_path, load_heartbert_processor, set_torch_threads
 
     parser = HfArgumentParser(
-        PlotArguments, prog="heartbert plot", description="Draw one window of a WFDB record, its quantized reconstruction and its BPE tokens, to PNG."
+        PlotArguments,
+        prog="heartbert plot",
+        description="Draw one window of a WFDB record, its quantized reconstruction and its BPE tokens, to PNG.",
+        formatter_class=HelpFormatter,
     )
     (args,) = parser.parse_args_into_dataclasses(args=argv)
     try:
         set_torch_threads(args.torch_threads)
         stem = _record_stem(args.record)
-        check_model_path(args.tokenizer, "tokenizer folder")
+        tokenizer = check_model_path(args.tokenizer, "tokenizer folder")
         record = read_record(stem)
-        processor = load_heartbert_processor(args.tokenizer)
+        processor = load_heartbert_processor(tokenizer)
         lead_name = record.lead_names[args.lead] if 0 <= args.lead < len(record.lead_names) else None
         try:
             path = plot_tokens(

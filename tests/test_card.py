@@ -102,9 +102,16 @@ def test_shipped_style_classifier_card(tmp_path, tiny_config):
     )
     path = card.save(folder)
     meta = _front_matter(path)
-    assert meta["license"] == "odc-by" and meta["pipeline_tag"] == "text-classification" and meta["datasets"] == ["mitdb"]
+    # a rhythm model: pipeline("text-classification") refuses it, so the card does not declare that pipeline
+    assert meta["license"] == "odc-by" and meta["pipeline_tag"] == "other" and meta["datasets"] == ["mitdb"]
     assert {"heartbert", "ecg", "aami"} <= set(meta["tags"])
     text = path.read_text()
+    # what classify-beats does: the detector unless --use_reference_beats (was: "the annotations when present")
+    assert (
+        "R peaks from the GQRS detector (`heartbert_hf.rhythm.detect_r_peaks`), or from the record's reference annotations with `--use_reference_beats`" in text
+    )
+    assert "annotations when present" not in text
+    assert "rhythm_features=x)` with x of shape (batch, 9)" in text and "passes no RR features and is refused" in text
     assert "# my-classifier" in text and "A HeartBert beat classifier: AAMI EC57 classes N (normal)" in text
     assert "pre_rr" in text and "head `linear-probe`; 2.0 MB" in text and f"hidden {tiny_config.hidden_size}" in text
     assert "the 22 MIT-BIH DS1 records (de Chazal et al. 2004): 101," in text
@@ -122,6 +129,49 @@ def test_shipped_style_classifier_card(tmp_path, tiny_config):
     assert "inductive for DS2" in text and "step 1,800 of the project's HeartBert" in text
     assert "(ODC-By 1.0)" in text and "Moody GB, Mark RG" in text and "Goldberger AL" in text and "Not a medical device" in text
     assert "$" not in text
+
+
+@pytest.mark.parametrize("rhythm", [False, True], ids=["morphology-only", "rhythm"])
+def test_the_card_declares_only_a_pipeline_that_runs_the_model(rhythm, tmp_path, tiny_tokenizer, tiny_config, sample_signals):
+    """The shipped rhythm classifier's card declared pipeline_tag text-classification, a pipeline that refuses it."""
+    import torch
+    from transformers import pipeline
+    from transformers.pipelines import SUPPORTED_TASKS
+
+    from heartbert_hf import HeartBertConfig, HeartBertForSequenceClassification, HeartBertProcessor
+    from heartbert_hf.card import HeartBertCardData, classifier_card
+    from heartbert_hf.data.splits import MITDB_DS1
+    from heartbert_hf.evaluate import update_model_card
+    from heartbert_hf.rhythm import RR_FEATURE_NAMES
+
+    labels = ["N", "S", "V", "F"]
+    fields = {"num_labels": 4, "id2label": dict(enumerate(labels)), "label2id": {c: i for i, c in enumerate(labels)}}
+    if rhythm:
+        fields["rhythm_feature_names"] = list(RR_FEATURE_NAMES)
+    folder = tmp_path / "classifier"
+    torch.manual_seed(0)
+    HeartBertForSequenceClassification(HeartBertConfig(**{**tiny_config.to_dict(), **fields})).save_pretrained(folder)
+    tiny_tokenizer.save_pretrained(folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["heartbert_finetune"] = {"task": "mitdb-aami", "labels": labels, "head": "sequence", "splits": {"train": list(MITDB_DS1)}}
+    (folder / "config.json").write_text(json.dumps(config))
+    classifier_card(folder, train_command="heartbert finetune --task mitdb-aami", results_section="", arguments=ARGUMENTS).save(folder)
+    tag = _front_matter(folder / "README.md")["pipeline_tag"]
+
+    ids = HeartBertProcessor.from_tokenizer(tiny_tokenizer)(ecg=[sample_signals[0][0][:576]], sampling_rate=360, truncation=True, max_length=100)["input_ids"][
+        0
+    ]
+    text = tiny_tokenizer.decode(ids, skip_special_tokens=True)
+    classify = pipeline("text-classification", model=str(folder), top_k=None)
+    if rhythm:
+        assert tag == "other"
+        with pytest.raises(ValueError, match="call the model directly for a rhythm model"):
+            classify(text)
+    else:
+        assert tag == "text-classification" and tag in SUPPORTED_TASKS
+        assert sorted(d["label"] for d in pipeline(tag, model=str(folder), top_k=None)([text])[0]) == sorted(labels)
+    update_model_card(str(folder), "mitdb-aami", "test", {"macro_f1": 0.5}, "mitdb")  # model-index says the same task
+    assert {r.task_type for r in HeartBertCardData.load(folder).eval_results} == {tag}
 
 
 def test_finetune_card_of_another_task_and_its_evaluation_results(tmp_path, tiny_config):

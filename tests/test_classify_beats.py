@@ -500,3 +500,47 @@ def test_reference_beats_past_the_record_end_are_ignored_with_a_warning(beat_mod
     assert "warning: 2 reference beat(s) in 101.atr lie outside the record's 60 s and were ignored" in stdout
     clean, extra = _read_csv(tmp_path / "clean" / "101_beats.csv"), _read_csv(tmp_path / "extra" / "101_beats.csv")
     assert [r["record_rr"] for r in extra] == [r["record_rr"] for r in clean] and len(extra) == len(clean)
+
+
+@pytest.mark.parametrize(
+    ("extension", "expected"),
+    [
+        ("hb2", "--extension 'hb2': a WFDB annotator must be letters only (wfdb.wrann's rule)"),  # docs/classify_beats.md's example
+        ("", "--extension '': a WFDB annotator must be letters only"),
+        ("atr", "--extension 'atr' is the reference annotations' extension (--reference_extension)"),
+    ],
+)
+def test_a_bad_extension_is_refused_before_any_work(extension, expected, beat_model_dir, short_records, tmp_path, capsys, monkeypatch):
+    """Before: `--extension hb2` classified the record, then wfdb.wrann refused it in a line that named no option;
+    `--extension atr` with another --output_dir wrote labels into a file named like the reference."""
+    from heartbert_hf import classify_beats
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("records were read or a model loaded before the arguments were checked")
+
+    monkeypatch.setattr(classify_beats, "list_records", no_work)
+    monkeypatch.setattr(classify_beats, "load_classifier", no_work)
+    out = tmp_path / "out"
+    argv = ["--record", str(short_records), "--model", str(beat_model_dir), "--output_dir", str(out), "--extension", extension]
+    code, stdout, stderr = _run(argv, capsys)
+    assert code == 2 and expected in stderr and len(stderr.strip().splitlines()) == 1
+    assert not out.exists() and not stdout
+
+
+def test_a_mistyped_model_folder_fails_at_once(beat_model_dir, short_records, tmp_path, capsys, monkeypatch):
+    """Before: `--model runs/aami` (no ./runs) went to the Hub and failed after 27 s of retries offline."""
+    from huggingface_hub import HfApi, constants
+
+    def hub(*args, **kwargs):
+        raise AssertionError("the Hub was asked while HF_HUB_OFFLINE is set")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "empty-hub-cache"))
+    monkeypatch.setattr(HfApi, "repo_info", hub)
+    code, _, stderr = _run(["--record", str(short_records / "208"), "--model", "runs/aami", "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 2 and "model folder runs/aami is not a local folder" in stderr and "holds no repo runs/aami" in stderr
+    (tmp_path / "runs").mkdir()  # now runs/ is a folder here, so runs/aami is a (missing) folder, not a Hub id
+    code, _, stderr = _run(["--record", str(short_records / "208"), "--model", "runs/aami", "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 2 and "model folder runs/aami does not exist (runs exists: is the last part misspelt?)" in stderr
+    assert not (tmp_path / "o").exists()

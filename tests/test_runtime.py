@@ -1,0 +1,192 @@
+"""`heartbert_hf.runtime`: a mistyped model/tokenizer folder fails at once (never minutes of Hub retries), and
+`--help` states each option's default once. Nothing here reaches the network: the Hub is replaced by stand-ins."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+
+@pytest.fixture
+def no_hub(monkeypatch, tmp_path):
+    """An empty Hub cache in tmp, and a Hub that fails the test if asked (set ``hub.answer`` to let it answer)."""
+    from huggingface_hub import HfApi, constants
+
+    cache = tmp_path / "hub-cache"
+    cache.mkdir()
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+
+    class Hub:
+        answer = None  # an exception to raise, or None to say "the repo exists"
+        asked: list[str] = []
+
+    def repo_info(self, repo_id, **kwargs):
+        Hub.asked.append(repo_id)
+        if Hub.answer == "fail":
+            raise AssertionError(f"the Hub was asked about {repo_id}")
+        if Hub.answer is not None:
+            raise Hub.answer
+        return object()
+
+    Hub.answer = "fail"
+    Hub.asked = []
+    monkeypatch.setattr(HfApi, "repo_info", repo_info)
+    Hub.cache = cache
+    return Hub
+
+
+def _cache_repo(cache, repo_id: str):
+    """A snapshot of ``repo_id`` in the Hub cache layout (``models--owner--name/refs/main`` → ``snapshots/<commit>``)."""
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("0123abc")
+    snapshot = repo / "snapshots" / "0123abc"
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}")
+    return snapshot
+
+
+def test_a_mistyped_folder_inside_a_local_folder_is_a_missing_folder_not_a_hub_id(no_hub, tmp_path, monkeypatch):
+    """`heartbert-runs/quickstrat` next to ./heartbert-runs/ was sent to the Hub (3.5 min of retries offline)."""
+    from heartbert_hf.runtime import check_model_path, looks_like_local_path
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "heartbert-runs" / "quickstart").mkdir(parents=True)
+    assert looks_like_local_path("heartbert-runs/quickstrat") and not looks_like_local_path("runs/aami")
+    start = time.monotonic()
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"tokenizer folder heartbert-runs/quickstrat does not exist \(heartbert-runs exists: did you mean heartbert-runs/quickstart\?\)",
+    ):
+        check_model_path("heartbert-runs/quickstrat", "tokenizer folder")
+    assert time.monotonic() - start < 2 and no_hub.asked == []
+    assert check_model_path("heartbert-runs/quickstart") == "heartbert-runs/quickstart"
+    with pytest.raises(FileNotFoundError, match="does not exist"):  # a Path, as the Python API may pass
+        check_model_path(tmp_path / "heartbert-runs" / "quickstrat")
+    for name in ("./nothing", "a/b/c", "not a repo id", "x--y"):  # paths, or names the Hub cannot have
+        with pytest.raises(FileNotFoundError, match=f"{re.escape(name)} does not exist"):
+            check_model_path(name)
+    (tmp_path / "file.bin").write_text("x")
+    with pytest.raises(FileNotFoundError, match="is a file"):
+        check_model_path(str(tmp_path / "file.bin"))
+
+
+def test_an_unknown_hub_id_offline_fails_at_once_and_a_cached_one_loads_from_the_cache(no_hub, tmp_path, monkeypatch):
+    from heartbert_hf.runtime import check_model_path
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    start = time.monotonic()
+    with pytest.raises(FileNotFoundError) as err:
+        check_model_path("runs/aami")
+    assert time.monotonic() - start < 2 and no_hub.asked == []  # offline: the Hub is not asked at all
+    message = str(err.value)
+    assert "model folder runs/aami is not a local folder" in message and "HF_HUB_OFFLINE is set" in message
+    assert "the Hub cache holds no repo runs/aami" in message
+    snapshot = _cache_repo(no_hub.cache, "org/heartbert")
+    assert check_model_path("org/heartbert") == str(snapshot)  # loads from the cache, never from the Hub
+
+
+def test_a_hub_id_is_asked_once_without_retries(no_hub, tmp_path, monkeypatch):
+    import httpx2
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    from heartbert_hf.runtime import check_model_path
+
+    monkeypatch.chdir(tmp_path)
+    no_hub.answer = None
+    assert check_model_path("org/heartbert") == "org/heartbert" and no_hub.asked == ["org/heartbert"]
+
+    response = httpx2.Response(404, request=httpx2.Request("GET", "https://huggingface.co/api/models/runs/aami"))
+    no_hub.answer = RepositoryNotFoundError("404 Repository Not Found", response=response)
+    with pytest.raises(FileNotFoundError, match=r"runs/aami is not a local folder .*, and the Hub has no repo runs/aami"):
+        check_model_path("runs/aami")
+
+    no_hub.answer = httpx2.ConnectError("[Errno -2] Name or service not known")
+    no_hub.asked = []
+    with pytest.raises(FileNotFoundError, match=r"the Hub is unreachable \(\[Errno -2\] Name or service not known\) with no cached copy of repo runs/aami"):
+        check_model_path("runs/aami")
+    assert no_hub.asked == ["runs/aami"]  # one request, no back-off
+    snapshot = _cache_repo(no_hub.cache, "runs/aami")
+    assert check_model_path("runs/aami") == str(snapshot)  # unreachable but cached: the cache, not minutes of retries
+
+
+def test_the_tokenizer_loaders_check_the_path_themselves(no_hub, tmp_path, monkeypatch):
+    from heartbert_hf.runtime import load_heartbert_processor, load_heartbert_tokenizer
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for load in (load_heartbert_tokenizer, load_heartbert_processor):
+        with pytest.raises(FileNotFoundError, match="tokenizer folder runs/aami is not a local folder"):
+            load("runs/aami")
+
+
+def test_plot_with_a_mistyped_tokenizer_folder_fails_at_once(no_hub, tmp_path, monkeypatch, capsys):
+    from conftest import SAMPLE_DIR
+
+    from heartbert_hf.plots import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "heartbert-runs" / "quickstart").mkdir(parents=True)
+    start = time.monotonic()
+    assert main(["--record", str(SAMPLE_DIR / "208"), "--tokenizer", "heartbert-runs/quickstrat", "--torch_threads", "1"]) == 2
+    err = capsys.readouterr().err
+    assert time.monotonic() - start < 10 and no_hub.asked == []
+    assert "tokenizer folder heartbert-runs/quickstrat does not exist" in err and "did you mean heartbert-runs/quickstart?" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "heartbert_tokens.png").exists()
+
+
+def _option_helps(help_text: str) -> dict[str, str]:
+    """``--option`` → its help text, one line, from an argparse ``--help`` output."""
+    blocks = re.split(r"\n  (?=-)", help_text.split("options:", 1)[1])
+    return {block.split()[0].rstrip(","): " ".join(block.split()) for block in blocks if block.strip().startswith("--")}
+
+
+def _help_of(main, capsys) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("module", ["heartbert_hf.classify_beats", "heartbert_hf.plots"])
+def test_help_states_each_default_once(module, capsys):
+    """`--model ... (default: the shipped heartbert-aami-ds1) (default: None)` said it twice; required options said `(default: None)`."""
+    import importlib
+
+    helps = _option_helps(_help_of(importlib.import_module(module).main, capsys))
+    assert len(helps) > 5
+    for text in helps.values():
+        assert len(re.findall(r"\(default\b", text)) <= 1, text
+        assert "(default: None)" not in text, text
+    if module.endswith("classify_beats"):
+        assert "(default: the shipped heartbert-" in helps["--model"]  # argparse may wrap at the hyphen
+        assert helps["--extension"].endswith("(default: hbt)") and "(default" not in helps["--record"]
+    else:
+        assert helps["--output"].endswith("(default: heartbert_tokens.png)") and "(default" not in helps["--tokenizer"]
+
+
+def test_help_formatter_adds_a_default_only_where_the_help_has_none():
+    from dataclasses import dataclass, field
+
+    from transformers import HfArgumentParser
+
+    from heartbert_hf.runtime import HelpFormatter
+
+    @dataclass
+    class Args:
+        path: str = field(metadata={"help": "required"})
+        size: int = field(default=3, metadata={"help": "a size"})
+        lead: str | None = field(default=None, metadata={"help": "a lead (default: MLII)"})
+        name: str = field(default="x", metadata={"help": "a name (Default: the record's)"})
+
+    helps = _option_helps(HfArgumentParser(Args, formatter_class=HelpFormatter).format_help())
+    assert helps["--path"].endswith("required") and helps["--size"].endswith("a size (default: 3)")
+    assert helps["--lead"].endswith("(default: MLII)") and helps["--name"].endswith("(Default: the record's)")
+    plain = _option_helps(HfArgumentParser(Args).format_help())  # what every command printed before
+    assert plain["--lead"].endswith("(default: MLII) (default: None)")
