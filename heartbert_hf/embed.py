@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .runtime import THREADS_HELP
+from .runtime import THREADS_HELP, HelpFormatter
 
 logger = logging.getLogger(__name__)
 
@@ -371,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     from transformers import HfArgumentParser
 
-    parser = HfArgumentParser(EmbedArguments, prog="heartbert embed", description=__doc__.split("\n\n")[0])
+    parser = HfArgumentParser(EmbedArguments, prog="heartbert embed", description=__doc__.split("\n\n")[0], formatter_class=HelpFormatter)
     (args,) = parser.parse_args_into_dataclasses(args=argv)
     report = EmbedReport()
     t0 = time.perf_counter()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .runtime import THREADS_HELP
+from .runtime import THREADS_HELP, HelpFormatter
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     from transformers import HfArgumentParser
 
-    parser = HfArgumentParser(EvaluateArguments, prog="heartbert evaluate", description=__doc__.split("\n\n")[0])
+    parser = HfArgumentParser(EvaluateArguments, prog="heartbert evaluate", description=__doc__.split("\n\n")[0], formatter_class=HelpFormatter)
     (args,) = parser.parse_args_into_dataclasses(args=argv)
     try:
         results = evaluate(args)

@@ -73,7 +73,7 @@ from .arms import (
     saved_arm,
     write_json,
 )
-from .runtime import THREADS_HELP, check_model_path, load_heartbert_tokenizer, resolve_max_length, set_torch_threads
+from .runtime import THREADS_HELP, HelpFormatter, check_model_path, load_heartbert_tokenizer, resolve_max_length, set_torch_threads
 from .tasks import score, tokenize_split
 
 logger = logging.getLogger(__name__)
@@ -314,7 +314,9 @@ def parse_args(argv: list[str] | None = None):
     from transformers import HfArgumentParser, TrainingArguments
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = HfArgumentParser((FinetuneArguments, TrainingArguments), prog="heartbert finetune", description=__doc__.split("\n\n")[0])
+    parser = HfArgumentParser(
+        (FinetuneArguments, TrainingArguments), prog="heartbert finetune", description=__doc__.split("\n\n")[0], formatter_class=HelpFormatter
+    )
     parser.set_defaults(**_training_defaults())
     try:
         args, training_args = parser.parse_args_into_dataclasses(args=argv)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .data.processing import EcgTokenizeFunction  # datasets: prepare needs it anyway
-from .runtime import THREADS_HELP
+from .runtime import THREADS_HELP, HelpFormatter
 
 logger = logging.getLogger(__name__)
 
@@ -430,7 +430,9 @@ def main(argv: list[str] | None = None) -> int:
     """
     from transformers import HfArgumentParser
 
-    parser = HfArgumentParser((DataArguments, TokenizeArguments, HubArguments), prog="heartbert prepare", description=__doc__.split("\n")[0])
+    parser = HfArgumentParser(
+        (DataArguments, TokenizeArguments, HubArguments), prog="heartbert prepare", description=__doc__.split("\n")[0], formatter_class=HelpFormatter
+    )
     data_args, tok_args, hub_args = parser.parse_args_into_dataclasses(args=list(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     skipped: list[tuple[str, str]] = []

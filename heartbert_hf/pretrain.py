@@ -30,7 +30,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .runtime import THREADS_HELP
+from .runtime import THREADS_HELP, HelpFormatter
 
 logger = logging.getLogger("heartbert_hf.pretrain")
 
@@ -193,7 +193,7 @@ def parse_args(argv: list[str] | None = None):
         elif a.startswith("--preset="):
             preset = a.split("=", 1)[1]
     preset_values = load_preset(preset) if preset is not None else {}
-    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments), prog="heartbert pretrain")
+    parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments), prog="heartbert pretrain", formatter_class=HelpFormatter)
     full = _to_argv(preset_values) + _to_argv(file_values) + argv
     given = {a.split("=")[0] for a in full if a.startswith("--")}
     if "--output_dir" not in given:
@@ -325,6 +325,14 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
             raise SystemExit(f"--resume_from_checkpoint last: no checkpoint-* folder in {training_args.output_dir}.")
     elif resume and not Path(resume).is_dir():
         raise SystemExit(f"--resume_from_checkpoint {resume}: no such folder.")
+    from .runtime import check_model_path
+
+    try:  # a mistyped folder fails here in seconds, not after minutes of Hub retries in from_pretrained
+        for name, what in (("model_name_or_path", "model folder"), ("tokenizer_name_or_path", "tokenizer folder")):
+            if getattr(model_args, name):
+                setattr(model_args, name, check_model_path(getattr(model_args, name), f"--{name} {what}"))
+    except FileNotFoundError as err:
+        raise SystemExit(f"heartbert pretrain: {err}") from None
 
     try:
         if data_args.prepared_blocks:

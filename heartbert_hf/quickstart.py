@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .runtime import THREADS_HELP
+from .runtime import THREADS_HELP, HelpFormatter
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
 TRAIN_RECORDS = ("101", "208")
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     from .plotting import plot_tokens
     from .runtime import set_torch_threads
 
-    parser = HfArgumentParser(QuickstartArguments, prog="heartbert quickstart", description=__doc__.split("\n\n")[0])
+    parser = HfArgumentParser(QuickstartArguments, prog="heartbert quickstart", description=__doc__.split("\n\n")[0], formatter_class=HelpFormatter)
     (args,) = parser.parse_args_into_dataclasses(args=argv)
     threads = set_torch_threads(args.torch_threads)
     hf_logging.disable_progress_bar()  # weight loading/saving bars: instant here, and noise in a log

@@ -97,5 +97,4 @@ def test_check_model_path_tells_a_missing_folder_from_a_hub_id(tmp_path):
     (tmp_path / "file.bin").write_text("x")
     with pytest.raises(FileNotFoundError, match="is a file"):
         check_model_path(str(tmp_path / "file.bin"))
-    check_model_path("org/name")  # a Hub id: left to from_pretrained
     check_model_path(str(tmp_path))  # an existing folder

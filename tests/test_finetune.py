@@ -102,7 +102,7 @@ def test_mitdb_aami_end_to_end(mitdb_finetuned, tiny_model_dir):
     assert config["rhythm_feature_names"] == list(RR_FEATURE_NAMES)
     assert 0.3 < config["rhythm_feature_mean"][0] < 1.5 and all(s > 0 for s in config["rhythm_feature_std"])  # seconds, from train beats
     card = (mitdb_finetuned / "README.md").read_text()  # the model card of the saved arm
-    assert "license: odc-by" in card and "pipeline_tag: text-classification" in card and "A HeartBert beat classifier" in card
+    assert "license: odc-by" in card and "pipeline_tag: other" in card and "A HeartBert beat classifier" in card
     assert "training: 1 epoch of 16 sequences" in card and "--num_train_epochs 1 --per_device_train_batch_size 16" in card
     assert "## Results" in card and "Split `validation` (60 examples; records/patients 118)" in card and "(d) pretrained encoder + rhythm" in card
 

@@ -154,7 +154,19 @@ def _help_of(main, capsys) -> str:
     return capsys.readouterr().out
 
 
-@pytest.mark.parametrize("module", ["heartbert_hf.classify_beats", "heartbert_hf.plots"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "heartbert_hf.classify_beats",
+        "heartbert_hf.plots",
+        "heartbert_hf.embed",
+        "heartbert_hf.evaluate",
+        "heartbert_hf.finetune",
+        "heartbert_hf.prepare",
+        "heartbert_hf.pretrain",
+        "heartbert_hf.quickstart",
+    ],
+)
 def test_help_states_each_default_once(module, capsys):
     """`--model ... (default: the shipped heartbert-aami-ds1) (default: None)` said it twice; required options said `(default: None)`."""
     import importlib
@@ -167,7 +179,7 @@ def test_help_states_each_default_once(module, capsys):
     if module.endswith("classify_beats"):
         assert "(default: the shipped heartbert-" in helps["--model"]  # argparse may wrap at the hyphen
         assert helps["--extension"].endswith("(default: hbt)") and "(default" not in helps["--record"]
-    else:
+    elif module.endswith("plots"):
         assert helps["--output"].endswith("(default: heartbert_tokens.png)") and "(default" not in helps["--tokenizer"]
 
 
@@ -190,3 +202,13 @@ def test_help_formatter_adds_a_default_only_where_the_help_has_none():
     assert helps["--lead"].endswith("(default: MLII)") and helps["--name"].endswith("(Default: the record's)")
     plain = _option_helps(HfArgumentParser(Args).format_help())  # what every command printed before
     assert plain["--lead"].endswith("(default: MLII) (default: None)")
+
+
+def test_pretrain_refuses_a_mistyped_tokenizer_folder_at_once(tmp_path, monkeypatch):
+    """`heartbert pretrain --tokenizer_name_or_path heartbert-runs/quickstrat` used to reach from_pretrained and retry the Hub."""
+    from heartbert_hf.pretrain import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "heartbert-runs" / "quickstart").mkdir(parents=True)
+    with pytest.raises(SystemExit, match=r"heartbert-runs/quickstrat does not exist.*quickstart"):
+        main(["--tokenizer_name_or_path", "heartbert-runs/quickstrat", "--output_dir", str(tmp_path / "out"), "--max_steps", "1"])
