@@ -53,6 +53,12 @@ MATCH_WINDOW_S = 0.15
 MIN_PLAUSIBLE_RATE = 30.0
 """Beats per minute under which the summary warns that the detector is probably missing beats."""
 
+MAX_REFERENCE_Q_FRACTION = 0.1
+"""Share of AAMI Q (paced, unclassifiable) reference beats above which the summary warns that the
+labels mean little: the classifier never saw a paced beat (AAMI EC57 and de Chazal et al. 2004 leave
+the paced records 102, 104, 107, 217 out), and labels most of them V (measured on those four records:
+e.g. 107, 1,904 of its 2,078 paced beats labelled V)."""
+
 BEATS_PER_CALL = 256
 """Beats tokenized and classified at a time: memory stays bounded on a 24-hour record."""
 
@@ -114,6 +120,7 @@ class RecordResult:
     duration_s: float
     comparison: dict | None = None
     outside_reference: int = 0  # reference beats past the record's end (or before its start), ignored
+    reference_q: tuple[int, int] = (0, 0)  # (AAMI Q reference beats, all reference beats) inside the record
 
 
 MILLIVOLTS_PER_UNIT = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "nv": 1e-6, "v": 1e3}
@@ -500,7 +507,8 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
         units=unit,
         reference_labels=comparison["matched_reference"] if comparison else None,
     )
-    return RecordResult(record_id, lead, fs, source, samples, labels, probs, [ann_file, csv_file, png], len(signal) / fs, comparison, outside)
+    reference_q = (reference[1].count(UNCLASSIFIED), len(reference[1])) if reference is not None else (0, 0)
+    return RecordResult(record_id, lead, fs, source, samples, labels, probs, [ann_file, csv_file, png], len(signal) / fs, comparison, outside, reference_q)
 
 
 def summarize(result: RecordResult, reference_extension: str) -> str:
@@ -524,6 +532,14 @@ def summarize(result: RecordResult, reference_extension: str) -> str:
             1,
             f"  warning: {result.outside_reference} reference beat(s) in {result.record_id}.{reference_extension} lie outside the record's "
             f"{result.duration_s:.0f} s and were ignored: is the annotation file from a longer version of the record?",
+        )
+    n_q, n_ref = result.reference_q
+    if n_ref and n_q > MAX_REFERENCE_Q_FRACTION * n_ref:
+        lines.insert(
+            1,
+            f"  warning: {n_q} of {n_ref} reference beats in {result.record_id}.{reference_extension} ({100 * n_q / n_ref:.0f} %) are AAMI Q "
+            "(paced or unclassifiable); the classifier was trained without them, so its N/S/V/F labels on this record mean little "
+            "(paced beats mostly come out V)",
         )
     if result.comparison is not None:
         lines.append(format_comparison(result.comparison, f"{result.record_id}.{reference_extension}"))
