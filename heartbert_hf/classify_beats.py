@@ -76,7 +76,7 @@ class ClassifyBeatsArguments:
     model: str | None = field(
         default=None, metadata={"help": "fine-tuned HeartBert beat classifier folder or Hub id with its tokenizer (default: the shipped heartbert-aami-ds1)"}
     )
-    output_dir: str = field(default="heartbert-beats", metadata={"help": "where the annotation files, CSVs and strip plots go"})
+    output_dir: str = field(default="heartbert-runs/beats", metadata={"help": "where the annotation files, CSVs and strip plots go"})
     lead: str | None = field(default=None, metadata={"help": "lead (signal) name to classify on (default: MLII, else II, when present; else the first lead)"})
     use_reference_beats: bool = field(default=False, metadata={"help": "take the beat positions from the reference annotations instead of the R-peak detector"})
     reference_extension: str = field(default="atr", metadata={"help": "annotator of the reference annotations (compared against when the file exists)"})
