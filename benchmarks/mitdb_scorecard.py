@@ -122,6 +122,20 @@ def encoder_saw_ds1(model: str, answer: str) -> tuple[bool | None, str]:
     return None, "pretraining data unknown (no data_summary.json): treat as transductive"
 
 
+def option_name(arg: str) -> str:
+    """``--max-eval-examples=9`` → ``max_eval_examples``: the name argparse and HfArgumentParser both accept."""
+    return arg.split("=", 1)[0].lstrip("-").replace("-", "_")
+
+
+def option_value(args: list[str], name: str) -> str | None:
+    """The last value given for option ``name`` (``--name value`` or ``--name=value``, dashes or underscores), or ``None``."""
+    value = None
+    for i, a in enumerate(args):
+        if a.startswith("--") and option_name(a) == name:
+            value = a.split("=", 1)[1] if "=" in a else (args[i + 1] if i + 1 < len(args) else None)
+    return value
+
+
 def options(args: list[str]) -> list[list[str]]:
     """Command-line options as ``[flag]`` or ``[option, value]`` groups."""
     groups = []
@@ -169,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     args, given = parse_arguments(list(sys.argv[1:] if argv is None else argv))
     saw, ship_dir, base_note, merge, model = args.encoder_saw_ds1, args.ship, args.base_model_note, args.merge, args.model
     command = finetune_command(given)
+    arms_given = option_value(given, "arms")
+    if ship_dir and arms_given is not None and not {"pretrained", "pretrained+rhythm"} & {a.strip() for a in arms_given.split(",")}:
+        raise SystemExit(f"--ship trains a pretrained-encoder arm, but --arms {arms_given} has none: add pretrained or pretrained+rhythm.")
     out = Path(args.output_dir)
     start = time.time()
     if merge:
@@ -226,8 +243,8 @@ def ship(cv_command: list[str], report: dict, table: str, notes: list[str], fold
     arms = report["scorecard"]["arms"]
     pretrained = [a for a in arms if a in NEURAL_ARMS and not NEURAL_ARMS[a][0]]  # the random-init arms are controls, never shipped
     best = max(pretrained, key=lambda a: (not arms[a]["degenerate"], arms[a]["macro_f1"] or 0.0))
-    drop = {"--cv", "--output_dir", "--arms", "--max_eval_examples", "--bootstrap"}
-    kept = [x for option in options(cv_command[2:]) if option[0] not in drop for x in option]
+    drop = {"cv", "output_dir", "arms", "max_eval_examples", "bootstrap"}
+    kept = [x for option in options(cv_command[2:]) if option_name(option[0]) not in drop for x in option]
     train_dir = out / "ship-train"
     train_args = [*kept, "--arms", best, "--val_folds", "0", "--output_dir", str(train_dir)]
     code = finetune_main(train_args)

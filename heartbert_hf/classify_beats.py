@@ -134,12 +134,13 @@ def check_extensions(extension: str, reference_extension: str) -> None:
 
     Raises:
         ValueError: ``extension`` is empty or holds anything but ASCII letters (``wfdb.wrann`` writes
-            letters only), or equals ``reference_extension`` (the file of the next run's reference).
+            letters only), or equals ``reference_extension`` in any case (``ATR`` is the same file
+            as ``atr`` on a case-insensitive file system).
     """
     example = "hbt" if reference_extension != "hbt" else "hbx"
     if not (extension.isascii() and extension.isalpha()):
         raise ValueError(f"--extension {extension!r}: a WFDB annotator must be letters only (wfdb.wrann's rule), e.g. {example}.")
-    if extension == reference_extension:
+    if extension.lower() == reference_extension.lower():
         raise ValueError(
             f"--extension {extension!r} is the reference annotations' extension (--reference_extension): the labels would "
             f"overwrite or pose as the reference; choose another, e.g. {example}."

@@ -260,7 +260,7 @@ def load_model(model_path: str):
     from . import HeartBertConfig  # noqa: F401  (registers the Auto classes)
     from .runtime import check_model_path, load_heartbert_processor
 
-    check_model_path(model_path)
+    model_path = check_model_path(model_path)  # a Hub id's cached copy when the Hub cannot be asked
     processor = load_heartbert_processor(model_path)
     try:
         model = AutoModel.from_pretrained(model_path).eval()

@@ -106,7 +106,7 @@ def evaluate(args: EvaluateArguments) -> dict:
     from .tasks import check_label_space, get_task, load_task_data, subsample, task_labels, tokenize_split
 
     set_torch_threads(args.torch_threads)
-    check_model_path(args.model)
+    args.model = check_model_path(args.model)  # a Hub id's cached copy when the Hub cannot be asked
     info = finetune_info(args.model)
     task = get_task(args.task or info["task"])
     labels = task_labels(task, args.data_dir)

@@ -175,7 +175,7 @@ def finetune(args: FinetuneArguments, training_args=None) -> dict:
         args.training = training_args if training_args is not None else default_training_args()
     task = get_task(args.task)
     set_torch_threads(args.torch_threads)
-    check_model_path(args.model)
+    args.model = check_model_path(args.model)  # a Hub id's cached copy when the Hub cannot be asked
     if args.head not in ("sequence", "bilstm", "linear-probe"):
         raise ValueError(f"unknown --head {args.head!r}; choose sequence, bilstm or linear-probe.")
     head = "linear-probe" if args.linear_probe else args.head

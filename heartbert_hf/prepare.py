@@ -381,8 +381,8 @@ def prepare(data_args: DataArguments, tok_args: TokenizeArguments, hub_args: Hub
         if tok_args.tokenizer:
             from .runtime import check_model_path, load_heartbert_processor
 
-            check_model_path(tok_args.tokenizer, "tokenizer folder")
-            processor, tok_name = load_heartbert_processor(tok_args.tokenizer), tok_args.tokenizer
+            tok_path = check_model_path(tok_args.tokenizer, "tokenizer folder")  # a Hub id's cached copy when the Hub cannot be asked
+            processor, tok_name = load_heartbert_processor(tok_path), tok_args.tokenizer
         else:
             if "train" not in dsd:
                 raise ValueError(f"no train split to fit the tokenizer on (splits: {list(dsd)}); pass --tokenizer.")

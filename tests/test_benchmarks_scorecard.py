@@ -56,3 +56,29 @@ def test_a_missing_model_or_bad_choice_is_refused(scorecard_script, capsys):
     with pytest.raises(SystemExit):
         scorecard_script.parse_arguments(["--model", "M", "--encoder_saw_ds1", "maybe"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_ship_drops_the_cv_options_however_they_are_spelt(scorecard_script, tmp_path, monkeypatch):
+    """`--cv=3` or `--max-eval-examples 100` survived into the --ship fit, which would then cross-validate
+    again instead of training on every DS1 record."""
+    import heartbert_hf.finetune
+
+    seen = {}
+
+    def fake_finetune(argv):
+        seen["argv"] = argv
+        return 1  # stop before writing the shipped folder
+
+    monkeypatch.setattr(heartbert_hf.finetune, "main", fake_finetune)
+    report = {"scorecard": {"arms": {"pretrained+rhythm": {"degenerate": False, "macro_f1": 0.4}, "random+rhythm": {"degenerate": False, "macro_f1": 0.5}}}}
+    cv = ["heartbert", "finetune", "--task", "mitdb-aami", "--cv=3", "--max-eval-examples", "100", "--arms=pretrained+rhythm,random+rhythm", "--seed", "7"]
+    assert scorecard_script.ship(cv, report, "table", [], tmp_path / "ship", tmp_path) == 1
+    names = [scorecard_script.option_name(a) for a in seen["argv"] if a.startswith("--")]
+    assert "cv" not in names and "max_eval_examples" not in names and names.count("arms") == 1
+    assert seen["argv"][seen["argv"].index("--arms") + 1] == "pretrained+rhythm"  # the random-init control is never shipped
+    assert seen["argv"][seen["argv"].index("--seed") + 1] == "7"
+
+
+def test_ship_without_a_pretrained_arm_is_refused_before_the_run(scorecard_script):
+    with pytest.raises(SystemExit, match="--ship trains a pretrained-encoder arm, but --arms features,random,random\\+rhythm has none"):
+        scorecard_script.main(["--model", "m", "--data_dir", "d", "--ship", "s", "--arms=features,random,random+rhythm"])

@@ -508,6 +508,7 @@ def test_reference_beats_past_the_record_end_are_ignored_with_a_warning(beat_mod
         ("hb2", "--extension 'hb2': a WFDB annotator must be letters only (wfdb.wrann's rule)"),  # docs/classify_beats.md's example
         ("", "--extension '': a WFDB annotator must be letters only"),
         ("atr", "--extension 'atr' is the reference annotations' extension (--reference_extension)"),
+        ("ATR", "--extension 'ATR' is the reference annotations' extension (--reference_extension)"),  # the same file on a case-insensitive disk
     ],
 )
 def test_a_bad_extension_is_refused_before_any_work(extension, expected, beat_model_dir, short_records, tmp_path, capsys, monkeypatch):

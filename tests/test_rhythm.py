@@ -103,16 +103,37 @@ def test_detect_r_peaks_finds_the_beats_at_both_ends_of_a_short_strip(lead_118, 
     assert abs(found[0] - strip_ref[0]) < 0.05 * fs and abs(found[-1] - strip_ref[-1]) < 0.05 * fs
 
 
-@pytest.mark.parametrize("scale", [0.15, 0.1])
-def test_detect_r_peaks_on_a_low_amplitude_lead_finds_the_same_beats(lead_118, scale):
-    """A lead of a few hundred µV peak to peak (e.g. PTB's lead ii, PTB-XL lead II) is detected as well
-    as the same lead at MIT-BIH amplitude: the scale is raised for detection only."""
+@pytest.mark.parametrize("median_mv", [0.6, 0.8])
+def test_detect_r_peaks_on_a_low_amplitude_lead_finds_the_same_beats(sample_dir, median_mv):
+    """A lead of a few hundred µV peak to peak (PTB's lead ii, PTB-XL lead II) loses under 1 % of the beats
+    the same lead gives at MIT-BIH amplitude. Before: 208's MLII at a 0.6 / 0.8 mV median lost 12 / 6 %."""
+    import wfdb
+
+    from heartbert_hf.data.labels import aami_class
     from heartbert_hf.rhythm import DETECTION_AMPLITUDE_MV, detection_gain
 
-    lead, fs, ref = lead_118
-    small = lead * scale
-    assert detection_gain(small, fs) > 1.0 and detection_gain(lead, fs) == 1.0
-    assert np.median(np.ptp(small[: int(fs) * 10].reshape(10, -1), axis=1)) * detection_gain(small, fs) == pytest.approx(DETECTION_AMPLITUDE_MV, rel=0.2)
+    rec = wfdb.rdrecord(str(sample_dir / "208"), channel_names=["MLII"])
+    ann = wfdb.rdann(str(sample_dir / "208"), "atr")
+    ref = np.array([s for s, sym in zip(ann.sample, ann.symbol) if aami_class(sym)])
+    lead, fs = rec.p_signal[:, 0], rec.fs
+    median = np.median(np.ptp(lead[: lead.size // int(fs) * int(fs)].reshape(-1, int(fs)), axis=1))
+    small = lead * (median_mv / median)
+    assert detection_gain(lead, fs) == 1.0 and detection_gain(small, fs) == pytest.approx(DETECTION_AMPLITUDE_MV / median_mv, rel=1e-6)
+    full = compare_peaks(ref, detect_r_peaks(lead, fs), fs)
     cmp = compare_peaks(ref, detect_r_peaks(small, fs), fs)
-    assert cmp["sensitivity"] > 0.99 and cmp["ppv"] > 0.99, cmp
-    np.testing.assert_array_equal(detect_r_peaks(small, fs), detect_r_peaks(lead * scale * 2, fs))  # the scale no longer matters
+    assert cmp["sensitivity"] >= full["sensitivity"] - 0.01 and cmp["ppv"] > 0.99, (cmp, full)
+
+
+def test_detect_r_peaks_does_not_scale_noise_or_a_lead_the_beats_barely_show_on(sample_dir):
+    """Scaling every weak lead up made GQRS find ~100 'beats'/min in noise and 1,181 (+P 0.47) on V1 of
+    101; below DETECTION_MIN_AMPLITUDE_MV a lead is detected as it is (and classify-beats warns on the rate)."""
+    import wfdb
+
+    from heartbert_hf.rhythm import detection_gain
+
+    rng = np.random.default_rng(0)
+    for sigma in (0.005, 0.02, 0.05):
+        noise = rng.normal(0.0, sigma, 36_000)  # 100 s at 360 Hz, no ECG
+        assert detection_gain(noise, 360.0) == 1.0 and detect_r_peaks(noise, 360.0).size == 0
+    rec = wfdb.rdrecord(str(sample_dir / "101"), channel_names=["V1"])  # median peak-to-peak 0.15 mV
+    assert detection_gain(rec.p_signal[:, 0], rec.fs) == 1.0

@@ -93,7 +93,8 @@ def test_an_unknown_hub_id_offline_fails_at_once_and_a_cached_one_loads_from_the
 
 
 def test_a_hub_id_is_asked_once_without_retries(no_hub, tmp_path, monkeypatch):
-    import httpx2
+    from unittest.mock import Mock
+
     from huggingface_hub.errors import RepositoryNotFoundError
 
     from heartbert_hf.runtime import check_model_path
@@ -102,12 +103,11 @@ def test_a_hub_id_is_asked_once_without_retries(no_hub, tmp_path, monkeypatch):
     no_hub.answer = None
     assert check_model_path("org/heartbert") == "org/heartbert" and no_hub.asked == ["org/heartbert"]
 
-    response = httpx2.Response(404, request=httpx2.Request("GET", "https://huggingface.co/api/models/runs/aami"))
-    no_hub.answer = RepositoryNotFoundError("404 Repository Not Found", response=response)
+    no_hub.answer = RepositoryNotFoundError("404 Repository Not Found", response=Mock(status_code=404, headers={}))  # whatever HTTP client hub uses
     with pytest.raises(FileNotFoundError, match=r"runs/aami is not a local folder .*, and the Hub has no repo runs/aami"):
         check_model_path("runs/aami")
 
-    no_hub.answer = httpx2.ConnectError("[Errno -2] Name or service not known")
+    no_hub.answer = ConnectionError("[Errno -2] Name or service not known")  # the HTTP client's own error class varies by hub version
     no_hub.asked = []
     with pytest.raises(FileNotFoundError, match=r"the Hub is unreachable \(\[Errno -2\] Name or service not known\) with no cached copy of repo runs/aami"):
         check_model_path("runs/aami")
@@ -212,3 +212,19 @@ def test_pretrain_refuses_a_mistyped_tokenizer_folder_at_once(tmp_path, monkeypa
     (tmp_path / "heartbert-runs" / "quickstart").mkdir(parents=True)
     with pytest.raises(SystemExit, match=r"heartbert-runs/quickstrat does not exist.*quickstart"):
         main(["--tokenizer_name_or_path", "heartbert-runs/quickstrat", "--output_dir", str(tmp_path / "out"), "--max_steps", "1"])
+
+
+def test_commands_load_what_check_model_path_resolved(tiny_model_dir, monkeypatch):
+    """check_model_path returns a Hub id's cached copy when the Hub cannot be asked; embed used to ignore it
+    and hand the Hub id to from_pretrained, which then retried the Hub for minutes."""
+    from huggingface_hub import constants
+
+    import heartbert_hf.runtime as runtime
+    from heartbert_hf.embed import load_model
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # from_pretrained("org/cached") fails at once instead of retrying
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    real = runtime.check_model_path
+    monkeypatch.setattr(runtime, "check_model_path", lambda name, what="model folder": str(tiny_model_dir) if name == "org/cached" else real(name, what))
+    processor, model = load_model("org/cached")
+    assert model.config.vocab_size == len(processor.tokenizer) and model.name_or_path == str(tiny_model_dir)
