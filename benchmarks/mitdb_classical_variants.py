@@ -49,7 +49,7 @@ def record_centred(x: np.ndarray, records: np.ndarray) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from heartbert_hf.baselines import baseline_probs, beat_feature_matrix, fit_features_baseline
+    from heartbert_hf.baselines import beat_feature_matrix, record_cv_predictions
     from heartbert_hf.rhythm import RR_FEATURE_NAMES
     from heartbert_hf.scorecard import format_table, scorecard
     from heartbert_hf.tasks import cv_folds, get_task, load_task_data
@@ -81,19 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     variants["gb:rr-normalised+centred-morphology"] = np.hstack([x[:, normalised], record_centred(x[:, n_rr:], records)])
     labels = ["N", "S", "V", "F"]
     folds = cv_folds(sorted(set(records)), args.cv, args.seed)
-    predictions = {}
-    for name, feats in variants.items():
-        pred = np.empty(len(y), dtype=np.int64)
-        for train_recs, test_recs in folds:
-            tr, te = np.isin(records, train_recs), np.isin(records, test_recs)
-            if name.startswith("gb:"):
-                model = HistGradientBoostingClassifier(class_weight="balanced", max_iter=200, random_state=args.seed).fit(feats[tr], y[tr])
-                probs = np.zeros((int(te.sum()), len(labels)))
-                probs[:, model.classes_.astype(int)] = model.predict_proba(feats[te])
-            else:
-                probs = baseline_probs(fit_features_baseline(feats[tr], y[tr], len(labels), args.seed), feats[te])
-            pred[te] = probs.argmax(axis=1)
-        predictions[name] = (y, pred, records)
+
+    def gradient_boosting():
+        return HistGradientBoostingClassifier(class_weight="balanced", max_iter=200, random_state=args.seed)
+
+    predictions = {
+        name: (y, record_cv_predictions(feats, y, records, folds, len(labels), args.seed, gradient_boosting if name.startswith("gb:") else None), records)
+        for name, feats in variants.items()
+    }
     card = scorecard(predictions, labels, task.report_classes, seed=args.seed)
     notes = [
         f"DS1 record-wise {args.cv}-fold CV ({len(set(records))} records, {len(y)} beats, every beat), seed {args.seed}; "

@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     from tqdm.auto import tqdm
 
     from heartbert_hf import HeartBertConfig, HeartBertModel
-    from heartbert_hf.baselines import baseline_probs, fit_features_baseline
+    from heartbert_hf.baselines import record_cv_predictions
     from heartbert_hf.data.splits import MITDB_DS1
     from heartbert_hf.runtime import load_heartbert_processor, set_torch_threads
     from heartbert_hf.scorecard import format_table, scorecard
@@ -132,25 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     rr = np.concatenate(rows["rr"])
     inputs = {"rr": rr, **{name: np.hstack([np.concatenate(rows[name]), rr]) for name in encoders}}
     folds = cv_folds(sorted(set(records)), 5, args.seed)
-    predictions = {}
-    for name, x in inputs.items():
-        pred = np.empty(len(y), dtype=np.int64)
-        for train_recs, test_recs in folds:
-            tr, te = np.isin(records, train_recs), np.isin(records, test_recs)
-            pred[te] = baseline_probs(fit_features_baseline(x[tr], y[tr], len(CLASSES), args.seed), x[te]).argmax(axis=1)
-        predictions[name] = (y, pred, records)
-    card = scorecard(predictions, CLASSES, seed=args.seed)
-    from heartbert_hf.scorecard import compare, record_confusions
-
-    confs = {name: record_confusions(y, p, records, card["records"], len(CLASSES)) for name, (_, p, _) in predictions.items()}
-    picks = np.random.default_rng(args.seed).integers(0, len(card["records"]), size=(card["n_bootstrap"], len(card["records"])))
-    card["comparisons"] = [
-        compare(a, b, title, card["arms"], confs, picks, CLASSES, None)
-        for a, b, title in (
-            ("context-pretrained+rr", "context-random+rr", "pretraining under rhythm, context embeddings"),
-            ("context-pretrained+rr", "rr", "context embeddings vs the RR features alone"),
-        )
-    ]
+    predictions = {name: (y, record_cv_predictions(x, y, records, folds, len(CLASSES), args.seed), records) for name, x in inputs.items()}
+    comparisons = (
+        ("context-pretrained+rr", "context-random+rr", "pretraining under rhythm, context embeddings"),
+        ("context-pretrained+rr", "rr", "context embeddings vs the RR features alone"),
+    )
+    card = scorecard(predictions, CLASSES, seed=args.seed, comparisons=comparisons)
     notes = [
         f"DS1 record-wise 5-fold CV ({len(set(records))} records, {len(y)} beats), seed {args.seed}; encoder {args.model}; "
         f"beat vectors pooled from the record's 4000-sample windows over [R-{POOL_S[0]} s, R+{POOL_S[1]} s], minus the record's median",

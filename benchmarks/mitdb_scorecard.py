@@ -102,8 +102,8 @@ def parse_arguments(argv: list[str]):
 
 def finetune_command(given: list[str]) -> list[str]:
     """``heartbert finetune --task mitdb-aami`` with the :data:`DEFAULTS` that ``given`` does not set, then ``given``."""
-    options = {a.split("=", 1)[0].replace("-", "_") for a in given if a.startswith("--")}
-    extra = [x for option, value in DEFAULTS.items() if option.replace("-", "_") not in options for x in (option, value)]
+    options = {option_name(a) for a in given if a.startswith("--")}
+    extra = [x for option, value in DEFAULTS.items() if option_name(option) not in options for x in (option, value)]
     return ["heartbert", "finetune", "--task", "mitdb-aami", *extra, *given]
 
 

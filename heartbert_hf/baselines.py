@@ -86,8 +86,34 @@ def fit_features_baseline(x: np.ndarray, y: np.ndarray, n_classes: int, seed: in
     return model
 
 
+def record_cv_predictions(x: np.ndarray, y: np.ndarray, records: np.ndarray, folds, n_classes: int, seed: int = 42, make_model=None) -> np.ndarray:
+    """Held-out class of every row: for each fold, fit on its training records and predict its test records.
+
+    Args:
+        x: ``(n, features)``; y: ``(n,)`` class ids; records: ``(n,)`` record id of each row.
+        folds: ``[(train_records, test_records), ...]`` (:func:`heartbert_hf.tasks.cv_folds`).
+        n_classes: number of classes (those absent from a fold's training rows get probability 0).
+        seed: the logistic regression's seed.
+        make_model: a factory of another scikit-learn classifier (default :func:`fit_features_baseline`'s).
+
+    Returns:
+        ``(n,)`` int64 predicted class ids (rows of no test fold keep 0).
+    """
+    pred = np.zeros(len(y), dtype=np.int64)
+    for train_records, test_records in folds:
+        train, test = np.isin(records, train_records), np.isin(records, test_records)
+        if make_model is None:
+            model = fit_features_baseline(x[train], y[train], n_classes, seed)
+        else:
+            model = make_model().fit(x[train], y[train])
+            model.n_task_classes_ = n_classes
+        pred[test] = baseline_probs(model, x[test]).argmax(axis=1)
+    return pred
+
+
 def baseline_probs(model, x: np.ndarray) -> np.ndarray:
-    """``(n, n_classes)`` class probabilities of a :func:`fit_features_baseline` model."""
+    """``(n, n_classes)`` class probabilities of a :func:`fit_features_baseline` model (or any fitted
+    scikit-learn classifier given ``n_task_classes_``)."""
     p = model.predict_proba(x)
     out = np.zeros((len(x), model.n_task_classes_))
     out[:, model.classes_.astype(int)] = p

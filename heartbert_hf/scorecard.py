@@ -79,6 +79,7 @@ def scorecard(
     report_classes: Sequence[str] | None = None,
     n_boot: int = N_BOOTSTRAP,
     seed: int = 0,
+    comparisons: Sequence[tuple[str, str, str]] = COMPARISONS,
 ) -> dict:
     """Metrics, bootstrap CIs and paired comparisons of the arms.
 
@@ -89,6 +90,8 @@ def scorecard(
         report_classes: classes of the macro averages (default: all).
         n_boot: bootstrap resamples.
         seed: bootstrap seed (the same resamples serve every arm and every difference).
+        comparisons: ``(arm a, arm b, title)`` differences ``a - b`` to report, where both arms ran
+            (default: :data:`COMPARISONS`, the scorecard's).
 
     Returns:
         ``{"arms": {arm: metrics + "ci"}, "comparisons": [...], "records", "n_bootstrap",
@@ -113,12 +116,9 @@ def scorecard(
         m = confusion_metrics(conf.sum(axis=0), labels, report_classes)
         m["ci"] = {k: _interval(_resample_values(conf, picks, labels, report_classes, k)) for k in CI_METRICS if m.get(k) is not None}
         arms[arm] = m
-    comparisons = []
-    for a, b, title in COMPARISONS:
-        if a in arms and b in arms:
-            comparisons.append(compare(a, b, title, arms, confs, picks, labels, report_classes))
+    compared = [compare(a, b, title, arms, confs, picks, labels, report_classes) for a, b, title in comparisons if a in arms and b in arms]
     absent = arms[first]["absent_classes"]
-    return {"arms": arms, "comparisons": comparisons, "records": records, "n_bootstrap": n_boot, "absent_classes": absent}
+    return {"arms": arms, "comparisons": compared, "records": records, "n_bootstrap": n_boot, "absent_classes": absent}
 
 
 def compare(a: str, b: str, title: str, arms: dict, confs: dict, picks: np.ndarray, labels, report_classes) -> dict:
