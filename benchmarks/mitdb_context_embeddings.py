@@ -14,9 +14,21 @@ transductive per record, no labels). Arms, all with the scorecard's classifier (
 class-balanced logistic regression, ``heartbert_hf.baselines.fit_features_baseline``) on the same
 record-wise folds (``heartbert_hf.tasks.cv_folds``, seed 42):
 
+* ``features``: the scorecard's arm (a), the 9 RR features plus the MLII beat at 60 Hz
+  (``heartbert_hf.baselines.morphology_features``), the issue's linear classical bar;
 * ``rr``: the 5 per-record normalised RR features only (the strongest linear classical row);
 * ``context-random+rr``: a randomly initialised encoder of the same shape (seed 42), plus the RR features;
 * ``context-pretrained+rr``: the pretrained encoder, plus the RR features.
+
+and with a non-linear head, scikit-learn's class-balanced ``HistGradientBoostingClassifier``
+(200 iterations, seeded, its defaults otherwise; the head of ``benchmarks/mitdb_classical_variants.py``'s
+``gb:`` rows), on the 5 normalised RR features plus the record-centred 60-Hz morphology:
+
+* ``gb:rr+morphology``: those features alone (the strongest classical model here, jκ ≈ 0.6);
+* ``gb:context-random+rr`` / ``gb:context-pretrained+rr``: the context vectors of the random-init /
+  pretrained encoder plus the 5 RR features (the issue's arm (d) and its control, with this head);
+* ``gb:context-random+rr+morphology`` / ``gb:context-pretrained+rr+morphology``: those plus the
+  morphology, i.e. the classical model with the context vectors added.
 
 Beats: every reference beat of an AAMI N/S/V/F class of the 22 DS1 records whose window lies inside
 the record (RR features from all reference beats, Q included, as the ``beats`` builder does), so the
@@ -34,16 +46,23 @@ import time
 import numpy as np
 
 CLASSES = ["N", "S", "V", "F"]
+NORMALISED_RR = ("pre_rr_norm", "post_rr_norm", "local_rr_norm", "pre_over_post", "pre_over_local")
+"""The per-record normalised RR features (of ``heartbert_hf.rhythm.RR_FEATURE_NAMES``) every ``rr`` row uses."""
 POOL_S = (0.25, 0.45)
 """Seconds before and after the R peak whose tokens are pooled into the beat's vector."""
 
 
 def record_beats(path: str):
-    """``(lead_mV, fs, r_peaks, labels, rr_normalised)`` of one record: MLII, N/S/V/F beats only."""
+    """``(lead_mV, fs, r_peaks, labels, rr, morphology)`` of one record: MLII, N/S/V/F beats only.
+
+    ``rr`` is ``(n_beats, 9)`` (``heartbert_hf.rhythm.RR_FEATURE_NAMES``), ``morphology``
+    ``(n_beats, ~42)`` mV (``heartbert_hf.baselines.morphology_features``, the same span as the pooling).
+    """
     import wfdb
 
+    from heartbert_hf.baselines import morphology_features
     from heartbert_hf.data.labels import aami_class
-    from heartbert_hf.rhythm import RR_FEATURE_NAMES, rr_features
+    from heartbert_hf.rhythm import rr_features
 
     rec = wfdb.rdrecord(path, channel_names=["MLII"])
     ann = wfdb.rdann(path, "atr")
@@ -53,9 +72,10 @@ def record_beats(path: str):
     lead = rec.p_signal[:, 0]
     lo, hi = int(POOL_S[0] * rec.fs), int(POOL_S[1] * rec.fs)
     keep = np.array([c in CLASSES and s - lo >= 0 and s + hi < lead.size for s, c in beats])
-    normalised = [RR_FEATURE_NAMES.index(n) for n in ("pre_rr_norm", "post_rr_norm", "local_rr_norm", "pre_over_post", "pre_over_local")]
     labels = np.array([CLASSES.index(c) for (_, c), k in zip(beats, keep) if k])
-    return lead, rec.fs, samples[keep], labels, rr[keep][:, normalised]
+    peaks = samples[keep]
+    morphology = morphology_features([lead[None, :]] * len(peaks), [rec.fs] * len(peaks), peaks)
+    return lead, rec.fs, peaks, labels, rr[keep], morphology
 
 
 def context_vectors(model, processor, lead: np.ndarray, fs: float, r_peaks: np.ndarray, max_length: int) -> np.ndarray:
@@ -97,11 +117,13 @@ def context_vectors(model, processor, lead: np.ndarray, fs: float, r_peaks: np.n
 
 def main(argv: list[str] | None = None) -> int:
     import torch
+    from sklearn.ensemble import HistGradientBoostingClassifier
     from tqdm.auto import tqdm
 
     from heartbert_hf import HeartBertConfig, HeartBertModel
     from heartbert_hf.baselines import record_cv_predictions
     from heartbert_hf.data.splits import MITDB_DS1
+    from heartbert_hf.rhythm import RR_FEATURE_NAMES
     from heartbert_hf.runtime import load_heartbert_processor, set_torch_threads
     from heartbert_hf.scorecard import format_table, scorecard
     from heartbert_hf.tasks import cv_folds
@@ -119,23 +141,47 @@ def main(argv: list[str] | None = None) -> int:
     encoders = {"context-pretrained+rr": HeartBertModel.from_pretrained(args.model).eval()}
     torch.manual_seed(args.seed)
     encoders["context-random+rr"] = HeartBertModel(HeartBertConfig.from_pretrained(args.model)).eval()
-    rows = {"records": [], "labels": [], "rr": [], **{name: [] for name in encoders}}
+    rows = {"records": [], "labels": [], "rr": [], "morphology": [], "centred_morphology": [], **{name: [] for name in encoders}}
     for record in tqdm(MITDB_DS1, desc="Embedding DS1 records"):
-        lead, fs, peaks, labels, rr = record_beats(f"{args.data_dir}/{record}")
+        lead, fs, peaks, labels, rr, morphology = record_beats(f"{args.data_dir}/{record}")
         rows["records"] += [record] * len(labels)
         rows["labels"].append(labels)
         rows["rr"].append(rr)
+        rows["morphology"].append(morphology)
+        rows["centred_morphology"].append(morphology - np.median(morphology, axis=0))  # per-record centring
         for name, model in encoders.items():
             vectors = context_vectors(model, processor, lead, fs, peaks, args.max_length)
             rows[name].append(vectors - np.median(vectors, axis=0))  # per-record centring
     records, y = np.array(rows["records"]), np.concatenate(rows["labels"])
-    rr = np.concatenate(rows["rr"])
-    inputs = {"rr": rr, **{name: np.hstack([np.concatenate(rows[name]), rr]) for name in encoders}}
+    rr9 = np.concatenate(rows["rr"])
+    rr = rr9[:, [RR_FEATURE_NAMES.index(n) for n in NORMALISED_RR]]
+    morphology = np.concatenate(rows["centred_morphology"])
+    context = {name: np.concatenate(rows[name]) for name in encoders}
+    linear = {
+        "features": np.hstack([rr9, np.concatenate(rows["morphology"])]),
+        "rr": rr,
+        **{name: np.hstack([context[name], rr]) for name in encoders},
+    }
+    boosted = {
+        "gb:rr+morphology": np.hstack([rr, morphology]),
+        **{f"gb:{name}": np.hstack([context[name], rr]) for name in encoders},
+        **{f"gb:{name}+morphology": np.hstack([context[name], rr, morphology]) for name in encoders},
+    }
     folds = cv_folds(sorted(set(records)), 5, args.seed)
-    predictions = {name: (y, record_cv_predictions(x, y, records, folds, len(CLASSES), args.seed), records) for name, x in inputs.items()}
+
+    def gradient_boosting():
+        return HistGradientBoostingClassifier(class_weight="balanced", max_iter=200, random_state=args.seed)
+
+    predictions = {name: (y, record_cv_predictions(x, y, records, folds, len(CLASSES), args.seed), records) for name, x in linear.items()}
+    for name, x in tqdm(boosted.items(), desc="Gradient boosting, record-wise CV"):
+        predictions[name] = (y, record_cv_predictions(x, y, records, folds, len(CLASSES), args.seed, make_model=gradient_boosting), records)
     comparisons = (
-        ("context-pretrained+rr", "context-random+rr", "pretraining under rhythm, context embeddings"),
-        ("context-pretrained+rr", "rr", "context embeddings vs the RR features alone"),
+        ("context-pretrained+rr", "context-random+rr", "pretraining under rhythm, context embeddings, linear head"),
+        ("context-pretrained+rr", "rr", "context embeddings vs the RR features alone, linear head"),
+        ("gb:context-pretrained+rr", "gb:context-random+rr", "pretraining under rhythm, context embeddings, gradient boosting"),
+        ("gb:context-pretrained+rr+morphology", "gb:context-random+rr+morphology", "pretraining under rhythm and morphology, gradient boosting"),
+        ("gb:context-pretrained+rr+morphology", "gb:rr+morphology", "context embeddings vs the classical features alone, gradient boosting"),
+        ("gb:context-pretrained+rr+morphology", "features", "the best pretrained row vs the scorecard's arm (a)"),
     )
     card = scorecard(predictions, CLASSES, seed=args.seed, comparisons=comparisons)
     notes = [

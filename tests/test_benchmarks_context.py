@@ -17,8 +17,10 @@ def test_context_vectors_pool_the_tokens_around_each_beat(tiny_model_dir, sample
     spec = importlib.util.spec_from_file_location("mitdb_context_embeddings_script", SCRIPT)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    lead, fs, peaks, labels, rr = script.record_beats(str(sample_dir / "118"))
-    assert len(peaks) == len(labels) == len(rr) > 500 and rr.shape[1] == 5 and set(labels) <= {0, 1, 2, 3}
+    lead, fs, peaks, labels, rr, morphology = script.record_beats(str(sample_dir / "118"))
+    assert len(peaks) == len(labels) == len(rr) == len(morphology) > 500 and rr.shape[1] == 9 and set(labels) <= {0, 1, 2, 3}
+    assert morphology.shape[1] == 42 and np.isfinite(morphology).all()  # 0.7 s at 60 Hz, in mV
+    assert 0.3 < np.ptp(morphology, axis=1).mean() < 5  # a beat's QRS spans about a millivolt, not ADC counts
     assert peaks.min() >= 0.25 * fs and peaks.max() < lead.size - 0.45 * fs  # every pooling span inside the record
     model = HeartBertModel.from_pretrained(tiny_model_dir).eval()
     vectors = script.context_vectors(model, load_heartbert_processor(tiny_model_dir), lead, fs, peaks[:40], max_length=64)
