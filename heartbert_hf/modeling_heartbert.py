@@ -196,8 +196,8 @@ class HeartBertModel(RobertaModel):
 
     Raises:
         ValueError: (forward) sequences longer than :func:`token_limit` tokens.
-        IdsOutOfRangeError: (forward, CPU) ``input_ids`` outside ``0..vocab_size-1`` or not
-            integers, ``token_type_ids`` outside ``0..type_vocab_size-1``, or ``position_ids``
+        IdsOutOfRangeError: (forward, CPU) ``input_ids`` outside ``0..vocab_size-1`` (negative
+            ones too), ``token_type_ids`` outside ``0..type_vocab_size-1``, or ``position_ids``
             outside ``0..max_position_embeddings-1``, naming the values and batch rows (see
             :func:`describe_bad_indices`). On CUDA the lookup fails in the kernel (a device-side
             assert) and that error passes unchanged: checking the ids first would cost a GPU sync
