@@ -17,7 +17,10 @@
 
 All keep the encoder under ``roberta.``, so a pretrained MLM checkpoint loads into every class.
 Every class refuses token sequences longer than the model's positions with a ``ValueError`` that
-says what to pass to the tokenizer.
+says what to pass to the tokenizer, and turns torch's bare ``index out of range in self`` for ids
+outside the embedding tables (token ids from another tokenizer, ``-100`` label padding, a second
+token type, explicit positions past the table) into an :class:`IdsOutOfRangeError` that names
+the values, the batch rows and the limit.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ __all__ = [
     "HeartBertForMaskedLM",
     "HeartBertForSequenceClassification",
     "HeartBertModel",
+    "IdsOutOfRangeError",
     "classification_loss",
     "mean_pool",
 ]
@@ -86,26 +90,98 @@ def check_sequence_length(config: HeartBertConfig, input_ids: torch.Tensor | Non
     """Refuse sequences longer than the position table before they reach it.
 
     Raises:
-        ValueError: naming the sequence length, the model's limit and the tokenizer arguments to
-            pass (without it, the embedding lookup ends in ``index N is out of bounds``).
+        ValueError: naming the sequence length (and the longest batch row), the model's limit and
+            the tokenizer arguments to pass (without it, the embedding lookup ends in ``index N is out of bounds``).
     """
     limit = token_limit(config)
+    where = ""
     if input_ids is not None:
         length = input_ids.shape[-1]
         if length > limit and config.pad_token_id is not None:
             # positions count non-padding tokens only: a batch padded past the limit is still fine
-            length = int((input_ids != config.pad_token_id).sum(dim=-1).max())
+            real = (input_ids != config.pad_token_id).sum(dim=-1).reshape(-1)  # (batch,)
+            row = int(real.argmax())
+            length = int(real[row])
+            where = f" (the longest is batch row {row})" if real.numel() > 1 else ""
     elif inputs_embeds is not None:
         length = inputs_embeds.shape[-2]
     else:
         return  # RobertaModel raises its own error for a call without inputs
     if length > limit:
         raise ValueError(
-            f"input has sequences of {length} tokens, but this HeartBert has {limit} token positions "
+            f"input has sequences of {length} tokens{where}, but this HeartBert has {limit} token positions "
             f"(max_position_embeddings {config.max_position_embeddings}). Tokenize with truncation=True, max_length={limit}: "
             f"on ECG input, processor(ecg=..., sampling_rate=..., truncation=True, max_length={limit}) returns the rest of "
             f"each window as further (overflow) sequences, so nothing is lost."
         )
+
+
+class IdsOutOfRangeError(ValueError, IndexError):
+    """Ids outside an embedding table of the model: token ids, token types or positions.
+
+    A ``ValueError`` like the package's other input errors, and an ``IndexError`` like torch's
+    ``index out of range in self`` that it replaces, so existing ``except IndexError`` still works.
+    """
+
+
+def out_of_range_rows(ids: torch.Tensor, size: int, shown: int = 3) -> str | None:
+    """Where ``ids`` ``(batch, seq)`` (or ``(seq,)``) leave ``0..size-1``, as text; ``None`` if nowhere.
+
+    Names up to ``shown`` batch rows, each with its distinct bad values (at most five) and the first
+    position holding one, e.g. ``"row 1: 400, 512 (first at position 2)"``.
+    """
+    ids = ids.detach().cpu().reshape(-1, ids.shape[-1]) if ids.dim() else ids.detach().cpu().reshape(1, 1)  # (rows, seq)
+    bad = (ids < 0) | (ids >= size)  # (rows, seq)
+    rows = bad.any(dim=-1).nonzero().flatten().tolist()
+    if not rows:
+        return None
+    parts = []
+    for row in rows[:shown]:
+        values = torch.unique(ids[row][bad[row]]).tolist()
+        listed = ", ".join(str(v) for v in values[:5]) + (f" and {len(values) - 5} more values" if len(values) > 5 else "")
+        parts.append(f"row {row}: {listed} (first at position {int(bad[row].nonzero()[0])})")
+    if len(rows) > shown:
+        parts.append(f"and {len(rows) - shown} more rows")
+    return "; ".join(parts)
+
+
+def describe_bad_indices(model: RobertaModel, input_ids, token_type_ids, position_ids) -> str | None:
+    """Why the embedding lookup of ``model`` failed, as an actionable message; ``None`` if not for bad ids.
+
+    Called only after the lookup raised (on CPU, torch checks the indices itself), so the normal
+    path pays nothing and no GPU synchronisation is added. Checks, in order: ``input_ids`` inside
+    the vocabulary (``0..vocab_size-1``), ``token_type_ids`` inside
+    ``0..type_vocab_size-1``, explicit ``position_ids`` inside ``0..max_position_embeddings-1``.
+    """
+    embeddings = model.embeddings
+    source = f"AutoTokenizer.from_pretrained({model.config.name_or_path!r})" if model.config.name_or_path else "the tokenizer saved with this model"
+    if input_ids is not None and not input_ids.is_floating_point():
+        vocab = embeddings.word_embeddings.num_embeddings
+        where = out_of_range_rows(input_ids, vocab)
+        if where:
+            return (
+                f"input_ids hold token ids outside this model's vocabulary 0..{vocab - 1} (vocab_size {vocab}): {where}. "
+                "They come from another tokenizer (RoBERTa, BERT, or a HeartBert tokenizer with a bigger vocabulary) "
+                f"or are not token ids at all (-100 marks ignored labels, never an input): tokenize with this model's own tokenizer, {source}."
+            )
+    if token_type_ids is not None:
+        types = embeddings.token_type_embeddings.num_embeddings
+        where = out_of_range_rows(token_type_ids, types)
+        if where:
+            return (
+                f"token_type_ids hold types outside 0..{types - 1} (type_vocab_size {types}): {where}. Leave token_type_ids out: "
+                "HeartBert input is one segment, and a BERT-style tokenizer's second-segment ids do not apply."
+            )
+    if position_ids is not None:
+        positions = embeddings.position_embeddings.num_embeddings
+        where = out_of_range_rows(position_ids, positions)
+        if where:
+            return (
+                f"position_ids hold positions outside 0..{positions - 1} (max_position_embeddings {positions}): {where}. "
+                f"Leave position_ids out (RoBERTa numbers them from pad_token_id + 1) and pass at most {token_limit(model.config)} "
+                "tokens per sequence (truncation=True, max_length=...)."
+            )
+    return None
 
 
 class HeartBertModel(RobertaModel):
@@ -120,6 +196,12 @@ class HeartBertModel(RobertaModel):
 
     Raises:
         ValueError: (forward) sequences longer than :func:`token_limit` tokens.
+        IdsOutOfRangeError: (forward, CPU) ``input_ids`` outside ``0..vocab_size-1`` (negative
+            ones too), ``token_type_ids`` outside ``0..type_vocab_size-1``, or ``position_ids``
+            outside ``0..max_position_embeddings-1``, naming the values and batch rows (see
+            :func:`describe_bad_indices`). On CUDA the lookup fails in the kernel (a device-side
+            assert) and that error passes unchanged: checking the ids first would cost a GPU sync
+            every batch. :func:`heartbert_hf.inference.encode_sequences` checks ids before the model.
     """
 
     config_class = HeartBertConfig
@@ -133,7 +215,18 @@ class HeartBertModel(RobertaModel):
     def forward(self, input_ids=None, attention_mask=None, **kwargs):
         if kwargs.get("position_ids") is None:
             check_sequence_length(self.config, input_ids, kwargs.get("inputs_embeds"))
-        outputs = super().forward(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+        try:
+            outputs = super().forward(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+        except (IndexError, RuntimeError) as error:
+            # torch's lookups raise IndexError (embedding) / RuntimeError (gather of the token-type buffer)
+            # on CPU; diagnose only then, so the normal path pays nothing and no GPU sync is added
+            tensors = (input_ids, kwargs.get("token_type_ids"), kwargs.get("position_ids"))
+            if any(t is not None and t.device.type != "cpu" for t in tensors):
+                raise
+            problem = describe_bad_indices(self, *tensors)
+            if problem is None:
+                raise
+            raise IdsOutOfRangeError(problem) from error
         # (batch, seq, hidden) → (batch, hidden)
         outputs.pooler_output = mean_pool(outputs.last_hidden_state, attention_mask)
         return outputs

@@ -282,6 +282,7 @@ class HeartBertTokenizer(TokenizersBackend):
             self._check_text(text)
             if text_pair is not None:
                 self._check_text(text_pair)
+            self._check_options(kwargs, pair=text_pair is not None)
             if self._strategies(kwargs)[1] != TruncationStrategy.DO_NOT_TRUNCATE:
                 self._check_max_length(kwargs, pair=text_pair is not None)
                 kwargs.setdefault("return_overflowing_tokens", True)
@@ -293,6 +294,7 @@ class HeartBertTokenizer(TokenizersBackend):
 
     def _ecg_encode_kwargs(self, kwargs: dict) -> dict:
         """Resolve truncation for ECG windows in place: ``max_length`` always bounds the sequences."""
+        self._check_options(kwargs)
         if kwargs.get("max_length") is not None and kwargs.get("truncation") in (False, "do_not_truncate"):
             raise ValueError(
                 f"max_length={kwargs['max_length']} with truncation=False: an ECG window is usually longer than that and "
@@ -305,6 +307,43 @@ class HeartBertTokenizer(TokenizersBackend):
             self._check_max_length(kwargs)
             kwargs.setdefault("return_overflowing_tokens", True)
         return kwargs
+
+    @staticmethod
+    def _check_options(kwargs: dict, pair: bool = False) -> None:
+        """Check ``truncation``, ``pad_to_multiple_of`` and ``stride`` in place, as transformers' own tokenizers take them.
+
+        Measured on a RoBERTa tokenizer of transformers 5.24 (the backend ``tokenizers`` 0.23):
+
+        * ``pad_to_multiple_of=0`` pads without rounding, like ``None`` (the ECG path divided by it:
+          ``ZeroDivisionError``); it is set to ``None`` here. A negative or non-integer value raised
+          ``OverflowError`` / ``TypeError`` from inside transformers for text too.
+        * ``truncation="only_second"`` cuts the second sequence of a text pair; on one sequence the
+          backend raised ``Exception: Truncation error: Second sequence not provided`` (RoBERTa's too).
+          ECG windows and single level texts are one sequence each: ``True`` / ``"longest_first"`` and
+          ``"only_first"`` (the same thing there) are the strategies that apply.
+        * a negative ``stride`` overflowed in Rust (``OverflowError``).
+
+        Raises:
+            ValueError: naming the option, the value given and the values allowed.
+        """
+        multiple = kwargs.get("pad_to_multiple_of")
+        if multiple is not None:
+            if isinstance(multiple, bool) or not isinstance(multiple, numbers.Integral) or multiple < 0:
+                raise ValueError(f"pad_to_multiple_of={multiple!r}: pass a positive integer (e.g. 8), or None / 0 to pad without rounding.")
+            if multiple == 0:
+                kwargs["pad_to_multiple_of"] = None
+        if kwargs.get("truncation") == TruncationStrategy.ONLY_SECOND and not pair:
+            raise ValueError(
+                "truncation='only_second' truncates the second sequence of a text pair, and this input is one sequence "
+                "(an ECG window, or one level text). Pass truncation=True (the same as 'longest_first' or 'only_first' "
+                "for one sequence), or False / 'do_not_truncate'."
+            )
+        stride = kwargs.get("stride", 0)
+        if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 0:
+            raise ValueError(
+                f"stride={stride!r}: pass a non-negative integer, the number of tokens each overflow sequence repeats from "
+                "the end of the one before (0: none), smaller than max_length minus the 2 special tokens."
+            )
 
     def _check_max_length(self, kwargs: dict, pair: bool = False) -> None:
         """Refuse a truncating ``max_length`` with no room for content after the special tokens.

@@ -1,9 +1,11 @@
 """Every HeartBert class and head: save → reload (Auto classes, and remote code in a process without
-the package) gives identical outputs; pipelines; freezing; rhythm features; the position limit."""
+the package) gives identical outputs; pipelines; freezing; rhythm features; the position limit; ids
+outside the embedding tables."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from conftest import run_python
 from transformers import AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification, pipeline
 
 from heartbert_hf import HEADS, HeartBertConfig, HeartBertForMaskedLM, HeartBertForSequenceClassification, HeartBertModel
+from heartbert_hf.modeling_heartbert import IdsOutOfRangeError
 
 RHYTHM = {"rhythm_feature_names": ["rr_prev", "rr_next", "rr_local"], "rhythm_feature_mean": [0.8, 0.8, 0.8], "rhythm_feature_std": [0.2, 0.25, 0.0]}
 LABELS = ["N", "S", "V", "F"]
@@ -305,6 +308,11 @@ def test_sequences_longer_than_the_positions_are_refused_clearly(tiny_config, cl
             ValueError, match=rf"sequences of {limit + 1} tokens, but this HeartBert has {limit} token positions.*truncation=True, max_length={limit}"
         ):
             model(input_ids=torch.randint(5, 50, (1, limit + 1)))
+        # in a padded batch the error names the longest row
+        long_row = torch.randint(5, 50, (1, limit + 3))
+        short_row = torch.cat([torch.randint(5, 50, (1, 10)), torch.full((1, limit - 7), tiny_config.pad_token_id)], 1)
+        with pytest.raises(ValueError, match=rf"sequences of {limit + 3} tokens \(the longest is batch row 1\), but this HeartBert has {limit}"):
+            model(input_ids=torch.cat([short_row, long_row]))
 
 
 def test_untruncated_ecg_input_gets_the_clear_error(tiny_tokenizer, tiny_config, sample_signals):
@@ -312,3 +320,96 @@ def test_untruncated_ecg_input_gets_the_clear_error(tiny_tokenizer, tiny_config,
     assert enc["input_ids"].shape[1] > 128
     with pytest.raises(ValueError, match="truncation=True"):
         HeartBertModel(tiny_config)(**{k: enc[k] for k in ("input_ids", "attention_mask")})
+
+
+# ------------------------------------------------------------------------------------------ ids outside the tables
+CLASSES = [HeartBertModel, HeartBertForMaskedLM, HeartBertForSequenceClassification]
+
+
+def good_ids(tiny_config, rows=3, length=12):
+    torch.manual_seed(1)
+    return torch.randint(5, tiny_config.vocab_size, (rows, length))
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_token_ids_from_another_tokenizer_are_named(tiny_config, cls):
+    """Before: torch's bare IndexError('index out of range in self') from the embedding lookup."""
+    model = cls(tiny_config).eval()
+    vocab = tiny_config.vocab_size
+    ids = good_ids(tiny_config)
+    with torch.no_grad():
+        model(input_ids=ids)  # in range: fine
+        bad = ids.clone()
+        bad[1, 4], bad[1, 7] = 50264, vocab  # RoBERTa's <mask> id; the first id past this vocabulary
+        with pytest.raises(
+            IdsOutOfRangeError,
+            match=rf"outside this model's vocabulary 0\.\.{vocab - 1} \(vocab_size {vocab}\): row 1: {vocab}, 50264 \(first at position 4\)\..*this model's own tokenizer",
+        ) as caught:
+            model(input_ids=bad)
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, IndexError)  # old `except IndexError` still works
+    assert isinstance(caught.value.__cause__, IndexError) and "index out of range" in str(caught.value.__cause__)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_negative_token_ids_are_named(tiny_config, cls):
+    model = cls(tiny_config).eval()
+    ids = good_ids(tiny_config)
+    ids[0, 2], ids[2, 0] = -100, -1  # label padding fed as input
+    with (
+        torch.no_grad(),
+        pytest.raises(ValueError, match=r"row 0: -100 \(first at position 2\); row 2: -1 \(first at position 0\)\..*-100 marks ignored labels"),
+    ):
+        model(input_ids=ids, attention_mask=torch.ones_like(ids))
+
+
+def test_ids_error_names_the_saved_tokenizer(tiny_model_dir):
+    model = AutoModel.from_pretrained(tiny_model_dir)
+    ids = torch.tensor([[0, 5, 2], [0, model.config.vocab_size + 10, 2]])
+    with pytest.raises(ValueError, match=rf"row 1: {model.config.vocab_size + 10} .*" + re.escape(f"AutoTokenizer.from_pretrained('{tiny_model_dir}')")):
+        model(input_ids=ids)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_a_second_token_type_is_named(tiny_config, cls):
+    """A BERT-style tokenizer's segment ids: HeartBert has type_vocab_size 1."""
+    model = cls(tiny_config).eval()
+    ids = good_ids(tiny_config)
+    types = torch.zeros_like(ids)
+    with torch.no_grad():
+        model(input_ids=ids, token_type_ids=types)
+        types[2, 6:] = 1
+        with pytest.raises(
+            IdsOutOfRangeError,
+            match=r"token_type_ids hold types outside 0\.\.0 \(type_vocab_size 1\): row 2: 1 \(first at position 6\)\. Leave token_type_ids out",
+        ):
+            model(input_ids=ids, token_type_ids=types)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_explicit_positions_past_the_table_are_named(tiny_config, cls):
+    """Before: a RuntimeError from gathering the token-type buffer ('index 130 is out of bounds for dimension 1')."""
+    model = cls(tiny_config).eval()
+    ids = good_ids(tiny_config, rows=2)
+    n = tiny_config.max_position_embeddings
+    with torch.no_grad():
+        model(input_ids=ids, position_ids=torch.arange(n - 12, n).expand(2, -1))  # the last 12 positions: fine
+        with pytest.raises(
+            IdsOutOfRangeError,
+            match=rf"position_ids hold positions outside 0\.\.{n - 1} \(max_position_embeddings {n}\): row 0: {n}, {n + 1} \(first at position 10\).*at most {n - 2} tokens",
+        ):
+            model(input_ids=ids, position_ids=torch.arange(n - 10, n + 2).expand(2, -1))
+        with pytest.raises(IdsOutOfRangeError, match=r"row 0: -1 \(first at position 0\); row 1: -1"):
+            model(input_ids=ids, position_ids=torch.full_like(ids, -1))
+
+
+def test_other_index_errors_pass_unchanged(tiny_config, monkeypatch):
+    """Only a diagnosed bad id becomes the clear error; anything else keeps its own message and type."""
+    model = HeartBertModel(tiny_config).eval()
+
+    def broken(*args, **kwargs):
+        raise IndexError("something else")
+
+    monkeypatch.setattr(model.encoder, "forward", broken)
+    with pytest.raises(IndexError, match="^something else$") as caught:
+        model(input_ids=good_ids(tiny_config))
+    assert type(caught.value) is IndexError

@@ -93,6 +93,62 @@ def test_bad_input_gives_clear_errors(tiny_tokenizer, sample_signals, call, erro
         call(tiny_tokenizer, sample_signals[0][0, :4000])
 
 
+# the two input routes of every option check: level text, and ECG (its fast window path and, with an option
+# only the generic route handles, HF's own encoding)
+ROUTES = {
+    "text": lambda t, x, **kw: t([t.ecg_to_text(x[:2000], 360)[0][0], "ABCDEFG"], **kw),
+    "ecg": lambda t, x, **kw: t(ecg=x[:2000], sampling_rate=360, **kw),
+    "ecg-generic": lambda t, x, **kw: t(ecg=x[:2000], sampling_rate=360, return_special_tokens_mask=True, **kw),
+}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_pad_to_multiple_of_zero_pads_without_rounding(tiny_tokenizer, sample_signals, route):
+    """As transformers' own tokenizers treat 0 (a RoBERTa tokenizer pads to the longest); the ECG path raised ZeroDivisionError."""
+    call, x = ROUTES[route], sample_signals[0][0]
+    for kw in ({"padding": True}, {"padding": True, "truncation": True, "max_length": 48}):
+        zero, plain = call(tiny_tokenizer, x, pad_to_multiple_of=0, **kw), call(tiny_tokenizer, x, **kw)
+        assert zero["input_ids"] == plain["input_ids"] and zero["attention_mask"] == plain["attention_mask"]
+    longest = len(call(tiny_tokenizer, x, padding=True)["input_ids"][0])
+    rounded = call(tiny_tokenizer, x, padding=True, pad_to_multiple_of=64)["input_ids"]
+    assert {len(ids) for ids in rounded} == {64 * -(-longest // 64)}  # a positive multiple still rounds up
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        ({"padding": True, "pad_to_multiple_of": -8}, r"^pad_to_multiple_of=-8: pass a positive integer \(e\.g\. 8\), or None / 0"),
+        ({"padding": True, "pad_to_multiple_of": 3.5}, r"^pad_to_multiple_of=3\.5: pass a positive integer"),
+        ({"truncation": "only_second", "max_length": 48}, r"^truncation='only_second' truncates the second sequence of a text pair.*Pass truncation=True"),
+        ({"truncation": "only_second"}, r"^truncation='only_second'"),
+        ({"truncation": True, "max_length": 48, "stride": -1}, r"^stride=-1: pass a non-negative integer"),
+        (
+            {"truncation": "bogus", "max_length": 48},
+            r"bogus is not a valid TruncationStrategy, please select one of \['only_first', 'only_second', 'longest_first', 'do_not_truncate'\]",
+        ),
+    ],
+)
+def test_options_that_do_not_apply_name_the_allowed_values(tiny_tokenizer, sample_signals, route, options, match):
+    """Before: HF's internal errors ('Truncation error: Second sequence not provided', OverflowError, TypeError)."""
+    with pytest.raises(ValueError, match=match):
+        ROUTES[route](tiny_tokenizer, sample_signals[0][0], **options)
+
+
+def test_the_strategies_that_apply_to_one_sequence_agree(tiny_tokenizer, sample_signals):
+    x = sample_signals[0][0]
+    for route in ROUTES.values():
+        ids = [route(tiny_tokenizer, x, truncation=t, max_length=48)["input_ids"] for t in (True, "longest_first", "only_first")]
+        assert ids[0] == ids[1] == ids[2] and max(len(i) for i in ids[0]) == 48
+
+
+def test_only_second_still_truncates_a_text_pair(tiny_tokenizer):
+    enc = tiny_tokenizer("ABCDEFGH", "ABCDEFGHIJKLMNOPQRSTUVWXYZ" * 4, truncation="only_second", max_length=40)
+    first = tiny_tokenizer("ABCDEFGH")["input_ids"]  # <s> … </s>: kept whole in every overflow sequence
+    assert len(enc["input_ids"]) > 1 and len(enc["input_ids"][0]) == 40
+    assert all(len(ids) <= 40 and ids[: len(first)] == first for ids in enc["input_ids"])
+
+
 def test_unfitted_quantizer_refuses_ecg():
     tok = HeartBertTokenizer()  # character-level, no quantizer: text only
     assert len(tok("ABC")["input_ids"]) == 5

@@ -1,0 +1,118 @@
+"""Reference beat annotations of a WFDB record, and the end-to-end comparison of labelled beats with them.
+
+* :func:`reference_beats` reads a record's annotation file and keeps the beats, as AAMI classes
+  (:func:`heartbert_hf.data.labels.aami_class`; paced and unclassifiable beats are Q).
+* :func:`compare_with_reference` matches labelled beats one-to-one to the reference beats within
+  150 ms (ANSI/AAMI EC57's window, ``wfdb.processing.compare_annotations``) and counts the confusion
+  with per-class Se and +P, end to end: a reference beat the detector missed counts against Se, a
+  detected beat with no reference beat against +P. :func:`format_comparison` prints it.
+
+Used by ``heartbert classify-beats`` (:mod:`heartbert_hf.classify_beats`); wfdb is imported lazily.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+MATCH_WINDOW_S = 0.15
+"""Beat-matching tolerance against the reference annotations: 150 ms (ANSI/AAMI EC57)."""
+
+BEAT_CLASSES = ("N", "S", "V", "F")
+"""AAMI classes a beat classifier may predict; ``Q`` marks beats left unclassified."""
+
+UNCLASSIFIED = "Q"
+
+
+def reference_beats(path: Path, extension: str) -> tuple[np.ndarray, list[str]] | None:
+    """The reference beats of a record: ``(samples, AAMI classes)``, or ``None`` without an annotation file.
+
+    Non-beat annotations (rhythm ``+``, noise ``~``, artefact ``|``, ...) are dropped; paced and
+    unclassifiable beats are AAMI class Q. Samples are sorted and unique.
+    """
+    from .data.labels import aami_class
+    from .data.wfdb_io import read_annotation
+
+    if not path.with_name(f"{path.name}.{extension}").is_file():
+        return None
+    ann = read_annotation(path, extension)
+    beats: dict[int, str] = {}
+    for s, sym in zip(ann.sample, ann.symbol):
+        if aami_class(sym) is not None:
+            beats.setdefault(int(s), aami_class(sym))  # two beat labels on one sample: keep the first
+    samples = sorted(beats)
+    return np.asarray(samples, dtype=np.int64), [beats[s] for s in samples]
+
+
+def compare_with_reference(
+    samples: np.ndarray, labels: list[str], ref_samples: np.ndarray, ref_classes: list[str], sampling_rate: float, model_labels: list[str]
+) -> dict:
+    """End-to-end confusion of the labelled beats against the reference beats.
+
+    Beats are matched one-to-one within :data:`MATCH_WINDOW_S` (``wfdb.processing.compare_annotations``).
+
+    Args:
+        samples, labels: the classified beats (labels N/S/V/F or Q).
+        ref_samples, ref_classes: the reference beats and their AAMI classes.
+        sampling_rate: Hz of the sample numbers.
+        model_labels: the classes the model predicts.
+
+    Returns:
+        ``rows`` (reference classes + ``"none"``), ``columns`` (predicted classes + ``Q`` +
+        ``"missed"``), ``matrix`` (counts), per-class ``se`` / ``ppv`` (``None`` when undefined),
+        beat-detection ``detection_se`` / ``detection_ppv``, ``matched_reference`` (the reference
+        class matched to each labelled beat, ``""`` when none).
+    """
+    from wfdb.processing import compare_annotations
+
+    rows = [c for c in BEAT_CLASSES + (UNCLASSIFIED,)] + ["none"]
+    columns = list(model_labels) + [UNCLASSIFIED, "missed"]
+    matrix = np.zeros((len(rows), len(columns)), dtype=np.int64)
+    matched = [""] * len(samples)
+    ref_hit = np.zeros(len(ref_samples), dtype=bool)
+    if len(ref_samples) and len(samples):
+        comp = compare_annotations(np.asarray(ref_samples), np.asarray(samples), int(round(MATCH_WINDOW_S * sampling_rate)))
+        for r, t in enumerate(comp.matching_sample_nums):
+            if t >= 0:
+                matched[t] = ref_classes[r]
+                ref_hit[r] = True
+    for t, label in enumerate(labels):
+        matrix[rows.index(matched[t] or "none"), columns.index(label)] += 1
+    for r in np.flatnonzero(~ref_hit):
+        matrix[rows.index(ref_classes[r]), columns.index("missed")] += 1
+    se, ppv = {}, {}
+    for c in model_labels:
+        i, j = rows.index(c), columns.index(c)
+        se[c] = float(matrix[i, j] / matrix[i].sum()) if matrix[i].sum() else None
+        ppv[c] = float(matrix[i, j] / matrix[:, j].sum()) if matrix[:, j].sum() else None
+    n_matched = int(ref_hit.sum())
+    return {
+        "rows": rows,
+        "columns": columns,
+        "matrix": matrix,
+        "se": se,
+        "ppv": ppv,
+        "detection_se": n_matched / len(ref_samples) if len(ref_samples) else None,
+        "detection_ppv": n_matched / len(samples) if len(samples) else None,
+        "matched_reference": matched,
+    }
+
+
+def format_comparison(comp: dict, reference_name: str) -> str:
+    """The confusion table and per-class Se / +P as text (rows: reference, columns: HeartBert)."""
+
+    def fmt(v):
+        return "    - " if v is None else f"{v:6.3f}"
+
+    width = max(7, max(len(c) for c in comp["columns"]) + 1)
+    lines = [f"  against {reference_name} (beats matched within {MATCH_WINDOW_S * 1000:.0f} ms; rows: reference, columns: HeartBert)"]
+    lines.append("  " + f"{'':>8}" + "".join(f"{c:>{width}}" for c in comp["columns"]))
+    for i, row in enumerate(comp["rows"]):
+        if comp["matrix"][i].sum() or row in comp["se"]:
+            name = "no ref" if row == "none" else row
+            lines.append("  " + f"{name:>8}" + "".join(f"{int(v):>{width}}" for v in comp["matrix"][i]))
+    lines.append(f"  {'beats':>8}   Se {fmt(comp['detection_se'])}   +P {fmt(comp['detection_ppv'])}   (beat detection)")
+    for c in comp["se"]:
+        lines.append(f"  {c:>8}   Se {fmt(comp['se'][c])}   +P {fmt(comp['ppv'][c])}")
+    return "\n".join(lines)
