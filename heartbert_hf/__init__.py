@@ -23,6 +23,7 @@ from .modeling_heartbert import (
     HeartBertForMaskedLM,
     HeartBertForSequenceClassification,
     HeartBertModel,
+    IdsOutOfRangeError,
     mean_pool,
 )
 from .processing_heartbert import HeartBertProcessor
@@ -55,6 +56,7 @@ __all__ = [
     "HeartBertForMaskedLM",
     "HeartBertForSequenceClassification",
     "HeartBertModel",
+    "IdsOutOfRangeError",
     "HeartBertProcessor",
     "HeartBertTokenizer",
     "Quantizer",
