@@ -17,10 +17,10 @@ from pathlib import Path
 
 import datasets
 
-from heartbert_hf.data.builder_base import PhysioNetBuilder, PhysioNetConfig, iter_signal_windows, signal_features
+from heartbert_hf.data.builder_base import PhysioNetBuilder, PhysioNetConfig, iter_signal_windows, read_annotations_in_signal, signal_features
 from heartbert_hf.data.labels import st_episodes
 from heartbert_hf.data.splits import group_splits
-from heartbert_hf.data.wfdb_io import read_annotation, read_record
+from heartbert_hf.data.wfdb_io import read_record
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +93,8 @@ class EuropeanStTBuilder(PhysioNetBuilder):
             rec = read_record(path, leads=self.config.leads)
             n = rec.signal.shape[1]
             if path.with_name(f"{record_id}.atr").is_file():
-                ann = read_annotation(path, "atr")
-                episodes, annotated = st_episodes(ann.sample, ann.aux_note, n), True
+                samples, _, notes = read_annotations_in_signal(path, "atr", n, rec.sampling_rate, "edb")
+                episodes, annotated = st_episodes(samples, notes, n), True
             else:
                 logger.warning("edb record %s has no .atr: its windows carry no episode labels.", record_id)
                 episodes, annotated = [], False

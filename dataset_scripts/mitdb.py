@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import datasets
 import numpy as np
 
-from heartbert_hf.data.builder_base import PhysioNetBuilder, PhysioNetConfig, iter_signal_windows, signal_features
+from heartbert_hf.data.builder_base import PhysioNetBuilder, PhysioNetConfig, iter_signal_windows, read_annotations_in_signal, signal_features
 from heartbert_hf.data.labels import AAMI_CLASSES, aami_class
 from heartbert_hf.data.splits import MITDB_SAME_PATIENT, mitdb_splits
-from heartbert_hf.data.wfdb_io import read_annotation, read_record
+from heartbert_hf.data.wfdb_io import read_record
 from heartbert_hf.rhythm import RR_FEATURE_NAMES, rr_features
 
 _CITATION = """\
@@ -95,6 +95,16 @@ class MitBihBuilder(PhysioNetBuilder):
             citation=_CITATION,
         )
 
+    @classmethod
+    def annotation_extensions(cls, config: MitBihConfig) -> tuple[str, ...]:
+        """``beats`` reads the reference beats (``.atr``); ``windows`` reads no annotation."""
+        return ("atr",) if config.name == "beats" else ()
+
+    def example_requirement(self) -> str:
+        if self.config.name == "beats":
+            return "a beat example needs an annotated beat of the .atr inside the signal"
+        return super().example_requirement()
+
     def _split_generators(self, dl_manager):
         cfg = self.config
         include_paced = cfg.include_paced and cfg.name == "windows"
@@ -122,12 +132,16 @@ class MitBihBuilder(PhysioNetBuilder):
                 for start, window in iter_signal_windows(rec.signal, rec.sampling_rate, cfg.window_seconds):
                     yield f"{record_id}_{start}", {**base, "signal": window, "start": start}
                 continue
-            ann = read_annotation(path, "atr")
-            half = int(round(cfg.beat_seconds * rec.sampling_rate))
             n = rec.signal.shape[1]
-            beats = [(i, int(s), sym) for i, (s, sym) in enumerate(zip(ann.sample, ann.symbol)) if aami_class(sym) is not None]
+            # at the leads' rate, only those inside the signal: a beat past the end would distort every RR feature
+            samples, symbols, _ = read_annotations_in_signal(path, "atr", n, rec.sampling_rate, "mitdb")
+            half = int(round(cfg.beat_seconds * rec.sampling_rate))
+            beats = [(i, int(s), sym) for i, (s, sym) in enumerate(zip(samples, symbols)) if aami_class(sym) is not None]
             if len(beats) < 2:
-                raise ValueError(f"mitdb record {record_id}: {len(beats)} annotated beat(s) in {path}.atr; the beats config needs at least 2 (RR features).")
+                raise ValueError(
+                    f"mitdb record {record_id}: {len(beats)} annotated beat(s) inside the signal in {path}.atr; the beats config needs "
+                    "at least 2 (RR features): leave the record out (records=[...]) or use a longer one."
+                )
             rr = rr_features(np.array([b[1] for b in beats]), rec.sampling_rate)  # (n_beats, n_features)
             for (i, r, symbol), rr_row in zip(beats, rr):
                 label = aami_class(symbol)

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import datasets
 
-from heartbert_hf.data.builder_base import PhysioNetBuilder, PhysioNetConfig, signal_features
+from heartbert_hf.data.builder_base import PhysioNetBuilder, PhysioNetConfig, read_annotations_in_signal, signal_features
 from heartbert_hf.data.labels import SLEEP_STAGES_3, SLEEP_STAGES_5, sleep_stage, stage_3class, stage_5class
 from heartbert_hf.data.splits import group_splits
-from heartbert_hf.data.wfdb_io import read_annotation, read_record
+from heartbert_hf.data.wfdb_io import read_record
 
 _CITATION = """\
 @article{ichimaru1999slpdb,
@@ -78,6 +78,15 @@ class SlpdbBuilder(PhysioNetBuilder):
             citation=_CITATION,
         )
 
+    @classmethod
+    def annotation_extensions(cls, config: SlpdbConfig) -> tuple[str, ...]:
+        """The sleep-stage annotations (``annotation_extension``, ``.st``)."""
+        return (config.annotation_extension,)
+
+    def example_requirement(self) -> str:
+        """An epoch: a sleep-stage annotation followed by ``epoch_seconds`` of signal."""
+        return f"an epoch needs a sleep-stage note in .{self.config.annotation_extension} followed by {self.config.epoch_seconds:g} s of signal"
+
     def _split_generators(self, dl_manager):
         root, records = self.resolve_records(dl_manager, extensions=("hea", "dat", self.config.annotation_extension))
         by_subject: dict[str, list[str]] = {}
@@ -94,10 +103,10 @@ class SlpdbBuilder(PhysioNetBuilder):
         for record_id in records:
             path = Path(root) / record_id
             rec = read_record(path, leads=cfg.leads or ["ECG"])
-            ann = read_annotation(path, cfg.annotation_extension)
             size = int(round(cfg.epoch_seconds * rec.sampling_rate))
             n = rec.signal.shape[1]
-            for sample, note in zip(ann.sample, ann.aux_note):
+            samples, _, notes = read_annotations_in_signal(path, cfg.annotation_extension, n, rec.sampling_rate, "slpdb")
+            for sample, note in zip(samples, notes):
                 stage = sleep_stage(note)
                 start = int(sample)
                 if stage is None or start + size > n:

@@ -88,19 +88,24 @@ WFDB_FOLDER_SOURCES = ("mitdb", "edb", "slpdb")
 ON_ERROR = ("skip", "raise")
 
 
-def screen_records(folder: str | Path, records: list[str] | None = None, read: bool = False) -> tuple[list[str], list[tuple[str, str]]]:
+def screen_records(
+    folder: str | Path, records: list[str] | None = None, read: bool = False, annotations: tuple[str, ...] = ()
+) -> tuple[list[str], list[tuple[str, str]]]:
     """Split a local folder's WFDB records into usable ones and ``(record, reason)`` for the others.
 
     Args:
         folder: the ``data_dir``.
         records: the records to check (default: every record of the folder).
-        read: read every sample (checksums, unreadable data) instead of checking only the header
-            and the file sizes (:func:`~heartbert_hf.data.wfdb_io.check_record_files`).
+        read: read every sample (checksums, unreadable data) and the annotation files instead of
+            checking only the header, the file sizes
+            (:func:`~heartbert_hf.data.wfdb_io.check_record_files`) and that the annotation files exist.
+        annotations: extensions of the annotation files each record needs (``("atr",)`` for mitdb
+            beats, :func:`~heartbert_hf.data.loading.required_annotations`).
 
     Returns:
         ``(good, bad)``. A record shorter than 1 s is bad: it gives no window.
     """
-    from .data.wfdb_io import check_record_files, list_local_records, read_record
+    from .data.wfdb_io import check_record_files, list_local_records, read_annotation, read_record
 
     good, bad = [], []
     for name in list(records) if records else list_local_records(folder):
@@ -114,6 +119,11 @@ def screen_records(folder: str | Path, records: list[str] | None = None, read: b
                 n, fs = int(header.sig_len or 0), float(header.fs)
             if n < fs:
                 raise ValueError(f"{n} samples at {fs:g} Hz is shorter than 1 s: it gives no window.")
+            for ext in annotations:
+                if read:
+                    read_annotation(path, ext)
+                elif not path.with_name(f"{name}.{ext}").is_file():
+                    raise FileNotFoundError(f"annotation file {path.with_name(f'{name}.{ext}')} is missing (this config reads the .{ext} annotations).")
         except (ValueError, FileNotFoundError) as err:
             bad.append((name, str(err)))
             continue
@@ -146,11 +156,15 @@ def _plan(args: DataArguments) -> dict[str, dict]:
 
 def _leave_out_bad_records(plan: dict[str, dict], skipped: list[tuple[str, str]], read: bool) -> bool:
     """Screen the local WFDB folders of ``plan``; restrict each to its good records. True if any was bad."""
+    from .data.loading import required_annotations
+
     found = False
     for name, kwargs in plan.items():
         if name not in WFDB_FOLDER_SOURCES or not kwargs.get("data_dir"):
             continue
-        good, bad = screen_records(kwargs["data_dir"], kwargs.get("records"), read=read)
+        options = {k: v for k, v in kwargs.items() if k != "data_dir"}
+        annotations = required_annotations(name, **options)
+        good, bad = screen_records(kwargs["data_dir"], kwargs.get("records"), read=read, annotations=annotations)
         if bad:
             found = True
             skipped += [(f"{name} record {record}", reason) for record, reason in bad]

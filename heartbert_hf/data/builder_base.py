@@ -5,14 +5,16 @@ that keeps a prepared (cached) dataset from outliving the files it was built fro
 from __future__ import annotations
 
 import hashlib
+import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import datasets
 import numpy as np
 
-from .wfdb_io import base_url, check_record_files, download_records, list_local_records
+from .wfdb_io import base_url, check_record_files, download_records, list_local_records, read_annotation, read_header
 
 DEFAULT_WINDOW_SECONDS = 4000 / 360
 """One HeartBert window (4000 samples at 360 Hz, ~11.1 s), in seconds at any rate."""
@@ -132,6 +134,36 @@ class PhysioNetBuilder(datasets.GeneratorBasedBuilder):
         super().__init__(*args, **kwargs)
         self.config.validate()
 
+    @classmethod
+    def annotation_extensions(cls, config: PhysioNetConfig) -> tuple[str, ...]:
+        """The annotation files (by extension) every record needs under ``config`` (default: none).
+
+        ``resolve_records`` refuses a record without them, and ``heartbert prepare`` skips it.
+        """
+        return ()
+
+    def example_requirement(self) -> str:
+        """What one record needs to give an example under this config (said when a split is empty)."""
+        return f"a window needs at least {min(self.config.window_seconds, 1.0):g} s of signal"
+
+    def _prepare_split(self, split_generator, *args, **kwargs):
+        # an empty split would otherwise surface later as datasets' "Instruction ... corresponds to no data!"
+        super()._prepare_split(split_generator, *args, **kwargs)
+        if not split_generator.split_info.num_examples:
+            raise ValueError(self._empty_split_message(split_generator))
+
+    def _empty_split_message(self, split_generator) -> str:
+        kwargs = split_generator.gen_kwargs
+        root = kwargs.get("root") or ""
+        records = list(kwargs.get("records") or [row.get(kwargs.get("column"), "?") for row in kwargs.get("rows") or []])
+        described = [f"{r} ({record_duration(Path(root) / r)})" for r in records[:10]]
+        more = f", ... ({len(records) - 10} more)" if len(records) > 10 else ""
+        return (
+            f"{self.DB_NAME} {self.config.name}: split '{split_generator.name}' has no examples: none of its {len(records)} "
+            f"record(s) in {root} gives one ({self.example_requirement()}): {', '.join(described)}{more}. "
+            "Add records that meet this, or leave these out (remove them from data_dir, or pass records=[...] without them)."
+        )
+
     def url_root(self) -> str:
         """``<base_url>/<db>/<version>``."""
         return f"{base_url(self.config.base_url)}/{self.DB_NAME}/{self.DB_VERSION}"
@@ -157,6 +189,7 @@ class PhysioNetBuilder(datasets.GeneratorBasedBuilder):
                     raise FileNotFoundError(f"no WFDB records (*.hea) found in data_dir {root} for {self.DB_NAME}.")
             for rec in wanted:  # fail before generation starts, with the file named
                 check_record_files(root / rec)
+            self.check_annotation_files(root, wanted)
             return root, list(wanted)
         if wanted is None:
             listing = dl_manager.download(f"{self.url_root()}/RECORDS")
@@ -164,7 +197,24 @@ class PhysioNetBuilder(datasets.GeneratorBasedBuilder):
         root = download_records(dl_manager, self.url_root(), list(wanted), extensions, self._stage_dir())
         for rec in wanted:
             check_record_files(root / rec)
+        self.check_annotation_files(root, wanted)
         return root, list(wanted)
+
+    def check_annotation_files(self, root: Path, records: list[str]) -> None:
+        """Refuse, before generation, records without the annotation files this config reads.
+
+        Raises:
+            FileNotFoundError: naming the records and the missing files.
+        """
+        extensions = self.annotation_extensions(self.config)
+        missing = [f"{rec}.{ext}" for rec in records for ext in extensions if not (Path(root) / f"{rec}.{ext}").is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"{self.DB_NAME} {self.config.name}: annotation file(s) missing in {root}: {', '.join(missing[:10])}"
+                + (f", ... ({len(missing) - 10} more)" if len(missing) > 10 else "")
+                + f". The {self.config.name} config reads the .{'/.'.join(extensions)} annotations of every record: add them, or leave "
+                "those records out (records=[...]; `heartbert prepare` skips them and lists them)."
+            )
 
 
 def window_starts(n_samples: int, size: int, min_size: int) -> list[tuple[int, int]]:
@@ -181,3 +231,73 @@ def iter_signal_windows(signal: np.ndarray, sampling_rate: float, window_seconds
     size = max(1, int(round(window_seconds * sampling_rate)))
     for start, stop in window_starts(signal.shape[1], size, min(size, int(round(sampling_rate)))):
         yield start, signal[:, start:stop]
+
+
+def record_duration(path: str | os.PathLike) -> str:
+    """A record's length from its header, e.g. ``"0.83 s"`` (``"length unknown"`` if the header does not say)."""
+    try:
+        header = read_header(path)
+        return f"{int(header.sig_len) / float(header.fs):.3g} s"
+    except (ValueError, FileNotFoundError, TypeError):
+        return "length unknown"
+
+
+def read_annotations_in_signal(
+    path: str | os.PathLike, extension: str, signal_length: int, sampling_rate: float, db: str
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """A record's annotations as sample indices of its returned leads, those outside the signal dropped.
+
+    WFDB annotation sample numbers count frames of the header's ``fs`` (WFDB ``annot(5)``), unless the
+    annotation file gives its own time resolution (``wfdb.wrann(fs=...)``, WFDB's high-resolution
+    mode) equal to the leads' rate. In a multi-frequency record the leads run at ``fs x samples per
+    frame`` (:class:`~.wfdb_io.WfdbRecord`), so frame numbers are scaled by ``sampling_rate / fs``
+    (as ``heartbert classify-beats`` does). Annotations before sample 0 or at or past
+    ``signal_length`` (an annotation file kept from a longer version of the record) are dropped with
+    a ``UserWarning`` naming the record, the file and how many.
+
+    Args:
+        path: the record path without extension.
+        extension: the annotator (``"atr"``, ``"st"``).
+        signal_length: samples per lead of the record as read.
+        sampling_rate: Hz of the leads as read (``WfdbRecord.sampling_rate``).
+        db: the database name, for messages.
+
+    Returns:
+        ``(samples, symbols, aux_notes)``: ``samples`` is ``(n,)`` int64 in ``[0, signal_length)``.
+
+    Raises:
+        FileNotFoundError: the annotation file is missing.
+        ValueError: it cannot be read, or its time resolution is neither the header's frame rate
+            nor the leads' rate (the annotations of another version of the record).
+    """
+    path = Path(path)
+    ann_file = path.with_name(f"{path.name}.{extension}")
+    ann = read_annotation(path, extension)
+    frame_rate, rate = float(read_header(path).fs), float(sampling_rate)
+    unit = frame_rate
+    if ann.fs and math.isfinite(float(ann.fs)) and float(ann.fs) > 0:
+        if math.isclose(float(ann.fs), rate, rel_tol=1e-6):
+            unit = rate
+        elif not math.isclose(float(ann.fs), frame_rate, rel_tol=1e-6):
+            raise ValueError(
+                f"{db} record {path.name}: {ann_file} counts samples at {float(ann.fs):g} Hz, but the record's frame rate is "
+                f"{frame_rate:g} Hz (leads at {rate:g} Hz): is it the annotation file of another version of the record? "
+                f"Write it at {frame_rate:g} Hz (wfdb.wrann(..., fs={frame_rate:g}))."
+            )
+    samples = np.asarray(ann.sample, dtype=np.int64)
+    if not math.isclose(unit, rate, rel_tol=1e-9):
+        samples = np.round(samples * (rate / unit)).astype(np.int64)
+    symbols = list(ann.symbol or [""] * len(samples))
+    notes = list(ann.aux_note)
+    inside = (samples >= 0) & (samples < signal_length)
+    outside = int((~inside).sum())
+    if outside:
+        warnings.warn(
+            f"{db} record {path.name}: {outside} of {len(samples)} annotation(s) in {ann_file.name} lie outside the signal "
+            f"({signal_length} samples, {signal_length / rate:.1f} s at {rate:g} Hz) and were ignored: is the annotation file "
+            "from a longer version of the record?",
+            stacklevel=2,
+        )
+        keep = np.flatnonzero(inside)
+        samples, symbols, notes = samples[keep], [symbols[i] for i in keep], [notes[i] for i in keep]
+    return samples, symbols, notes

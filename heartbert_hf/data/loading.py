@@ -24,17 +24,36 @@ BUILDERS: dict[str, tuple[str, str]] = {
 ALIASES = {"ptb-xl": "ptbxl", "mit-bih": "mitdb", "european-st-t": "edb"}
 
 
+def _checkout_scripts() -> Path | None:
+    """``dataset_scripts/`` of the source checkout this ``heartbert_hf`` was imported from, if any."""
+    root = Path(__file__).resolve().parents[2]
+    folder = root / "dataset_scripts"
+    return folder if (root / "pyproject.toml").is_file() and (folder / "__init__.py").is_file() else None
+
+
 def _import_script(module: str):
+    """The builder module: from the source checkout beside the imported package, else the installed one.
+
+    A checkout wins so that ``PYTHONPATH=<checkout>`` (a second checkout or git worktree next to an
+    editable install of another) builds with that checkout's builders, not the installed ones.
+    """
     name = f"heartbert_hf.dataset_scripts.{module}"
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as err:
-        if err.name not in (name, "heartbert_hf.dataset_scripts"):
-            raise
-    # a source checkout used without `pip install`: load ../../dataset_scripts/<module>.py
-    path = Path(__file__).resolve().parents[2] / "dataset_scripts" / f"{module}.py"
+    folder = _checkout_scripts()
+    if name in sys.modules or folder is None:
+        try:
+            return importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name not in (name, "heartbert_hf.dataset_scripts"):
+                raise
+            raise ModuleNotFoundError(f"builder module {name} is not installed; reinstall heartbert_hf.") from err
+    package = "heartbert_hf.dataset_scripts"
+    if package not in sys.modules:  # later imports of heartbert_hf.dataset_scripts.* then find the checkout's too
+        spec = importlib.util.spec_from_file_location(package, folder / "__init__.py", submodule_search_locations=[str(folder)])
+        sys.modules[package] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[package])
+    path = folder / f"{module}.py"
     if not path.is_file():
-        raise ModuleNotFoundError(f"builder module {name} is not installed and {path} does not exist; reinstall heartbert_hf.")
+        raise ModuleNotFoundError(f"builder module {name}: {path} does not exist.")
     spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
@@ -55,6 +74,23 @@ def get_builder_class(name: str):
         raise ValueError(f"unknown PhysioNet database {name!r}; choose one of {sorted(BUILDERS)}.")
     module, cls = BUILDERS[key]
     return getattr(_import_script(module), cls)
+
+
+def required_annotations(name: str, config: str | None = None, **config_kwargs) -> tuple[str, ...]:
+    """The annotation files (extensions) each record of ``name``/``config`` must have, e.g. ``("atr",)`` for mitdb beats.
+
+    Args:
+        name: the database (see :func:`get_builder_class`).
+        config: config name (default: the database's default).
+        **config_kwargs: config fields (``annotation_extension`` for slpdb); others are ignored.
+    """
+    import dataclasses
+
+    builder_cls = get_builder_class(name)
+    config_cls = builder_cls.BUILDER_CONFIG_CLASS
+    fields = {f.name for f in dataclasses.fields(config_cls)}
+    options = {k: v for k, v in config_kwargs.items() if k in fields and k not in ("name", "data_dir", "records")}
+    return tuple(builder_cls.annotation_extensions(config_cls(name=config or builder_cls.DEFAULT_CONFIG_NAME, **options)))
 
 
 def get_builder(name: str, config: str | None = None, data_dir: str | None = None, cache_dir: str | None = None, **config_kwargs):
