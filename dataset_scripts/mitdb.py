@@ -25,7 +25,14 @@ from dataclasses import dataclass
 import datasets
 import numpy as np
 
-from heartbert_hf.data.builder_base import PhysioNetBuilder, PhysioNetConfig, iter_signal_windows, read_annotations_in_signal, signal_features
+from heartbert_hf.data.builder_base import (
+    PhysioNetBuilder,
+    PhysioNetConfig,
+    RecordError,
+    iter_signal_windows,
+    read_annotations_in_signal,
+    signal_features,
+)
 from heartbert_hf.data.labels import AAMI_CLASSES, aami_class
 from heartbert_hf.data.splits import MITDB_SAME_PATIENT, mitdb_splits
 from heartbert_hf.data.wfdb_io import read_record
@@ -138,9 +145,11 @@ class MitBihBuilder(PhysioNetBuilder):
             half = int(round(cfg.beat_seconds * rec.sampling_rate))
             beats = [(i, int(s), sym) for i, (s, sym) in enumerate(zip(samples, symbols)) if aami_class(sym) is not None]
             if len(beats) < 2:
-                raise ValueError(
+                raise RecordError(
                     f"mitdb record {record_id}: {len(beats)} annotated beat(s) inside the signal in {path}.atr; the beats config needs "
-                    "at least 2 (RR features): leave the record out (records=[...]) or use a longer one."
+                    "at least 2 (RR features): leave the record out (records=[...]) or use a longer one.",
+                    "mitdb",
+                    [record_id],
                 )
             rr = rr_features(np.array([b[1] for b in beats]), rec.sampling_rate)  # (n_beats, n_features)
             for (i, r, symbol), rr_row in zip(beats, rr):

@@ -12,8 +12,11 @@ interrupted run never leaves a folder that looks finished; the ``datasets`` cach
 atomically, so a second run picks up what is cached and completes.
 
 Bad records do not stop the build (``--on_error skip``, the default): a record of a local folder
-whose files are missing, truncated or corrupt, or that is shorter than 1 s, is left out before the
-build, an example that cannot be tokenized (NaN samples, ...) is left out of the tokenized data,
+whose files are missing, truncated or corrupt, that lacks the annotation file its config reads
+(``.atr`` for mitdb beats, ``.st`` for slpdb), or that is shorter than 1 s, is left out before the
+build; a record the builder refuses (e.g. fewer than 2 beats inside the signal, or the only records
+of a split giving no example) is left out and the build retried; an example that cannot be
+tokenized (NaN samples, ...) is left out of the tokenized data,
 and the run ends with the list of what was skipped and why (also written to ``skipped.json`` in
 the output folder). Constant (lead-off) windows are left out with ``--drop_flat`` (the default).
 ``--on_error raise`` stops at the first bad record instead.
@@ -197,13 +200,41 @@ def load_source(args: DataArguments, skipped: list[tuple[str, str]] | None = Non
         kwargs = dict(plan[args.dataset])
         return load_physionet(args.dataset, kwargs.pop("config"), cache_dir=args.cache_dir, num_proc=args.num_proc, **kwargs)
 
-    try:
-        return build()
-    except (ValueError, FileNotFoundError):
-        # a fault the header check cannot see (corrupt samples): read every record once, then retry
-        if not skip or not _leave_out_bad_records(plan, skipped, read=True):
-            raise
-        return build()
+    screened = False
+    while True:
+        try:
+            return build()
+        except (ValueError, FileNotFoundError) as err:
+            if not skip:
+                raise
+            # a builder's refusal names its records (too few beats, no example in a split): leave those out
+            if _leave_out_named_records(plan, err, skipped):
+                continue
+            # a fault the header check cannot see (corrupt samples): read every record once, then retry
+            if screened or not _leave_out_bad_records(plan, skipped, read=True):
+                raise
+            screened = True
+
+
+def _leave_out_named_records(plan: dict[str, dict], err: Exception, skipped: list[tuple[str, str]]) -> bool:
+    """Drop the records a :class:`~heartbert_hf.data.builder_base.RecordError` names from ``plan``. True if any was dropped."""
+    from .data.builder_base import RecordError
+    from .data.wfdb_io import list_local_records
+
+    if not isinstance(err, RecordError) or err.db not in plan or err.db not in WFDB_FOLDER_SOURCES:
+        return False
+    kwargs = plan[err.db]
+    if not kwargs.get("data_dir"):
+        return False
+    records = list(kwargs.get("records") or list_local_records(kwargs["data_dir"]))
+    named = [r for r in err.records if r in records]
+    if not named:
+        return False
+    skipped += [(f"{err.db} record {r}", str(err)) for r in named]
+    kwargs["records"] = [r for r in records if r not in named]
+    if not kwargs["records"]:
+        raise ValueError(f"no usable record in {kwargs['data_dir']} ({err.db}): {err}") from err
+    return True
 
 
 class SkippingTokenizeFunction(EcgTokenizeFunction):

@@ -201,3 +201,28 @@ def test_a_split_without_examples_names_its_records(tmp_path, sample_dir):
     folder = _slpdb_folder(tmp_path / "slp", sample_dir, seconds=20, notes_at=(1,))
     with pytest.raises(ValueError, match=r"slpdb epochs: split 'train' has no examples: .*30 s of signal\): slp01a \(20 s\)"):
         load_physionet("slpdb", data_dir=folder, cache_dir=tmp_path / "c2", split_fractions={"train": 1.0})
+
+
+def test_prepare_skips_a_record_the_builder_refuses(tmp_path, sample_dir):
+    """A record with one annotated beat (the beats config needs 2 for RR features) is skipped and listed."""
+    import shutil
+
+    import wfdb
+
+    from heartbert_hf.prepare import DataArguments, load_source
+
+    folder = tmp_path / "mitdb"
+    folder.mkdir()
+    for ext in ("hea", "dat", "atr"):
+        shutil.copy(sample_dir / f"101.{ext}", folder)
+    src = wfdb.rdrecord(str(sample_dir / "118"), sampto=720)
+    _write(folder, "118", src.p_signal, 360, src.sig_name)
+    wfdb.wrann("118", "atr", np.array([200]), ["N"], write_dir=str(folder))
+    skipped = []
+    args = DataArguments(output_dir=str(tmp_path / "out"), dataset="mitdb", config="beats", data_dir=str(folder), cache_dir=str(tmp_path / "c"))
+    dsd = load_source(args, skipped)
+    assert set(dsd["train"]["record_id"]) == {"101"}
+    assert [what for what, _ in skipped] == ["mitdb record 118"] and "1 annotated beat(s) inside the signal" in skipped[0][1]
+    args.on_error = "raise"
+    with pytest.raises(ValueError, match="mitdb record 118: 1 annotated beat"):
+        load_source(args, [])

@@ -20,6 +20,22 @@ DEFAULT_WINDOW_SECONDS = 4000 / 360
 """One HeartBert window (4000 samples at 360 Hz, ~11.1 s), in seconds at any rate."""
 
 
+class RecordError(ValueError):
+    """A builder's refusal of whole records (they give no usable example); ``heartbert prepare`` skips them.
+
+    Attributes:
+        db: the database (``"mitdb"``, ...).
+        records: the record names refused.
+    """
+
+    def __init__(self, message: str, db: str, records: list[str]):
+        super().__init__(message)
+        self.db, self.records = db, list(records)
+
+    def __reduce__(self):  # picklable across num_proc workers
+        return type(self), (str(self), self.db, self.records)
+
+
 def source_fingerprint(data_dir: str | os.PathLike, exclude: list[str | os.PathLike | None] | tuple = ()) -> str:
     """A digest of every file under ``data_dir``: relative path, size and modification time (ns).
 
@@ -150,7 +166,8 @@ class PhysioNetBuilder(datasets.GeneratorBasedBuilder):
         # an empty split would otherwise surface later as datasets' "Instruction ... corresponds to no data!"
         super()._prepare_split(split_generator, *args, **kwargs)
         if not split_generator.split_info.num_examples:
-            raise ValueError(self._empty_split_message(split_generator))
+            kwargs = split_generator.gen_kwargs
+            raise RecordError(self._empty_split_message(split_generator), self.DB_NAME, list(kwargs.get("records") or []))
 
     def _empty_split_message(self, split_generator) -> str:
         kwargs = split_generator.gen_kwargs
@@ -279,10 +296,12 @@ def read_annotations_in_signal(
         if math.isclose(float(ann.fs), rate, rel_tol=1e-6):
             unit = rate
         elif not math.isclose(float(ann.fs), frame_rate, rel_tol=1e-6):
-            raise ValueError(
+            raise RecordError(
                 f"{db} record {path.name}: {ann_file} counts samples at {float(ann.fs):g} Hz, but the record's frame rate is "
                 f"{frame_rate:g} Hz (leads at {rate:g} Hz): is it the annotation file of another version of the record? "
-                f"Write it at {frame_rate:g} Hz (wfdb.wrann(..., fs={frame_rate:g}))."
+                f"Write it at {frame_rate:g} Hz (wfdb.wrann(..., fs={frame_rate:g})).",
+                db,
+                [path.name],
             )
     samples = np.asarray(ann.sample, dtype=np.int64)
     if not math.isclose(unit, rate, rel_tol=1e-9):
