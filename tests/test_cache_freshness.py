@@ -181,3 +181,31 @@ def test_builder_warns_when_records_file_skips_records(three_records, caplog):
         dsd = load_physionet("mitdb", "windows", data_dir=three_records, cache_dir=three_records / ".cache")
     assert set(dsd["train"]["record_id"]) == {"101"}
     assert any("omits 2 record(s)" in r.getMessage() for r in caplog.records)
+
+
+def test_builder_code_is_part_of_the_cache_key(tmp_path, monkeypatch):
+    """A dataset prepared by an older builder (e.g. one that kept beats past the record end) is not
+    served to a fixed one: the builder code's digest is the datasets ``hash`` (a cache subfolder)."""
+    import importlib.util
+    import sys
+
+    module_file = tmp_path / "fake_builder.py"
+    module_file.write_text("X = 1\n")
+    spec = importlib.util.spec_from_file_location("fake_builder", module_file)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "fake_builder", module)
+    spec.loader.exec_module(module)
+    cls = type("FakeBuilder", (), {"__module__": "fake_builder"})
+    before = builder_base.builder_code_hash(cls)
+    module_file.write_text("X = 2\n")
+    assert builder_base.builder_code_hash(cls) != before
+
+    folder = tmp_path / "d"
+    folder.mkdir()
+    write_as(folder, "101", "101")
+    builder = get_builder("mitdb", "windows", data_dir=folder, cache_dir=tmp_path / "cache")
+    assert builder.hash == builder_base.builder_code_hash(type(builder))
+    assert builder.cache_dir.rstrip("/").split("/")[-1] == builder.hash
+    monkeypatch.setattr(builder_base, "builder_code_hash", lambda cls: "0123456789abcdef")
+    changed = get_builder("mitdb", "windows", data_dir=folder, cache_dir=tmp_path / "cache")
+    assert changed.cache_dir != builder.cache_dir

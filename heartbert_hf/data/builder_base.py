@@ -81,6 +81,29 @@ def source_fingerprint(data_dir: str | os.PathLike, exclude: list[str | os.PathL
     return digest.hexdigest()[:16]
 
 
+def builder_code_hash(builder_cls: type) -> str:
+    """A digest of the code that decides what a builder yields: its module, this one, and the readers,
+    labels, splits and RR features it uses. Passed as the ``datasets`` builder ``hash``, so it is part
+    of the cache directory: a prepared dataset is reused only by the code that prepared it.
+
+    Returns:
+        16 hex digits (SHA-256 prefix).
+    """
+    import inspect
+    import sys
+
+    here = Path(__file__).resolve().parent
+    files = [inspect.getsourcefile(sys.modules[builder_cls.__module__]) or ""]
+    files += [str(here / f"{name}.py") for name in ("builder_base", "wfdb_io", "labels", "splits")] + [str(here.parent / "rhythm.py")]
+    digest = hashlib.sha256()
+    for name in files:
+        try:
+            digest.update(Path(name).read_bytes())
+        except OSError:  # an installed build without sources: the version still separates releases
+            digest.update(name.encode())
+    return digest.hexdigest()[:16]
+
+
 def signal_features() -> dict:
     """The columns every builder yields (``signal`` is ``(leads, samples)`` float32, physical units)."""
     return {
@@ -144,6 +167,8 @@ class PhysioNetBuilder(datasets.GeneratorBasedBuilder):
     EXTENSIONS = ("hea", "dat")
 
     def __init__(self, *args, **kwargs):
+        if kwargs.get("hash") is None:  # a fixed or changed builder never reuses what an older one prepared
+            kwargs["hash"] = builder_code_hash(type(self))
         data_dir = kwargs.get("data_dir")
         if data_dir and kwargs.get("source_fingerprint") is None and Path(data_dir).is_dir():
             kwargs["source_fingerprint"] = source_fingerprint(data_dir, exclude=[kwargs.get("cache_dir")])
