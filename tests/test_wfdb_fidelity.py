@@ -587,3 +587,53 @@ def test_shared_wfdb_samples_equal_wfdb(shared_physionet, record):
     assert_same_as_wfdb(path, rec)
     if record == "v102s":
         assert int(np.isnan(rec.signal).sum()) > 0
+
+
+def test_a_repeated_lead_is_refused_as_such_not_blamed_on_the_file(sample_dir):
+    """Before: leads=["MLII", "MLII"] said "wfdb cannot read ... (truncated or corrupt signal file?)"."""
+    with pytest.raises(ValueError, match=r"leads=\['MLII', 'MLII'\] names lead\(s\) \['MLII'\] of record 101 more than once; name each lead once"):
+        read_record(sample_dir / "101", leads=["MLII", "MLII"])
+
+
+def test_a_record_path_ending_in_dat_or_hea_is_the_record(sample_dir):
+    """Before: read_record("101.dat") looked for 101.dat.hea, while the command-line tools strip .dat."""
+    plain = read_record(sample_dir / "101", leads=["V1"])
+    for name in ("101.dat", "101.hea"):
+        rec = read_record(sample_dir / name, leads=["V1"])
+        assert rec.record_id == "101" and np.array_equal(rec.signal, plain.signal)
+
+
+def test_an_edf_file_reads_as_wfdbs_edf_reader_gives_it(sample_dir, tmp_path):
+    """Before: read_record("x.edf") said "WFDB header not found: x.edf.hea"."""
+    import wfdb
+    from wfdb.io.convert.edf import read_edf, wfdb_to_edf
+
+    rec = wfdb.rdrecord(str(sample_dir / "208"), sampto=3600, physical=False)
+    rec.record_name = "e208"
+    rec.wrsamp(write_dir=str(tmp_path))
+    wfdb_to_edf(str(tmp_path / "e208"), output_filename=str(tmp_path / "e208.edf"))
+    got = read_record(tmp_path / "e208.edf")
+    want = read_edf(str(tmp_path / "e208.edf"))
+    assert got.record_id == "e208" and got.lead_names == ["MLII", "V1"] and got.units == ["mV", "mV"] and got.sampling_rate == 360.0
+    assert np.array_equal(got.signal, want.p_signal.T.astype(np.float32))
+    original = wfdb.rdrecord(str(tmp_path / "e208")).p_signal.T
+    # wfdb's own round trip (wfdb_to_edf, then read_edf) comes back within one ADC step (1/200 mV) of the WFDB record
+    assert np.abs(got.signal[:, :3600] - original).max() <= 1 / 200 + 1e-5
+    assert np.array_equal(read_record(tmp_path / "e208.edf", leads=["V1"]).signal, got.signal[1:])
+    with pytest.raises(FileNotFoundError, match="EDF file not found"):
+        read_record(tmp_path / "missing.edf")
+
+
+def test_unnamed_signals_are_named_by_their_index(sample_dir, tmp_path):
+    """A header whose signal lines have no description (optional in WFDB; wfdb gives None)."""
+    import shutil
+
+    for ext in ("hea", "dat"):
+        shutil.copy(sample_dir / f"101.{ext}", tmp_path / f"101.{ext}")
+    hea = tmp_path / "101.hea"
+    lines = hea.read_text().splitlines()
+    hea.write_text("\n".join([lines[0]] + [" ".join(line.split()[:-1]) for line in lines[1:3]] + lines[3:]) + "\n")
+    rec = read_record(tmp_path / "101")
+    assert rec.lead_names == ["0", "1"]
+    one = read_record(tmp_path / "101", leads=["1"])
+    assert one.lead_names == ["1"] and np.array_equal(one.signal[0], rec.signal[1])
