@@ -68,7 +68,7 @@ BEATS_PER_CALL = 256
 class ClassifyBeatsArguments:
     """Options of ``heartbert classify-beats``."""
 
-    record: str = field(metadata={"help": "WFDB record path (with or without .hea), or a folder of records (its RECORDS file, else every *.hea)"})
+    record: str = field(metadata={"help": "WFDB record path (with or without .hea), an EDF file, or a folder of records (its RECORDS file, else every *.hea)"})
     model: str | None = field(
         default=None, metadata={"help": "fine-tuned HeartBert beat classifier folder or Hub id with its tokenizer (default: the shipped heartbert-aami-ds1)"}
     )
@@ -326,18 +326,15 @@ def find_beats(signal: np.ndarray, sampling_rate: float, reference, use_referenc
 def read_lead(path: Path, args: ClassifyBeatsArguments) -> tuple[str, object, np.ndarray, np.ndarray | None, list[str]]:
     """Read the lead to classify: ``(lead, record, signal in mV for detection, detected R peaks or None, notes)``.
 
-    Without ``--lead``, a default lead (:func:`lead_order`) that is flat, holds no valid sample or
-    gives no R peak is passed over for the next ECG lead, with a note; with ``--lead`` it is an error.
-
-    Raises:
-        ValueError: no usable lead (each one tried is named with its problem; the message says to pass --lead).
-    """
+    Without ``--lead``, a default lead (:func:`lead_order`) that is flat, holds no valid sample or gives no
+    R peak is passed over for the next ECG lead, with a note. Raises ``ValueError`` when no lead is usable
+    (each one tried named with its problem, and --lead suggested), or the ``--lead`` one is not."""
     import wfdb
 
     from .data.lead_units import millivolts_per_unit, signal_names
     from .data.wfdb_io import read_record
 
-    record_id = path.name
+    record_id = path.stem if path.suffix.lower() == ".edf" else path.name
     try:
         header = wfdb.rdheader(str(path))
         names, units = signal_names(header.sig_name or []), list(header.units or [])
@@ -369,7 +366,9 @@ def read_lead(path: Path, args: ClassifyBeatsArguments) -> tuple[str, object, np
 # ------------------------------------------------------------------ one record
 def _record_path(item: str | Path) -> Path:
     path = Path(item)
-    stem = path.with_suffix("") if path.suffix in (".hea", ".dat") else path
+    if path.suffix.lower() == ".edf" and path.is_file():  # read through wfdb's EDF reader (data/edf_io.py)
+        return path
+    stem = path.with_suffix("") if path.suffix.lower() in (".hea", ".dat") else path
     if not stem.with_name(stem.name + ".hea").is_file():
         raise FileNotFoundError(f"record {item}: no WFDB header {stem}.hea (pass a record path without extension, or a folder of records).")
     return stem
@@ -413,7 +412,7 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
     from .tasks import BEAT_SECONDS
 
     check_extensions(args.extension, args.reference_extension)
-    record_id = path.name
+    record_id = path.stem if path.suffix.lower() == ".edf" else path.name
     lead, rec, detect_on, detected, notes_out = read_lead(path, args)
     i = rec.lead_names.index(lead)
     signal = np.asarray(rec.signal[i], dtype=np.float64)
@@ -424,7 +423,7 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
         frame_rate = fs
     # annotations count frames (the header's fs); a lead with k samples per frame runs at k x fs
     per_frame = fs / (frame_rate or fs)
-    reference = reference_beats(path, args.reference_extension, per_frame, len(signal))
+    reference = reference_beats(path.with_name(record_id), args.reference_extension, per_frame, len(signal))
     unit = rec.units[i] if rec.units else "mV"
     if detected is None:
         samples, source = find_beats(detect_on, fs, reference, args.use_reference_beats, record_id, args.reference_extension)

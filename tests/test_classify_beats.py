@@ -665,3 +665,22 @@ def test_non_ecg_signals_are_not_chosen_by_default(beat_model_dir, tmp_path, cap
     code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "n")], capsys)
     assert code == 2
     assert "record noecg has no ECG lead: none of its signals is in voltage units (PLETH [NU], ABP [mmHg]); pass --lead NAME" in stderr
+
+
+def test_an_edf_file_is_classified_and_plotted(beat_model_dir, tiny_model_dir, tmp_path, capsys):
+    """Before: classify-beats and plot refused x.edf ("no WFDB header x.edf.hea"); read_record reads it through wfdb's EDF reader."""
+    import wfdb
+    from wfdb.io.convert.edf import wfdb_to_edf
+
+    from heartbert_hf.plots import main as plot_main
+
+    rec = wfdb.rdrecord(str(SAMPLE_DIR / "101"), sampto=360 * 30, physical=False)
+    rec.record_name = "e101"
+    rec.wrsamp(write_dir=str(tmp_path))
+    wfdb_to_edf(str(tmp_path / "e101"), output_filename=str(tmp_path / "e101.edf"))
+    code, stdout, stderr = _run(["--record", str(tmp_path / "e101.edf"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 0, stderr
+    assert "record e101 (lead MLII, 360 Hz" in stdout
+    assert len(wfdb.rdann(str(tmp_path / "o" / "e101"), "hbt").sample) > 20
+    assert plot_main(["--record", str(tmp_path / "e101.edf"), "--tokenizer", str(tiny_model_dir), "--output", str(tmp_path / "p.png"), "--lead", "1"]) == 0
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
