@@ -58,19 +58,8 @@ class Reference:
         return f"{self.file.name} holds no beat annotations: " + (held if self.non_beat else "it is empty")
 
 
-def reference_file(path: Path, extension: str) -> Path | None:
-    """``<path>.<extension>``, else the one file of the record's folder whose name matches it in another
-    case (``101.ATR`` for ``101.atr``, as copied from FAT media or CD-ROMs); ``None`` when there is none."""
-    wanted = path.with_name(f"{path.name}.{extension}")
-    if wanted.is_file():
-        return wanted
-    folder = path.parent if str(path.parent) else Path(".")
-    same = [f for f in folder.glob(f"{path.name}.*") if f.name.lower() == wanted.name.lower() and f.is_file()] if folder.is_dir() else []
-    return same[0] if len(same) == 1 else None
-
-
 def reference_beats(path: Path, extension: str, per_frame: float = 1.0, n_samples: int | None = None) -> Reference | None:
-    """The reference beats of a record as AAMI classes, or ``None`` without an annotation file (:func:`reference_file`).
+    """The reference beats of a record as AAMI classes, or ``None`` without an annotation file.
 
     Non-beat annotations (rhythm ``+``, noise ``~``, artefact ``|``, ...) are counted, not kept; paced
     and unclassifiable beats are AAMI class Q; two beat labels on one sample keep the first.
@@ -88,10 +77,11 @@ def reference_beats(path: Path, extension: str, per_frame: float = 1.0, n_sample
     from .data.labels import aami_class
     from .data.wfdb_io import read_annotation
 
-    found = reference_file(path, extension)
-    if found is None:
+    try:
+        ann = read_annotation(path, extension)  # the extension in any case
+    except FileNotFoundError:
         return None
-    ann = read_annotation(path, found.name[len(path.name) + 1 :])
+    found = path.with_name(f"{path.name}.{ann.extension}")
     beats: dict[int, str] = {}
     non_beat: dict[str, int] = {}
     for s, sym in zip(ann.sample, ann.symbol):

@@ -637,3 +637,17 @@ def test_unnamed_signals_are_named_by_their_index(sample_dir, tmp_path):
     assert rec.lead_names == ["0", "1"]
     one = read_record(tmp_path / "101", leads=["1"])
     assert one.lead_names == ["1"] and np.array_equal(one.signal[0], rec.signal[1])
+
+
+def test_an_annotation_file_is_found_in_another_case(sample_dir, tmp_path):
+    """101.ATR (FAT media, CD-ROM copies) is the atr annotator: read_annotation (the builders' and classify-beats' reader) finds it."""
+    import shutil
+
+    from heartbert_hf.data.wfdb_io import read_annotation
+
+    shutil.copy(sample_dir / "101.atr", tmp_path / "101.ATR")
+    ann = read_annotation(tmp_path / "101", "atr")
+    want = read_annotation(sample_dir / "101", "atr")
+    assert ann.extension == "ATR" and np.array_equal(ann.sample, want.sample) and ann.symbol == want.symbol
+    with pytest.raises(FileNotFoundError, match=r"annotation file .*101\.qrs is missing"):
+        read_annotation(tmp_path / "101", "qrs")

@@ -474,18 +474,20 @@ def read_record(
 
 
 def read_annotation(path: str | os.PathLike, extension: str = "atr"):
-    """Read a WFDB annotation file with a clear error when it is missing.
+    """Read a WFDB annotation file (``wfdb.rdann``) with a clear error when it is missing.
 
-    Args:
-        path: the record path without extension.
-        extension: the annotator (``"atr"``, ``"st"``, ...).
+    ``path`` is the record path without extension; ``extension`` the annotator (``"atr"``, ...), found in
+    any case (``101.ATR``, as copied from FAT media or CD-ROMs: the returned ``extension`` says which).
     """
     import wfdb
 
     path = Path(path)
     ann_file = path.with_name(f"{path.name}.{extension}")
     if not ann_file.is_file():
-        raise FileNotFoundError(f"annotation file {ann_file} is missing.")
+        same = [f for f in path.parent.glob(f"{path.name}.*") if f.name.lower() == ann_file.name.lower() and f.is_file()]
+        if len(same) != 1:
+            raise FileNotFoundError(f"annotation file {ann_file} is missing.")
+        ann_file, extension = same[0], same[0].name[len(path.name) + 1 :]
     try:
         ann = wfdb.rdann(str(path), extension)
     except Exception as err:
