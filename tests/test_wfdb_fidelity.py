@@ -651,3 +651,26 @@ def test_an_annotation_file_is_found_in_another_case(sample_dir, tmp_path):
     assert ann.extension == "ATR" and np.array_equal(ann.sample, want.sample) and ann.symbol == want.symbol
     with pytest.raises(FileNotFoundError, match=r"annotation file .*101\.qrs is missing"):
         read_annotation(tmp_path / "101", "qrs")
+
+
+def test_an_edf_signal_faster_than_the_lowest_rate_is_refused(tmp_path):
+    """wfdb 4.3's read_edf returns a signal sampled k times faster averaged to the lowest rate without its
+    gain (here 200 x the true values): such a signal is refused, naming it; the lowest-rate ones read."""
+    import wfdb
+    from wfdb.io.convert.edf import wfdb_to_edf
+
+    n = 3600
+    ecg = (np.sin(np.arange(n) / 20) * 200).astype(np.int64)
+    resp = (np.sin(np.arange(2 * n) / 40) * 300).astype(np.int64)
+    rec = wfdb.Record(
+        record_name="mf", n_sig=2, fs=250, sig_len=n, sig_name=["ECG", "RESP"], units=["mV", "mV"], fmt=["16", "16"], adc_gain=[200.0, 200.0],
+        baseline=[0, 0], samps_per_frame=[1, 2], e_d_signal=[ecg, resp], file_name=["mf.dat", "mf.dat"], adc_res=[16, 16], adc_zero=[0, 0],
+        block_size=[0, 0], init_value=[int(ecg[0]), int(resp[0])], skew=[None, None], byte_offset=[None, None],
+    )  # fmt: skip
+    rec.set_d_features(expanded=True)  # checksums
+    rec.wrsamp(write_dir=str(tmp_path), expanded=True)
+    wfdb_to_edf(str(tmp_path / "mf"), output_filename=str(tmp_path / "mf.edf"))
+    with pytest.raises(ValueError, match=r"signal\(s\) \['RESP'\] are sampled faster than the file's lowest rate \(250 Hz\)"):
+        read_record(tmp_path / "mf.edf")
+    got = read_record(tmp_path / "mf.edf", leads=["ECG"])
+    assert got.sampling_rate == 250.0 and np.abs(got.signal[0, :n] - ecg / 200).max() <= 1 / 200 + 1e-5

@@ -4,7 +4,8 @@
 returns the same ``wfdb.Record`` (physical ``p_signal``, ``fs``, signal names and units) from an
 ``.edf`` file. :func:`heartbert_hf.data.wfdb_io.read_record` hands ``*.edf`` paths here, so every
 reader of the package (``heartbert embed``, ``heartbert plot``, ``heartbert classify-beats`` through
-``read_record``) takes EDF files. EDF+ annotations are not read.
+``read_record``) takes EDF files. EDF+ annotations are not read. Signals sampled faster than the
+file's lowest rate are refused (see :func:`read_edf_record`).
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ def read_edf_record(path: str | os.PathLike, leads: list[str] | None, lead_indic
 
     Returns:
         :class:`~heartbert_hf.data.wfdb_io.WfdbRecord`: ``signal`` float32 ``(leads, samples)``, equal
-        to ``read_edf(path).p_signal.T`` (cast to float32); ``sampling_rate`` the selected signals'
-        rate (``fs x samples per frame``).
+        to ``read_edf(path).p_signal.T`` (cast to float32); ``sampling_rate`` the file's ``fs``.
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: ``wfdb`` cannot read it, or the selected signals have different sampling rates.
+        ValueError: ``wfdb`` cannot read it, or a selected signal is sampled faster than the file's
+            lowest rate (``wfdb.io.convert.edf.read_edf``, wfdb 4.3, averages such a signal to the
+            lowest rate without its gain and offset, so its values would be wrong).
     """
     from wfdb.io.convert.edf import read_edf
 
@@ -47,19 +49,19 @@ def read_edf_record(path: str | os.PathLike, leads: list[str] | None, lead_indic
         raise ValueError(f"wfdb cannot read EDF file {path}: {type(err).__name__}: {err}") from err
     names = signal_names(rec.sig_name or [None] * rec.n_sig)
     keep = lead_indices(path.name, names, leads)
-    per_frame = [int(rec.samps_per_frame[i] or 1) for i in keep]
-    if len(set(per_frame)) > 1:
-        rates = ", ".join(f"{names[i]}: {float(rec.fs) * spf:g} Hz" for i, spf in zip(keep, per_frame))
-        raise ValueError(f"EDF file {path}: the selected signals have different sampling rates ({rates}); pass leads=[...] (--leads) of one rate.")
-    if rec.p_signal is not None:
-        signal = np.asarray(rec.p_signal, dtype=np.float64).T[keep]
-    else:  # signals at several rates: one array per signal
-        signal = np.stack([np.asarray(rec.e_p_signal[i], dtype=np.float64) for i in keep])
+    fast = [names[i] for i in keep if int(rec.samps_per_frame[i] or 1) > 1]
+    if fast:  # wfdb 4.3's read_edf averages them to fs without the gain: their values would be wrong
+        raise ValueError(
+            f"EDF file {path}: signal(s) {fast} are sampled faster than the file's lowest rate ({float(rec.fs):g} Hz), and wfdb's EDF "
+            "reader returns them averaged to that rate in unscaled units. Pass leads=[...] (--leads / --lead) of the "
+            "lowest-rate signals, or convert the file to WFDB with another EDF reader (e.g. mne.io.read_raw_edf, then wfdb.wrsamp)."
+        )
+    signal = np.asarray(rec.p_signal, dtype=np.float64).T[keep]
     units = list(rec.units or [""] * len(names))
     return WfdbRecord(
         record_id=path.stem,
         signal=np.ascontiguousarray(signal, dtype=np.float32),
-        sampling_rate=float(rec.fs) * per_frame[0],
+        sampling_rate=float(rec.fs),
         lead_names=[names[i] for i in keep],
         units=[units[i] or "" for i in keep],
         comments=list(rec.comments or []),
