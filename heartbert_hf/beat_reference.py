@@ -1,7 +1,9 @@
 """Reference beat annotations of a WFDB record, and the end-to-end comparison of labelled beats with them.
 
-* :func:`reference_beats` reads a record's annotation file and keeps the beats, as AAMI classes
-  (:func:`heartbert_hf.data.labels.aami_class`; paced and unclassifiable beats are Q).
+* :func:`reference_beats` reads a record's annotation file (its extension in any case: ``101.ATR``
+  too) and keeps the beats, as AAMI classes (:func:`heartbert_hf.data.labels.aami_class`; paced and
+  unclassifiable beats are Q). A file of non-beat annotations only (the rhythm-only ``.atr`` of the
+  MIT-BIH AF Database) gives no beats: :meth:`Reference.no_beats` says so, and no Se/+P is computed.
 * :func:`compare_with_reference` matches labelled beats one-to-one to the reference beats within
   150 ms (ANSI/AAMI EC57's window, ``wfdb.processing.compare_annotations``) and counts the confusion
   with per-class Se and +P, end to end: a reference beat the detector missed counts against Se, a
@@ -12,6 +14,7 @@ Used by ``heartbert classify-beats`` (:mod:`heartbert_hf.classify_beats`); wfdb 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,24 +28,72 @@ BEAT_CLASSES = ("N", "S", "V", "F")
 UNCLASSIFIED = "Q"
 
 
-def reference_beats(path: Path, extension: str) -> tuple[np.ndarray, list[str]] | None:
-    """The reference beats of a record: ``(samples, AAMI classes)``, or ``None`` without an annotation file.
+@dataclass
+class Reference:
+    """The reference beats of a record, from its annotation file.
 
-    Non-beat annotations (rhythm ``+``, noise ``~``, artefact ``|``, ...) are dropped; paced and
-    unclassifiable beats are AAMI class Q. Samples are sorted and unique.
+    Attributes:
+        file: the annotation file read (its extension in the case found on disk).
+        samples: ``(n_beats,)`` sorted unique sample numbers of the beats inside the record, in the
+            lead's own samples.
+        classes: ``(n_beats,)`` their AAMI classes.
+        non_beat: symbol → count of the file's non-beat annotations (rhythm ``+``, noise ``~``, ...).
+        outside: reference beats past the record's end (or before its start), dropped.
+    """
+
+    file: Path
+    samples: np.ndarray
+    classes: list[str]
+    non_beat: dict[str, int] = field(default_factory=dict)
+    outside: int = 0
+
+    def no_beats(self) -> str:
+        """Why the file gives no beat to compare with (``""`` when it does)."""
+        if len(self.samples):
+            return ""
+        if self.outside:
+            return f"all {self.outside} beat annotations of {self.file.name} lie outside the record"
+        kinds = ", ".join(f"{n} x {sym!r}" for sym, n in sorted(self.non_beat.items(), key=lambda kv: -kv[1]))
+        held = f"only {sum(self.non_beat.values())} non-beat annotations ({kinds}; e.g. rhythm changes, as the .atr of the MIT-BIH AF Database)"
+        return f"{self.file.name} holds no beat annotations: " + (held if self.non_beat else "it is empty")
+
+
+def reference_beats(path: Path, extension: str, per_frame: float = 1.0, n_samples: int | None = None) -> Reference | None:
+    """The reference beats of a record as AAMI classes, or ``None`` without an annotation file.
+
+    Non-beat annotations (rhythm ``+``, noise ``~``, artefact ``|``, ...) are counted, not kept; paced
+    and unclassifiable beats are AAMI class Q; two beat labels on one sample keep the first.
+
+    Args:
+        path: the record path without extension.
+        extension: the annotator, e.g. ``atr`` (found in any case).
+        per_frame: the lead's samples per frame: annotation sample numbers count frames, so they are
+            multiplied by it (multi-frequency records).
+        n_samples: the lead's length; beats outside ``[0, n_samples)`` are dropped and counted.
+
+    Raises:
+        ValueError: the annotation file cannot be read.
     """
     from .data.labels import aami_class
     from .data.wfdb_io import read_annotation
 
-    if not path.with_name(f"{path.name}.{extension}").is_file():
+    try:
+        ann = read_annotation(path, extension)  # the extension in any case
+    except FileNotFoundError:
         return None
-    ann = read_annotation(path, extension)
+    found = path.with_name(f"{path.name}.{ann.extension}")
     beats: dict[int, str] = {}
+    non_beat: dict[str, int] = {}
     for s, sym in zip(ann.sample, ann.symbol):
         if aami_class(sym) is not None:
-            beats.setdefault(int(s), aami_class(sym))  # two beat labels on one sample: keep the first
-    samples = sorted(beats)
-    return np.asarray(samples, dtype=np.int64), [beats[s] for s in samples]
+            beats.setdefault(int(s), aami_class(sym))
+        else:
+            non_beat[sym] = non_beat.get(sym, 0) + 1
+    order = sorted(beats)
+    samples = np.round(np.asarray(order, dtype=np.float64) * per_frame).astype(np.int64)
+    inside = (samples >= 0) & (samples < (n_samples if n_samples is not None else np.inf))
+    classes = [beats[s] for s, keep in zip(order, inside) if keep]
+    return Reference(found, samples[inside], classes, non_beat, int((~inside).sum()))
 
 
 def compare_with_reference(

@@ -4,8 +4,9 @@
     heartbert classify-beats --record /data/holter/ --output_dir labels/    # every record in a folder
     heartbert classify-beats --record 208 --use_reference_beats --lead V1
 
-For each record: read one lead (``--lead``, default MLII, else II, when the record has it, else the first
-lead) at the record's own sampling rate; find the beats (the reference annotation file's beats with
+For each record: read one lead (``--lead``, a name or index; default MLII, else II, else the first ECG
+lead, i.e. in voltage units; a default lead that is flat or gives no beats is passed over for the
+next, with a note) at the record's own sampling rate; find the beats (the reference annotation file's beats with
 ``--use_reference_beats``, else the R-peak detector of :mod:`heartbert_hf.rhythm`); cut ±0.8 s
 around each R peak (the ``mitdb-aami`` training window, :data:`heartbert_hf.tasks.BEAT_SECONDS`);
 tokenize and classify each beat (a beat tokenized into several sequences gets the mean of their
@@ -20,13 +21,14 @@ class probabilities) with its RR features when the model takes them; then write
   ``reference`` (AAMI class of the matched reference beat) and ``note`` (why a beat is Q);
 * ``<record>_strip.png``: a strip of the lead in its physical units with each beat's label above it.
 
-When the record has reference annotations (``--reference_extension``, default ``atr``), the detected
+When the record has reference annotations (``--reference_extension``, default ``atr``, in any case), the detected
 beats are matched one-to-one to the reference beats within 150 ms (ANSI/AAMI EC57's window;
 ``wfdb.processing.compare_annotations``), the reference symbols are mapped to AAMI classes
 (:func:`heartbert_hf.data.labels.aami_class`), and the confusion is printed with per-class Se and +P
 (both in :mod:`heartbert_hf.beat_reference`).
 Both are end to end: a reference beat the detector missed counts against Se, a detected beat with no
-reference beat counts against +P.
+reference beat counts against +P. A reference of non-beat annotations only (rhythm changes) is said
+to hold no beats, and not compared with.
 
 A folder is processed record by record: a bad record (missing or truncated file, unknown lead, no
 beats) is reported in one line naming it and the run goes on (``--on_error skip``, the default) or
@@ -43,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .beat_reference import BEAT_CLASSES, UNCLASSIFIED, compare_with_reference, format_comparison, reference_beats
+from .beat_reference import BEAT_CLASSES, UNCLASSIFIED, Reference, compare_with_reference, format_comparison, reference_beats
 from .runtime import THREADS_HELP, HelpFormatter, check_model_path, set_torch_threads
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "heartbert-aami-ds1"
@@ -66,12 +68,14 @@ BEATS_PER_CALL = 256
 class ClassifyBeatsArguments:
     """Options of ``heartbert classify-beats``."""
 
-    record: str = field(metadata={"help": "WFDB record path (with or without .hea), or a folder of records (its RECORDS file, else every *.hea)"})
+    record: str = field(metadata={"help": "WFDB record path (with or without .hea), an EDF file, or a folder of records (its RECORDS file, else every *.hea)"})
     model: str | None = field(
         default=None, metadata={"help": "fine-tuned HeartBert beat classifier folder or Hub id with its tokenizer (default: the shipped heartbert-aami-ds1)"}
     )
     output_dir: str = field(default="heartbert-runs/beats", metadata={"help": "where the annotation files, CSVs and strip plots go"})
-    lead: str | None = field(default=None, metadata={"help": "lead (signal) name to classify on (default: MLII, else II, when present; else the first lead)"})
+    lead: str | None = field(
+        default=None, metadata={"help": "lead (signal) name or index to classify on (default: MLII, else II, else the first lead in voltage units)"}
+    )
     use_reference_beats: bool = field(default=False, metadata={"help": "take the beat positions from the reference annotations instead of the R-peak detector"})
     reference_extension: str = field(default="atr", metadata={"help": "annotator of the reference annotations (compared against when the file exists)"})
     extension: str = field(
@@ -115,10 +119,8 @@ class RecordResult:
     comparison: dict | None = None
     outside_reference: int = 0  # reference beats past the record's end (or before its start), ignored
     reference_q: tuple[int, int] = (0, 0)  # (AAMI Q reference beats, all reference beats) inside the record
-
-
-MILLIVOLTS_PER_UNIT = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "nv": 1e-6, "v": 1e3}
-"""Physical units of WFDB leads → mV, for the R-peak detector (its thresholds are in mV); other units are used as they are."""
+    reference_file: str = ""  # name of the reference annotation file read ("" when none)
+    notes: list[str] = field(default_factory=list)  # what the summary should say: a lead passed over, a reference without beats
 
 
 def check_extensions(extension: str, reference_extension: str) -> None:
@@ -227,14 +229,50 @@ PREFERRED_LEADS = ("MLII", "II")
 standard limb lead II of a 12-lead ECG approximates best (names compared without case)."""
 
 
-def choose_lead(lead_names: list[str], requested: str | None, record_id: str) -> str:
-    """``requested``, else the first of :data:`PREFERRED_LEADS` present, else the first lead; a clear error for an unknown lead."""
+def lead_order(lead_names: list[str], requested: str | None, record_id: str, units: list[str] | None = None) -> list[str]:
+    """The leads to try, in order: ``requested`` (a name, else an index) alone; else the ECG leads
+    (voltage units, :func:`heartbert_hf.data.lead_units.is_voltage`), :data:`PREFERRED_LEADS` first.
+
+    Raises:
+        ValueError: ``requested`` is no lead of the record, or no lead is in voltage units (an error
+            naming each signal with its units and saying to pass ``--lead``).
+    """
+    from .data.lead_units import is_voltage, non_ecg_signals
+
     if requested is not None:
-        if requested not in lead_names:
-            raise ValueError(f"record {record_id} has no lead {requested!r}; its leads are {lead_names}.")
-        return requested
-    by_name = {name.strip().upper(): name for name in reversed(lead_names)}
-    return next((by_name[p] for p in PREFERRED_LEADS if p in by_name), lead_names[0])
+        if requested in lead_names:
+            return [requested]
+        if requested.isdigit() and int(requested) < len(lead_names):
+            return [lead_names[int(requested)]]
+        raise ValueError(f"record {record_id} has no lead {requested!r}; its leads are {lead_names} (--lead takes a name or an index from 0).")
+    units = list(units or [None] * len(lead_names))
+    ecg = [name for name, unit in zip(lead_names, units) if is_voltage(unit)]
+    if not ecg:
+        raise ValueError(
+            f"record {record_id} has no ECG lead: none of its signals is in voltage units ({', '.join(non_ecg_signals(lead_names, units))}); "
+            "pass --lead NAME to classify one of them anyway."
+        )
+    by_name = {name.strip().upper(): name for name in reversed(ecg)}
+    preferred = [by_name[p] for p in PREFERRED_LEADS if p in by_name]
+    return preferred + [name for name in ecg if name not in preferred]
+
+
+def choose_lead(lead_names: list[str], requested: str | None, record_id: str, units: list[str] | None = None) -> str:
+    """``requested``, else the first of :data:`PREFERRED_LEADS` present, else the first ECG lead (see :func:`lead_order`)."""
+    return lead_order(lead_names, requested, record_id, units)[0]
+
+
+def lead_problem(signal: np.ndarray) -> str:
+    """Why a lead cannot be classified at all (``""``: it can): no valid sample, or constant
+    (:func:`heartbert_hf.ecg_signal.flat_leads` over its valid samples: a disconnected lead)."""
+    from .ecg_signal import flat_leads
+
+    valid = signal[np.isfinite(signal)]
+    if not valid.size:
+        return "holds no valid samples"
+    if flat_leads(valid[None])[0]:
+        return f"is flat (constant {valid[0]:g}: disconnected?)"
+    return ""
 
 
 def unclassifiable(signal: np.ndarray, samples: np.ndarray, sampling_rate: float, half_seconds: float) -> list[str]:
@@ -266,22 +304,71 @@ def unclassifiable(signal: np.ndarray, samples: np.ndarray, sampling_rate: float
 
 
 def find_beats(signal: np.ndarray, sampling_rate: float, reference, use_reference: bool, record_id: str, extension: str) -> tuple[np.ndarray, str]:
-    """R-peak sample numbers: the reference beats, or :func:`heartbert_hf.rhythm.detect_r_peaks` on ``signal``."""
+    """R-peak sample numbers: the reference beats (a :class:`~heartbert_hf.beat_reference.Reference`), or
+    :func:`heartbert_hf.rhythm.detect_r_peaks` on ``signal``.
+
+    Raises:
+        ValueError: ``use_reference`` without reference annotations, or with a file of no beat annotations.
+    """
     from .rhythm import detect_r_peaks
 
     if use_reference:
         if reference is None:
             raise ValueError(f"record {record_id} has no reference annotations ({record_id}.{extension}); drop --use_reference_beats to detect the beats.")
-        return reference[0], f"reference annotations ({extension})"
+        if not len(reference.samples) and not reference.outside:
+            raise ValueError(f"record {record_id}: {reference.no_beats()}; drop --use_reference_beats to find the beats with the R-peak detector.")
+        return reference.samples, f"reference annotations ({reference.file.name[len(record_id) + 1 :]})"
     if not np.isfinite(signal).any():
         raise ValueError(f"record {record_id}: the lead holds no valid samples.")
     return np.asarray(detect_r_peaks(signal, sampling_rate), dtype=np.int64), "R-peak detector"
 
 
+def read_lead(path: Path, args: ClassifyBeatsArguments) -> tuple[str, object, np.ndarray, np.ndarray | None, list[str]]:
+    """Read the lead to classify: ``(lead, record, signal in mV for detection, detected R peaks or None, notes)``.
+
+    Without ``--lead``, a default lead (:func:`lead_order`) that is flat, holds no valid sample or gives no
+    R peak is passed over for the next ECG lead, with a note. Raises ``ValueError`` when no lead is usable
+    (each one tried named with its problem, and --lead suggested), or the ``--lead`` one is not."""
+    import wfdb
+
+    from .data.lead_units import millivolts_per_unit, signal_names
+    from .data.wfdb_io import read_record
+
+    record_id = path.stem if path.suffix.lower() == ".edf" else path.name
+    try:
+        header = wfdb.rdheader(str(path))
+        names, units = signal_names(header.sig_name or []), list(header.units or [])
+    except Exception:  # read_record below raises the clear error
+        names, units = [], []
+    whole = None
+    if not names:  # a multi-segment master header names no leads: read them all, then choose
+        whole = read_record(path)
+        names, units = whole.lead_names, whole.units
+    tried = []
+    for lead in lead_order(names, args.lead, record_id, units):
+        rec = whole if whole is not None else read_record(path, leads=[lead])
+        i = rec.lead_names.index(lead)
+        signal = np.asarray(rec.signal[i], dtype=np.float64)
+        mv = signal * (millivolts_per_unit(rec.units[i] if rec.units else None) or 1.0)  # GQRS thresholds are in mV
+        problem, peaks = lead_problem(signal), None
+        if not problem and not args.use_reference_beats:
+            peaks = find_beats(mv, float(rec.sampling_rate), None, False, record_id, args.reference_extension)[0]
+            problem = "" if len(peaks) else "gives no beats (R-peak detector)"
+        if not problem:
+            notes = [f"lead {t}; classified on lead {lead} instead (--lead chooses the lead)" for t in tried]
+            return lead, rec, mv, peaks, notes
+        if args.lead is not None:
+            raise ValueError(f"record {record_id}, lead {lead} {problem}; its leads are {names}: pass another --lead.")
+        tried.append(f"{lead} {problem}")
+    raise ValueError(f"record {record_id}: no lead to classify: lead " + "; lead ".join(tried) + f" (its leads: {names}); pass --lead to choose one.")
+
+
 # ------------------------------------------------------------------ one record
 def _record_path(item: str | Path) -> Path:
     path = Path(item)
-    stem = path.with_suffix("") if path.suffix in (".hea", ".dat") else path
+    if path.suffix.lower() == ".edf" and path.is_file():  # read through wfdb's EDF reader (data/edf_io.py)
+        return path
+    stem = path.with_suffix("") if path.suffix.lower() in (".hea", ".dat") else path
     if not stem.with_name(stem.name + ".hea").is_file():
         raise FileNotFoundError(f"record {item}: no WFDB header {stem}.hea (pass a record path without extension, or a folder of records).")
     return stem
@@ -320,41 +407,32 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
     """
     import wfdb
 
-    from .data.wfdb_io import read_record
     from .plotting import plot_beat_labels
     from .rhythm import RR_FEATURE_NAMES, beat_segments, rr_features
     from .tasks import BEAT_SECONDS
 
     check_extensions(args.extension, args.reference_extension)
-    record_id = path.name
-    try:
-        header = wfdb.rdheader(str(path))
-        lead_names, frame_rate = list(header.sig_name or []), float(header.fs)
-    except Exception:  # read_record below raises the clear error
-        lead_names, frame_rate = [], None
-    if lead_names:
-        lead = choose_lead(lead_names, args.lead, record_id)
-        rec = read_record(path, leads=[lead])
-    else:  # a multi-segment master header names no leads: read them all, then choose
-        rec = read_record(path)
-        lead = choose_lead(rec.lead_names, args.lead, record_id)
-    signal = np.asarray(rec.signal[rec.lead_names.index(lead)], dtype=np.float64)
+    record_id = path.stem if path.suffix.lower() == ".edf" else path.name
+    lead, rec, detect_on, detected, notes_out = read_lead(path, args)
+    i = rec.lead_names.index(lead)
+    signal = np.asarray(rec.signal[i], dtype=np.float64)
     fs = float(rec.sampling_rate)
+    try:
+        frame_rate = float(wfdb.rdheader(str(path)).fs)
+    except Exception:
+        frame_rate = fs
     # annotations count frames (the header's fs); a lead with k samples per frame runs at k x fs
     per_frame = fs / (frame_rate or fs)
-    reference = reference_beats(path, args.reference_extension)
-    if reference is not None and per_frame != 1:
-        reference = (np.round(reference[0] * per_frame).astype(np.int64), reference[1])
-    outside = 0
-    if reference is not None:  # beats past the end would stretch every beat's record-normalised RR features
-        inside = (reference[0] >= 0) & (reference[0] < len(signal))
-        outside = int((~inside).sum())
-        reference = (reference[0][inside], [c for c, keep in zip(reference[1], inside) if keep])
-    unit = rec.units[rec.lead_names.index(lead)] if rec.units else "mV"
-    detect_on = signal * MILLIVOLTS_PER_UNIT.get(unit.strip().lower(), 1.0)  # GQRS thresholds are in mV
-    samples, source = find_beats(detect_on, fs, reference, args.use_reference_beats, record_id, args.reference_extension)
-    if len(samples) == 0:
-        raise ValueError(f"record {record_id}, lead {lead}: no beats found ({source}); is the lead an ECG?")
+    reference = reference_beats(path.with_name(record_id), args.reference_extension, per_frame, len(signal))
+    unit = rec.units[i] if rec.units else "mV"
+    if detected is None:
+        samples, source = find_beats(detect_on, fs, reference, args.use_reference_beats, record_id, args.reference_extension)
+    else:
+        samples, source = detected, "R-peak detector"
+    if reference is not None and reference.no_beats():
+        notes_out.append(f"{reference.no_beats()}: no Se/+P comparison")
+    if len(samples) == 0:  # only the reference can give none: read_lead found beats on the lead
+        raise ValueError(f"record {record_id}, lead {lead}: no beats found ({source}): {reference.no_beats()}.")
     rhythm = rr_features(samples, fs)  # (n_beats, n_features)
     notes = unclassifiable(signal, samples, fs, BEAT_SECONDS)
     half = int(round(BEAT_SECONDS * fs))
@@ -383,8 +461,8 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
     wfdb.wrann(record_id, args.extension, ann_samples, symbol=labels, fs=fs / per_frame, write_dir=str(out))
 
     comparison = None
-    if reference is not None:
-        comparison = compare_with_reference(samples, labels, reference[0], reference[1], fs, clf.labels)
+    if reference is not None and len(reference.samples):
+        comparison = compare_with_reference(samples, labels, reference.samples, reference.classes, fs, clf.labels)
     csv_file = out / f"{record_id}_beats.csv"
     with csv_file.open("w", newline="") as fh:
         writer = csv.writer(fh)
@@ -408,13 +486,18 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
         units=unit,
         reference_labels=comparison["matched_reference"] if comparison else None,
     )
-    reference_q = (reference[1].count(UNCLASSIFIED), len(reference[1])) if reference is not None else (0, 0)
-    return RecordResult(record_id, lead, fs, source, samples, labels, probs, [ann_file, csv_file, png], len(signal) / fs, comparison, outside, reference_q)
+    ref = reference or Reference(Path(""), np.zeros(0, dtype=np.int64), [])
+    files = [ann_file, csv_file, png]
+    reference_q = (ref.classes.count(UNCLASSIFIED), len(ref.classes))
+    return RecordResult(
+        record_id, lead, fs, source, samples, labels, probs, files, len(signal) / fs, comparison, ref.outside, reference_q, ref.file.name, notes_out
+    )
 
 
 def summarize(result: RecordResult, reference_extension: str) -> str:
     """A few lines on one record: beats per class, files written, and the confusion when there is a reference."""
     counts = {c: result.labels.count(c) for c in (*BEAT_CLASSES, UNCLASSIFIED) if result.labels.count(c)}
+    reference_name = result.reference_file or f"{result.record_id}.{reference_extension}"
     rate = 60.0 * len(result.labels) / result.duration_s
     lines = [
         f"record {result.record_id} (lead {result.lead}, {result.sampling_rate:g} Hz, {result.duration_s:.0f} s): "
@@ -431,19 +514,21 @@ def summarize(result: RecordResult, reference_extension: str) -> str:
     if result.outside_reference:
         lines.insert(
             1,
-            f"  warning: {result.outside_reference} reference beat(s) in {result.record_id}.{reference_extension} lie outside the record's "
+            f"  warning: {result.outside_reference} reference beat(s) in {reference_name} lie outside the record's "
             f"{result.duration_s:.0f} s and were ignored: is the annotation file from a longer version of the record?",
         )
+    for note in result.notes:
+        lines.insert(1, f"  note: {note}")
     n_q, n_ref = result.reference_q
     if n_ref and n_q > MAX_REFERENCE_Q_FRACTION * n_ref:
         lines.insert(
             1,
-            f"  warning: {n_q} of {n_ref} reference beats in {result.record_id}.{reference_extension} ({100 * n_q / n_ref:.0f} %) are AAMI Q "
+            f"  warning: {n_q} of {n_ref} reference beats in {reference_name} ({100 * n_q / n_ref:.0f} %) are AAMI Q "
             "(paced or unclassifiable); the classifier was trained without them, so its N/S/V/F labels on this record mean little "
             "(paced beats mostly come out V)",
         )
     if result.comparison is not None:
-        lines.append(format_comparison(result.comparison, f"{result.record_id}.{reference_extension}"))
+        lines.append(format_comparison(result.comparison, reference_name))
     return "\n".join(lines)
 
 

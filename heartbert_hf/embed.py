@@ -12,6 +12,11 @@ their masked-mean embeddings, i.e. the mean over all of the window's tokens. Row
 ``example`` (row of a dataset input, else 0), ``lead``, ``lead_name``, ``window``,
 ``start_sample`` (in the input's own sampling rate), ``n_sequences``, ``embedding`` (float32 list).
 
+Without ``--leads``, only a record's signals in voltage units (mV, uV, V; no units: mV, the WFDB
+default) are embedded: the others (PLETH in NU, ABP in mmHg, ...) are not ECG leads; they are
+listed at the end, and ``--leads`` names them to embed them anyway (:mod:`heartbert_hf.data.lead_units`).
+A record with no signal in voltage units is a bad record. ``--input`` also takes EDF files (``*.edf``).
+
 Bad input does not stop a batch: with ``--on_error skip`` (the default for folders, saved datasets
 and lists of records) a record that cannot be read or tokenized (too short, NaN samples, a corrupt
 file) is skipped, every good record is written, and the run ends with the list of what was skipped
@@ -48,7 +53,9 @@ class EmbedArguments:
     model: str = field(metadata={"help": "HeartBert folder or Hub id (pretrained or fine-tuned) with its tokenizer"})
     input: list[str] = field(metadata={"help": "WFDB record paths (with or without .hea), folders of records, or a Dataset.save_to_disk folder"})
     output: str = field(default="embeddings.parquet", metadata={"help": "Parquet file to write"})
-    leads: list[str] | None = field(default=None, metadata={"help": "WFDB lead names to keep (default: all)"})
+    leads: list[str] | None = field(
+        default=None, metadata={"help": "WFDB lead names to keep (default: every signal in voltage units, the ECG leads; the others are listed)"}
+    )
     split: str | None = field(default=None, metadata={"help": "split of a saved DatasetDict (default: all splits)"})
     max_length: int = field(default=0, metadata={"help": "tokens per sequence (0: the model's positions - 2, at most 512)"})
     batch_size: int = field(default=0, metadata={"help": "sequences per forward pass (0: automatic, 512 tokens a pass on CPU, 64 sequences on a GPU)"})
@@ -72,6 +79,7 @@ class Source:
     example: int
     load: Callable[[], tuple[np.ndarray, float, list[str]]]
     n_windows: int | None = None
+    left_out: list[str] = field(default_factory=list)  # "NAME [units]" of non-ECG signals left out, known once loaded
 
     @property
     def name(self) -> str:
@@ -85,10 +93,14 @@ class EmbedReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     flat_windows: list[tuple[str, str, int, float]] = field(default_factory=list)
     n_sources: int = 0
+    non_ecg: list[tuple[str, list[str]]] = field(default_factory=list)  # (name, ["PLETH [NU]", ...]) left out
 
     def lines(self) -> list[str]:
         """The end-of-run summary, one line per item."""
         out = []
+        if self.non_ecg:
+            out.append(f"left out the non-ECG signals (units not a voltage) of {len(self.non_ecg)} record(s); --leads NAME ... embeds them:")
+            out += [f"  {name}: {', '.join(signals)}" for name, signals in self.non_ecg]
         if self.skipped:
             out.append(f"skipped {len(self.skipped)} of {self.n_sources} record(s):")
             out += [f"  {name}: {reason}" for name, reason in self.skipped]
@@ -123,23 +135,46 @@ def iter_sources(inputs: list[str], leads: list[str] | None, split: str | None, 
 
     ``features`` (the feature extractor) lets each WFDB source count its windows from the header.
     """
+    from .data.lead_units import is_voltage, non_ecg_signals, signal_names
     from .data.wfdb_io import list_local_records, read_record
 
-    def wfdb_source(stem: Path) -> Source:
-        def load():
-            rec = read_record(stem, leads=leads)
-            return rec.signal, rec.sampling_rate, rec.lead_names
+    def ecg_only(rec, left_out: list[str]):
+        """Without --leads: the record's signals in voltage units only (the others named in ``left_out``)."""
+        if leads is not None:
+            return rec.signal, rec.lead_names
+        left_out += non_ecg_signals(rec.lead_names, rec.units)
+        keep = [i for i, unit in enumerate(rec.units or [None] * len(rec.lead_names)) if is_voltage(unit)]
+        if not keep:
+            raise ValueError(f"none of its signals is in voltage units ({', '.join(left_out)}), so none is an ECG lead; pass --leads NAME to embed one anyway.")
+        return rec.signal[keep], [rec.lead_names[i] for i in keep]
 
-        n_windows = None
-        if features is not None:
+    def wfdb_source(stem: Path) -> Source:
+        source = Source(stem.stem if stem.suffix.lower() == ".edf" else stem.name, 0, None)
+        chosen, left_out = leads, []
+        if stem.suffix.lower() != ".edf":  # an EDF file is read whole and its non-ECG signals dropped after
             try:
                 import wfdb
 
                 header = wfdb.rdheader(str(stem))
-                n_windows = _expected_windows(int(header.sig_len or 0), len(leads) if leads else header.n_sig, float(header.fs), features)
+                names, units = signal_names(header.sig_name or []), list(header.units or [])
+                ecg = [n for n, u in zip(names, units) if is_voltage(u)]
+                if leads is None and 0 < len(ecg) < len(names) and len(set(ecg)) == len(ecg):  # read the ECG leads only
+                    chosen, left_out = ecg, non_ecg_signals(names, units)
+                n_leads = len(chosen) if chosen else int(header.n_sig)
+                if features is not None:
+                    source.n_windows = _expected_windows(int(header.sig_len or 0), n_leads, float(header.fs), features)
             except Exception:  # an unreadable header is reported when the record is read
-                n_windows = None
-        return Source(stem.name, 0, load, n_windows)
+                source.n_windows = None
+
+        def load():
+            rec = read_record(stem, leads=chosen)
+            dropped = []
+            signal, lead_names = ecg_only(rec, dropped)
+            source.left_out = left_out + dropped
+            return signal, rec.sampling_rate, lead_names
+
+        source.load = load
+        return source
 
     sources: list[Source] = []
     for item in inputs:
@@ -151,6 +186,8 @@ def iter_sources(inputs: list[str], leads: list[str] | None, split: str | None, 
             if not names:
                 raise FileNotFoundError(f"no WFDB records (*.hea) in {path}.")
             sources += [wfdb_source(path / name) for name in names]
+        elif path.suffix.lower() == ".edf" and path.is_file():
+            sources.append(wfdb_source(path))
         else:
             stem = _record_path(item)
             if not stem.with_name(stem.name + ".hea").is_file():
@@ -326,6 +363,8 @@ def embed(args: EmbedArguments, report: EmbedReport | None = None):
                 _settle(bar, source.n_windows, 0)
                 continue
             _settle(bar, source.n_windows, len(rows))
+            if source.left_out:
+                report.non_ecg.append((source.name, source.left_out))
 
             def names(lead: int, lead_names=lead_names) -> str:
                 return lead_names[lead] if lead < len(lead_names) else str(lead)

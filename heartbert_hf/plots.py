@@ -2,7 +2,7 @@
 
     heartbert plot --record RECORD --tokenizer PATH --output tokens.png
 
-``RECORD`` with or without ``.hea``, e.g.
+``RECORD`` with or without ``.hea`` (or an EDF file, ``*.edf``), e.g.
 ``heartbert plot --record heartbert_hf/sample_data/208 --tokenizer heartbert-runs/quickstart --window 2 --lead 1 --ecg_grid``.
 The figure functions themselves are in :mod:`heartbert_hf.plotting`.
 """
@@ -33,6 +33,8 @@ def _record_stem(record: str) -> Path:
     import difflib
 
     path = Path(record)
+    if path.suffix.lower() == ".edf" and path.is_file():  # read_record reads EDF through wfdb
+        return path
     if path.suffix in (".hea", ".dat", ".atr"):
         path = path.with_suffix("")
     header = path.with_name(path.name + ".hea")

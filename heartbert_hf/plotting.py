@@ -35,24 +35,38 @@ def _save(plt, fig, path: str | Path) -> Path:
 def _raw_window(features, ecg, sampling_rate: float, window: int, lead: int) -> tuple[np.ndarray, np.ndarray, int]:
     """``(raw, scaled, start)``: the window at the feature extractor's rate in input units, the same scaled to [0, 1], and its first sample.
 
-    Raises:
-        ValueError: no such window or lead; the message gives the valid ranges.
-    """
-    from .ecg_signal import as_leads, resample, scale, window_bounds
+    Only the drawn lead and window must be valid: invalid (NaN) samples elsewhere in the record are
+    bridged by linear interpolation before resampling, so they cannot reach the window.
 
-    x = resample(as_leads(ecg), sampling_rate, features.target_rate)
-    bounds = window_bounds(x.shape[-1], features.window_size, features.min_window)
+    Raises:
+        ValueError: no such window or lead (the message gives the valid ranges), or invalid samples in the window.
+    """
+    from .ecg_signal import as_leads, input_span, resample, resampled_length, scale, window_bounds
+
+    x = as_leads(ecg, check_finite=False)
+    n = resampled_length(x.shape[-1], sampling_rate, features.target_rate)
+    bounds = window_bounds(n, features.window_size, features.min_window)
     if not 0 <= lead < x.shape[0] or not 0 <= window < len(bounds):
         raise ValueError(
             f"no window {window} on lead {lead}: this record has windows 0..{len(bounds) - 1} "
             f"({features.window_size / features.target_rate:.1f} s each) and leads 0..{x.shape[0] - 1}."
         )
     start, stop = bounds[window]
+    row = np.array(x[lead], dtype=np.float64)
+    bad = ~np.isfinite(row)
+    if bad.any():
+        first, last = input_span(start, stop, sampling_rate / features.target_rate, len(row))
+        inside = np.flatnonzero(bad[first:last])
+        if inside.size:
+            raise ValueError(f"lead {lead}, window {window}: invalid (NaN or inf) input sample {first + int(inside[0])}; choose another window or lead.")
+        good = np.flatnonzero(~bad)
+        row[bad] = np.interp(np.flatnonzero(bad), good, row[good])
+    y = resample(as_leads(row), sampling_rate, features.target_rate)[0]
     try:
-        scaled = scale(x[lead, start:stop], features.scaling)  # as the feature extractor's prepare_windows does
+        scaled = scale(y[start:stop], features.scaling)  # as the feature extractor's prepare_windows does
     except ValueError as err:
         raise ValueError(f"lead {lead}, window {window}: {err}") from None
-    return x[lead, start:stop], scaled, start
+    return y[start:stop], scaled, start
 
 
 def _scale_bounds(raw: np.ndarray, scaling: str) -> tuple[float, float]:

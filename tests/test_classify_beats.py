@@ -567,3 +567,120 @@ def test_a_paced_record_is_labelled_with_a_warning(beat_model_dir, short_records
     assert f"warning: {len(beats) // 2} of {n_ref} reference beats in 101.atr" in stdout and "are AAMI Q (paced or unclassifiable)" in stdout
     code, stdout, stderr = _run(["--record", str(short_records / "101"), "--output_dir", str(tmp_path / "clean"), *args], capsys)
     assert code == 0 and "AAMI Q (paced" not in stdout  # the unpaced record: no warning
+
+
+def _write(folder, name, p_signal, sig_name, units, fs=360):
+    import wfdb
+
+    n = p_signal.shape[1]
+    wfdb.wrsamp(name, fs=fs, units=units, sig_name=sig_name, p_signal=p_signal, fmt=["16"] * n, adc_gain=[200] * n, baseline=[0] * n, write_dir=str(folder))
+    return folder / name
+
+
+def _minute_of_101():
+    import wfdb
+
+    return wfdb.rdrecord(str(SAMPLE_DIR / "101"), sampto=360 * SECONDS).p_signal  # (samples, 2): MLII, V1
+
+
+def test_a_rhythm_only_reference_is_said_to_hold_no_beats(beat_model_dir, tmp_path, capsys):
+    """Before: a reference of rhythm annotations only (the MIT-BIH AF Database's .atr) was compared with as a
+    beat reference: 'beats Se - +P 0.000', every detected beat a false detection; --use_reference_beats
+    failed with 'no beats found ...; is the lead an ECG?'."""
+    import wfdb
+
+    rec = _write(tmp_path, "af", _minute_of_101(), ["MLII", "V1"], ["mV", "mV"])
+    wfdb.wrann("af", "atr", np.array([0, 5000]), ["+", "+"], aux_note=["(N", "(AFIB"], fs=360, write_dir=str(tmp_path))
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 0, stderr
+    assert "note: af.atr holds no beat annotations: only 2 non-beat annotations (2 x '+'" in stdout
+    assert "no Se/+P comparison" in stdout and "(beat detection)" not in stdout and "+P" not in stdout.split("no Se/+P comparison")[1]
+    assert {r["reference"] for r in _read_csv(tmp_path / "o" / "af_beats.csv")} == {""}
+    argv = ["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "r"), "--use_reference_beats"]
+    code, stdout, stderr = _run(argv, capsys)
+    assert code == 2
+    assert "record af: af.atr holds no beat annotations" in stderr and "drop --use_reference_beats" in stderr
+
+
+def test_an_upper_case_reference_extension_is_found(beat_model_dir, short_records, tmp_path, capsys):
+    """Before: 101.ATR beside 101.hea (FAT media, CD-ROM copies) was ignored without a word."""
+    import shutil
+
+    for ext in ("hea", "dat"):
+        shutil.copy(short_records / f"101.{ext}", tmp_path / f"101.{ext}")
+    shutil.copy(short_records / "101.atr", tmp_path / "101.ATR")
+    code, stdout, stderr = _run(["--record", str(tmp_path / "101"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 0, stderr
+    assert "against 101.ATR" in stdout and "(beat detection)" in stdout
+    code, stdout, stderr = _run(
+        ["--record", str(tmp_path / "101"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "r"), "--use_reference_beats"], capsys
+    )
+    assert code == 0, stderr
+    assert "from the reference annotations (ATR)" in stdout
+
+
+def test_a_header_without_signal_names_is_classified_on_lead_0_or_the_lead_index(beat_model_dir, tmp_path, capsys):
+    """Before: a header whose signal lines omit the (optional) description made the record fail with
+    "'NoneType' object has no attribute 'strip'"."""
+    rec = _write(tmp_path, "rec", _minute_of_101(), ["MLII", "V1"], ["mV", "mV"])
+    hea = tmp_path / "rec.hea"
+    lines = hea.read_text().splitlines()
+    hea.write_text("\n".join([lines[0]] + [line.rsplit(" ", 1)[0] for line in lines[1:]]) + "\n")
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 0, stderr
+    assert "record rec (lead 0, 360 Hz" in stdout
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o1"), "--lead", "1"], capsys)
+    assert code == 0, stderr
+    assert "record rec (lead 1, 360 Hz" in stdout
+
+
+def test_a_flat_default_lead_is_passed_over_for_the_next_with_a_note(beat_model_dir, tmp_path, capsys):
+    """Before: a 12-lead record whose lead II is dead was skipped: "lead II: no beats found (R-peak detector);
+    is the lead an ECG?", no word of a flat lead nor of the other leads."""
+    signal = _minute_of_101()
+    signal[:, 0] = 0.0  # MLII disconnected
+    rec = _write(tmp_path, "dead", signal, ["MLII", "V1"], ["mV", "mV"])
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 0, stderr
+    assert "record dead (lead V1," in stdout
+    assert "note: lead MLII is flat (constant 0: disconnected?); classified on lead V1 instead (--lead chooses the lead)" in stdout
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "m"), "--lead", "MLII"], capsys)
+    assert code == 2
+    assert "record dead, lead MLII is flat (constant 0: disconnected?); its leads are ['MLII', 'V1']: pass another --lead" in stderr
+    signal[:, 1] = 0.0
+    rec = _write(tmp_path, "dead2", signal, ["MLII", "V1"], ["mV", "mV"])
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "d")], capsys)
+    assert code == 2
+    assert "record dead2: no lead to classify: lead MLII is flat (constant 0: disconnected?); lead V1 is flat" in stderr
+
+
+def test_non_ecg_signals_are_not_chosen_by_default(beat_model_dir, tmp_path, capsys):
+    """A pulse (PLETH, NU) or pressure signal first in the header is not an ECG lead: the default is the first lead in voltage units."""
+    signal = _minute_of_101()
+    rec = _write(tmp_path, "mixed", signal[:, ::-1] * [50.0, 1.0], ["PLETH", "V1"], ["NU", "mV"])
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 0, stderr
+    assert "record mixed (lead V1," in stdout
+    rec = _write(tmp_path, "noecg", signal * 50.0, ["PLETH", "ABP"], ["NU", "mmHg"])
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "n")], capsys)
+    assert code == 2
+    assert "record noecg has no ECG lead: none of its signals is in voltage units (PLETH [NU], ABP [mmHg]); pass --lead NAME" in stderr
+
+
+def test_an_edf_file_is_classified_and_plotted(beat_model_dir, tiny_model_dir, tmp_path, capsys):
+    """Before: classify-beats and plot refused x.edf ("no WFDB header x.edf.hea"); read_record reads it through wfdb's EDF reader."""
+    import wfdb
+    from wfdb.io.convert.edf import wfdb_to_edf
+
+    from heartbert_hf.plots import main as plot_main
+
+    rec = wfdb.rdrecord(str(SAMPLE_DIR / "101"), sampto=360 * 30, physical=False)
+    rec.record_name = "e101"
+    rec.wrsamp(write_dir=str(tmp_path))
+    wfdb_to_edf(str(tmp_path / "e101"), output_filename=str(tmp_path / "e101.edf"))
+    code, stdout, stderr = _run(["--record", str(tmp_path / "e101.edf"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 0, stderr
+    assert "record e101 (lead MLII, 360 Hz" in stdout
+    assert len(wfdb.rdann(str(tmp_path / "o" / "e101"), "hbt").sample) > 20
+    assert plot_main(["--record", str(tmp_path / "e101.edf"), "--tokenizer", str(tiny_model_dir), "--output", str(tmp_path / "p.png"), "--lead", "1"]) == 0
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

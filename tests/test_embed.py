@@ -80,3 +80,57 @@ def test_embed_precision_option(tiny_model_dir, sample_dir, tmp_path, capsys):
     capsys.readouterr()
     assert main([*args, "--output", str(tmp_path / "x.parquet"), "--precision", "fp16"]) == 2
     assert "--precision must be one of ('fp32', 'bf16', 'int8'), got 'fp16'" in capsys.readouterr().err
+
+
+def _write_record(folder, name, p_signal, sig_name, units):
+    import wfdb
+
+    n = p_signal.shape[1]
+    wfdb.wrsamp(name, fs=360, units=units, sig_name=sig_name, p_signal=p_signal, fmt=["16"] * n, adc_gain=[200] * n, baseline=[0] * n, write_dir=str(folder))
+    return folder / name
+
+
+def test_non_ecg_signals_are_left_out_and_named_unless_leads_names_them(tiny_model_dir, sample_dir, tmp_path, capsys):
+    """Before: a pulse signal (PLETH, units NU) beside the ECG (CinC 2015 alarm records) was embedded as an ECG lead, silently."""
+    import pandas as pd
+    import wfdb
+
+    from heartbert_hf.embed import main
+
+    x = wfdb.rdrecord(str(sample_dir / "101"), sampto=360 * 30).p_signal  # (samples, 2)
+    rec = _write_record(tmp_path, "a1", np.c_[x, x[:, 1] * 20], ["II", "V", "PLETH"], ["mV", "mV", "NU"])
+    out = tmp_path / "e.parquet"
+    assert main(["--model", str(tiny_model_dir), "--input", str(rec), "--output", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "left out the non-ECG signals (units not a voltage) of 1 record(s); --leads NAME ... embeds them:" in err
+    assert "  a1: PLETH [NU]" in err
+    assert set(pd.read_parquet(out)["lead_name"]) == {"II", "V"}
+    assert main(["--model", str(tiny_model_dir), "--input", str(rec), "--output", str(out), "--leads", "II", "PLETH"]) == 0
+    assert set(pd.read_parquet(out)["lead_name"]) == {"II", "PLETH"} and "non-ECG" not in capsys.readouterr().err
+    # a record of non-ECG signals only is a bad record, named with its signals
+    bad = _write_record(tmp_path, "p1", x * 20, ["PLETH", "ABP"], ["NU", "mmHg"])
+    assert main(["--model", str(tiny_model_dir), "--input", str(bad), str(rec), "--output", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "p1: none of its signals is in voltage units (PLETH [NU], ABP [mmHg]), so none is an ECG lead; pass --leads NAME" in err
+
+
+def test_embed_reads_an_edf_file_and_unnamed_signals_by_index(tiny_model_dir, sample_dir, tmp_path, capsys):
+    import pandas as pd
+    import wfdb
+    from wfdb.io.convert.edf import wfdb_to_edf
+
+    from heartbert_hf.embed import main
+
+    rec = wfdb.rdrecord(str(sample_dir / "101"), sampto=360 * 20, physical=False)
+    rec.record_name = "r101"
+    rec.wrsamp(write_dir=str(tmp_path))
+    wfdb_to_edf(str(tmp_path / "r101"), output_filename=str(tmp_path / "r101.edf"))
+    out = tmp_path / "e.parquet"
+    assert main(["--model", str(tiny_model_dir), "--input", str(tmp_path / "r101.edf"), "--output", str(out)]) == 0, capsys.readouterr().err
+    frame = pd.read_parquet(out)
+    assert set(frame["lead_name"]) == {"MLII", "V1"} and set(frame["record_id"]) == {"r101"}
+    hea = tmp_path / "r101.hea"
+    lines = hea.read_text().splitlines()
+    hea.write_text("\n".join([lines[0]] + [line.rsplit(" ", 1)[0] for line in lines[1:]]) + "\n")  # no signal names
+    assert main(["--model", str(tiny_model_dir), "--input", str(tmp_path / "r101"), "--output", str(out), "--leads", "1"]) == 0
+    assert set(pd.read_parquet(out)["lead_name"]) == {"1"}

@@ -100,3 +100,33 @@ def test_help_names_the_subcommand(command, capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith(f"usage: heartbert {command} ") and "--torch_threads" in out
+
+
+def test_plot_needs_only_the_drawn_lead_and_window_valid(tiny_model_dir, sample_dir, tmp_path, capsys):
+    """Before: `heartbert plot --lead 1 --window 3` refused the record because lead 0 held an invalid sample at 7200."""
+    import wfdb
+
+    from heartbert_hf.plots import main
+
+    x = wfdb.rdrecord(str(sample_dir / "101"), sampto=360 * 60).p_signal
+    x[7200, 0] = np.nan  # lead 0, in window 0 (4000 samples at 360 Hz a window)
+    x[20000, 1] = np.nan  # lead 1, in window 5
+    wfdb.wrsamp(
+        "gap", fs=360, units=["mV", "mV"], sig_name=["MLII", "V1"], p_signal=x, fmt=["16", "16"], adc_gain=[200, 200], baseline=[0, 0], write_dir=str(tmp_path)
+    )
+    args = ["--record", str(tmp_path / "gap"), "--tokenizer", str(tiny_model_dir), "--output", str(tmp_path / "p.png")]
+    assert main([*args, "--lead", "1", "--window", "3"]) == 0, capsys.readouterr().err
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main([*args, "--lead", "0", "--window", "3"]) == 0, capsys.readouterr().err
+    assert main([*args, "--lead", "1", "--window", "5"]) == 2
+    assert "record gap: lead 1, window 5: invalid (NaN or inf) input sample 20000; choose another window or lead." in capsys.readouterr().err
+
+
+def test_a_window_without_invalid_samples_is_drawn_as_before(processor, sample_signals):
+    """Bridging invalid samples elsewhere must not change a record without any: the window is resampled as the feature extractor does."""
+    from heartbert_hf.ecg_signal import resample
+
+    ecg = sample_signals[0]
+    raw, _, start = plots._raw_window(processor.feature_extractor, ecg, 250.0, 1, 0)
+    full = resample(ecg, 250.0, processor.feature_extractor.target_rate)[0]  # all leads at once, as before
+    assert start == 4000 and np.allclose(raw, full[start : start + len(raw)], rtol=0, atol=1e-12)  # float rounding only

@@ -587,3 +587,90 @@ def test_shared_wfdb_samples_equal_wfdb(shared_physionet, record):
     assert_same_as_wfdb(path, rec)
     if record == "v102s":
         assert int(np.isnan(rec.signal).sum()) > 0
+
+
+def test_a_repeated_lead_is_refused_as_such_not_blamed_on_the_file(sample_dir):
+    """Before: leads=["MLII", "MLII"] said "wfdb cannot read ... (truncated or corrupt signal file?)"."""
+    with pytest.raises(ValueError, match=r"leads=\['MLII', 'MLII'\] names lead\(s\) \['MLII'\] of record 101 more than once; name each lead once"):
+        read_record(sample_dir / "101", leads=["MLII", "MLII"])
+
+
+def test_a_record_path_ending_in_dat_or_hea_is_the_record(sample_dir):
+    """Before: read_record("101.dat") looked for 101.dat.hea, while the command-line tools strip .dat."""
+    plain = read_record(sample_dir / "101", leads=["V1"])
+    for name in ("101.dat", "101.hea"):
+        rec = read_record(sample_dir / name, leads=["V1"])
+        assert rec.record_id == "101" and np.array_equal(rec.signal, plain.signal)
+
+
+def test_an_edf_file_reads_as_wfdbs_edf_reader_gives_it(sample_dir, tmp_path):
+    """Before: read_record("x.edf") said "WFDB header not found: x.edf.hea"."""
+    import wfdb
+    from wfdb.io.convert.edf import read_edf, wfdb_to_edf
+
+    rec = wfdb.rdrecord(str(sample_dir / "208"), sampto=3600, physical=False)
+    rec.record_name = "e208"
+    rec.wrsamp(write_dir=str(tmp_path))
+    wfdb_to_edf(str(tmp_path / "e208"), output_filename=str(tmp_path / "e208.edf"))
+    got = read_record(tmp_path / "e208.edf")
+    want = read_edf(str(tmp_path / "e208.edf"))
+    assert got.record_id == "e208" and got.lead_names == ["MLII", "V1"] and got.units == ["mV", "mV"] and got.sampling_rate == 360.0
+    assert np.array_equal(got.signal, want.p_signal.T.astype(np.float32))
+    original = wfdb.rdrecord(str(tmp_path / "e208")).p_signal.T
+    # wfdb's own round trip (wfdb_to_edf, then read_edf) comes back within one ADC step (1/200 mV) of the WFDB record
+    assert np.abs(got.signal[:, :3600] - original).max() <= 1 / 200 + 1e-5
+    assert np.array_equal(read_record(tmp_path / "e208.edf", leads=["V1"]).signal, got.signal[1:])
+    with pytest.raises(FileNotFoundError, match="EDF file not found"):
+        read_record(tmp_path / "missing.edf")
+
+
+def test_unnamed_signals_are_named_by_their_index(sample_dir, tmp_path):
+    """A header whose signal lines have no description (optional in WFDB; wfdb gives None)."""
+    import shutil
+
+    for ext in ("hea", "dat"):
+        shutil.copy(sample_dir / f"101.{ext}", tmp_path / f"101.{ext}")
+    hea = tmp_path / "101.hea"
+    lines = hea.read_text().splitlines()
+    hea.write_text("\n".join([lines[0]] + [" ".join(line.split()[:-1]) for line in lines[1:3]] + lines[3:]) + "\n")
+    rec = read_record(tmp_path / "101")
+    assert rec.lead_names == ["0", "1"]
+    one = read_record(tmp_path / "101", leads=["1"])
+    assert one.lead_names == ["1"] and np.array_equal(one.signal[0], rec.signal[1])
+
+
+def test_an_annotation_file_is_found_in_another_case(sample_dir, tmp_path):
+    """101.ATR (FAT media, CD-ROM copies) is the atr annotator: read_annotation (the builders' and classify-beats' reader) finds it."""
+    import shutil
+
+    from heartbert_hf.data.wfdb_io import read_annotation
+
+    shutil.copy(sample_dir / "101.atr", tmp_path / "101.ATR")
+    ann = read_annotation(tmp_path / "101", "atr")
+    want = read_annotation(sample_dir / "101", "atr")
+    assert ann.extension == "ATR" and np.array_equal(ann.sample, want.sample) and ann.symbol == want.symbol
+    with pytest.raises(FileNotFoundError, match=r"annotation file .*101\.qrs is missing"):
+        read_annotation(tmp_path / "101", "qrs")
+
+
+def test_an_edf_signal_faster_than_the_lowest_rate_is_refused(tmp_path):
+    """wfdb 4.3's read_edf returns a signal sampled k times faster averaged to the lowest rate without its
+    gain (here 200 x the true values): such a signal is refused, naming it; the lowest-rate ones read."""
+    import wfdb
+    from wfdb.io.convert.edf import wfdb_to_edf
+
+    n = 3600
+    ecg = (np.sin(np.arange(n) / 20) * 200).astype(np.int64)
+    resp = (np.sin(np.arange(2 * n) / 40) * 300).astype(np.int64)
+    rec = wfdb.Record(
+        record_name="mf", n_sig=2, fs=250, sig_len=n, sig_name=["ECG", "RESP"], units=["mV", "mV"], fmt=["16", "16"], adc_gain=[200.0, 200.0],
+        baseline=[0, 0], samps_per_frame=[1, 2], e_d_signal=[ecg, resp], file_name=["mf.dat", "mf.dat"], adc_res=[16, 16], adc_zero=[0, 0],
+        block_size=[0, 0], init_value=[int(ecg[0]), int(resp[0])], skew=[None, None], byte_offset=[None, None],
+    )  # fmt: skip
+    rec.set_d_features(expanded=True)  # checksums
+    rec.wrsamp(write_dir=str(tmp_path), expanded=True)
+    wfdb_to_edf(str(tmp_path / "mf"), output_filename=str(tmp_path / "mf.edf"))
+    with pytest.raises(ValueError, match=r"signal\(s\) \['RESP'\] are sampled faster than the file's lowest rate \(250 Hz\)"):
+        read_record(tmp_path / "mf.edf")
+    got = read_record(tmp_path / "mf.edf", leads=["ECG"])
+    assert got.sampling_rate == 250.0 and np.abs(got.signal[0, :n] - ecg / 200).max() <= 1 / 200 + 1e-5

@@ -124,9 +124,10 @@ def _bytes_per_sample(fmt: str) -> float:
 
 
 def record_path(path: str | os.PathLike) -> Path:
-    """The record path without extension: ``data/101.hea`` → ``data/101`` (WFDB record names hold no dot)."""
+    """The record path without extension: ``data/101.hea`` or ``data/101.dat`` → ``data/101``, as the
+    command-line tools take it (unless ``data/101.dat.hea`` exists: WFDB record names hold no dot)."""
     path = Path(path)
-    if path.suffix == ".hea" and not path.with_name(path.name + ".hea").is_file():
+    if path.suffix.lower() in (".hea", ".dat") and not path.with_name(path.name + ".hea").is_file():
         return path.with_suffix("")
     return path
 
@@ -398,6 +399,9 @@ def _lead_indices(record_name: str, names: list[str], leads: list[str] | None) -
     missing = [lead for lead in leads if lead not in names]
     if missing:
         raise ValueError(f"record {record_name} has no lead(s) {missing}; its leads are {names}.")
+    repeated = sorted({lead for lead in leads if leads.count(lead) > 1})
+    if repeated:
+        raise ValueError(f"leads={list(leads)} names lead(s) {repeated} of record {record_name} more than once; name each lead once.")
     return [names.index(lead) for lead in leads]
 
 
@@ -409,9 +413,12 @@ def read_record(
     """Read and validate one WFDB record (see the module doc for what is checked and supported).
 
     Args:
-        path: the record path, without extension or ending in ``.hea`` (a single-segment record or
-            a multi-segment master).
-        leads: lead (signal) names to keep, in this order; ``None`` keeps all.
+        path: the record path, without extension or ending in ``.hea`` / ``.dat`` (a single-segment
+            record or a multi-segment master); or an EDF file ``*.edf``, read by ``wfdb``'s EDF
+            reader (:mod:`heartbert_hf.data.edf_io`).
+        leads: lead (signal) names to keep, in this order, each once; ``None`` keeps all. A signal
+            the header leaves unnamed is named by its index, ``"0"``, ``"1"``, ...
+            (:func:`heartbert_hf.data.lead_units.signal_names`).
         verify_checksum: compare each signal's 16-bit sample sum with the header checksum.
 
     Returns:
@@ -421,21 +428,28 @@ def read_record(
 
     Raises:
         FileNotFoundError: a header, signal file or segment header is missing.
-        ValueError: see :func:`check_record_files`; also an unknown lead name, a sample count or
+        ValueError: see :func:`check_record_files`; also an unknown or repeated lead name, a sample count or
             checksum that differs from the header (``truncated`` / ``header/sample mismatch``),
             a file ``wfdb`` cannot decode, or selected leads at different sampling rates.
         TypeError: ``leads`` is a string.
     """
+    from .lead_units import signal_names
+
+    if Path(path).suffix.lower() == ".edf":
+        from .edf_io import read_edf_record
+
+        return read_edf_record(path, leads, _lead_indices)
     path = record_path(path)
     header = check_record_files(path)
     if _is_multi_segment(header):
         rec = _read_multi_segment(path, verify_checksum)
-        keep = _lead_indices(path.name, list(rec.sig_name), leads)
+        keep = _lead_indices(path.name, signal_names(rec.sig_name), leads)
+        names = [signal_names(rec.sig_name)[i] for i in keep]
     else:
-        channels = _lead_indices(path.name, list(header.sig_name), leads)
+        channels = _lead_indices(path.name, signal_names(header.sig_name), leads)
         rec = _read_single_segment(path, header, channels, verify_checksum)
         keep = list(range(len(channels)))
-    names = [rec.sig_name[i] for i in keep]
+        names = [signal_names(header.sig_name)[c] for c in channels]  # an unnamed signal keeps its index in the header
     per_frame = [int(rec.samps_per_frame[i] or 1) for i in keep]
     if len(set(per_frame)) > 1:
         by_rate: dict[float, list[str]] = {}
@@ -460,18 +474,20 @@ def read_record(
 
 
 def read_annotation(path: str | os.PathLike, extension: str = "atr"):
-    """Read a WFDB annotation file with a clear error when it is missing.
+    """Read a WFDB annotation file (``wfdb.rdann``) with a clear error when it is missing.
 
-    Args:
-        path: the record path without extension.
-        extension: the annotator (``"atr"``, ``"st"``, ...).
+    ``path`` is the record path without extension; ``extension`` the annotator (``"atr"``, ...), found in
+    any case (``101.ATR``, as copied from FAT media or CD-ROMs: the returned ``extension`` says which).
     """
     import wfdb
 
     path = Path(path)
     ann_file = path.with_name(f"{path.name}.{extension}")
     if not ann_file.is_file():
-        raise FileNotFoundError(f"annotation file {ann_file} is missing.")
+        same = [f for f in path.parent.glob(f"{path.name}.*") if f.name.lower() == ann_file.name.lower() and f.is_file()]
+        if len(same) != 1:
+            raise FileNotFoundError(f"annotation file {ann_file} is missing.")
+        ann_file, extension = same[0], same[0].name[len(path.name) + 1 :]
     try:
         ann = wfdb.rdann(str(path), extension)
     except Exception as err:
