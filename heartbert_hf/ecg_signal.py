@@ -87,6 +87,24 @@ def _frame_to_leads(frame, name: str) -> np.ndarray:
     return leads
 
 
+def _unmask(signal, name: str):
+    """A numpy masked array (or torch ``MaskedTensor``) → its data as float64 with the masked samples set to NaN.
+
+    Readers hand over missing samples this way (``np.ma.masked_invalid``, ``np.genfromtxt(usemask=True)``,
+    format-16 -32768 codes masked); the fill value under the mask is no voltage, so it must never reach the
+    scaler. NaN then gets the usual error naming lead, sample and time. Other objects are returned as given.
+    """
+    if isinstance(signal, np.ma.MaskedArray):
+        if signal.dtype.kind not in "iuf":
+            raise TypeError(f"{name} is a numpy masked array of dtype {signal.dtype}: an ECG must be numeric.")
+        return np.ma.filled(signal.astype(np.float64), np.nan)
+    if _module_of(signal) == "torch" and hasattr(signal, "get_mask") and hasattr(signal, "get_data"):  # torch.masked.MaskedTensor
+        data = np.array(signal.get_data().detach().cpu().float().numpy(), dtype=np.float64)
+        data[~signal.get_mask().detach().cpu().numpy().astype(bool)] = np.nan  # torch's mask is True where data is valid
+        return data
+    return signal
+
+
 def to_array(signal, name: str = "signal") -> np.ndarray:
     """Convert an ECG given as numpy, torch, pandas or nested lists to a float64 numpy array.
 
@@ -98,6 +116,8 @@ def to_array(signal, name: str = "signal") -> np.ndarray:
       a frame with more columns than rows (or more than ``MAX_LEADS`` columns) is refused with its
       shape, and so is a non-numeric column. pandas ``Series``: one lead.
     * lists/tuples of numbers, or of lists of numbers: ``np.asarray`` of them.
+    * numpy masked array (torch ``MaskedTensor``): the masked samples become NaN, so they are refused
+      like any missing sample (:func:`bad_sample_message`), never read as the fill value beneath.
 
     Returns:
         The float64 array, its shape not yet validated (see :func:`as_leads`).
@@ -108,6 +128,7 @@ def to_array(signal, name: str = "signal") -> np.ndarray:
     """
     if isinstance(signal, (str, bytes)):
         raise TypeError(f"{name} must be a numeric array, got {type(signal).__name__}; pass level text as `text`.")
+    signal = _unmask(signal, name)
     module = _module_of(signal)
     if module == "torch" and hasattr(signal, "detach"):
         tensor = signal.detach().cpu()
@@ -221,7 +242,10 @@ def ramp_message(lead: int, first: float, last: float, step: float) -> str:
 def bad_sample_message(value: float, where: str) -> str:
     """The error for a sample :func:`first_bad_sample` found; ``where`` names the lead and sample (and window)."""
     if not np.isfinite(value):
-        return f"contains NaN or inf (first at {where}); clean or interpolate it first."
+        return (
+            f"contains NaN or inf (first at {where}); clean or interpolate it first (a masked sample of a numpy masked "
+            "array and a missing pandas value are read as NaN)."
+        )
     return (
         f"has the impossible value {value:g} at {where}: |values| above {MAX_ABS_VALUE:g} are no ECG in any unit "
         "(mV, µV, ADC counts); the samples were probably read with the wrong dtype or byte order. Check how the file was read."
@@ -258,13 +282,14 @@ def as_leads(signal, name: str = "signal", check_finite: bool = True) -> np.ndar
 def check_sampling_rate(sampling_rate) -> float:
     """Return ``sampling_rate`` as a positive float or raise a ``ValueError``/``TypeError``.
 
-    Accepts Python and numpy numbers (and 0-d numeric arrays); refuses ``None``, bools, strings,
+    Accepts Python and numpy numbers, and 0-d numeric numpy arrays and torch tensors; refuses ``None``, bools, strings,
     complex numbers, arrays of several values, and zero, negative, NaN or infinite rates.
     """
     if sampling_rate is None:
         raise ValueError("sampling_rate is required for ECG arrays (e.g. sampling_rate=360 for MIT-BIH, 500 for PTB-XL).")
-    if isinstance(sampling_rate, np.ndarray) and sampling_rate.ndim == 0 and sampling_rate.dtype.kind in "iuf":
-        sampling_rate = sampling_rate.item()  # a 0-d array, e.g. np.load("x.npz")["fs"]
+    if getattr(sampling_rate, "ndim", None) == 0 and hasattr(sampling_rate, "item"):
+        # a 0-d numpy array (np.load("x.npz")["fs"]) or torch tensor (a torch-formatted dataset row), any device
+        sampling_rate = sampling_rate.item()
     if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, (numbers.Real, np.integer, np.floating)):
         raise TypeError(f"sampling_rate must be a number, got {type(sampling_rate).__name__}.")
     fs = float(sampling_rate)

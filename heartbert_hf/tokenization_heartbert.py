@@ -50,6 +50,8 @@ _WINDOW_ENCODE_KWARGS = {
     "return_overflowing_tokens",
     "verbose",
 }
+_TEXT_ONLY_KWARGS = ("is_split_into_words", "text_target", "text_pair_target", "text_pair")
+"""Arguments of a text tokenizer that have no meaning for ``ecg=`` input (refused there, not ignored)."""
 _BACKEND_LOCK = threading.RLock()
 """Serialises every use of a ``tokenizers`` backend: its truncation/padding settings are shared state that
 each call sets, so two threads calling one tokenizer would otherwise encode with each other's settings.
@@ -293,7 +295,19 @@ class HeartBertTokenizer(TokenizersBackend):
         return self.encode_windows(self.feature_extractor(ecg, sampling_rate, drop_flat=drop_flat), *args, **kwargs)
 
     def _ecg_encode_kwargs(self, kwargs: dict) -> dict:
-        """Resolve truncation for ECG windows in place: ``max_length`` always bounds the sequences."""
+        """Resolve truncation for ECG windows in place: ``max_length`` always bounds the sequences.
+
+        Raises:
+            TypeError: a text-only argument (:data:`_TEXT_ONLY_KWARGS`) given with ``ecg``.
+            ValueError: the option errors of :meth:`_check_options` and :meth:`_check_max_length`.
+        """
+        text_only = sorted(k for k in _TEXT_ONLY_KWARGS if kwargs.get(k) not in (None, False))
+        if text_only:
+            raise TypeError(
+                f"{', '.join(text_only)} {'applies' if len(text_only) == 1 else 'apply'} to level text only, not to ecg=...: each ECG window is one sequence that HeartBert "
+                "writes itself (is_split_into_words would read a window's text as pre-split words and lose which lead and window "
+                "each sequence came from). Leave them out, or tokenize level text instead."
+            )
         self._check_options(kwargs)
         if kwargs.get("max_length") is not None and kwargs.get("truncation") in (False, "do_not_truncate"):
             raise ValueError(
@@ -346,20 +360,35 @@ class HeartBertTokenizer(TokenizersBackend):
             )
 
     def _check_max_length(self, kwargs: dict, pair: bool = False) -> None:
-        """Refuse a truncating ``max_length`` with no room for content after the special tokens.
+        """Refuse a truncating ``max_length`` with no room for content after the special tokens, and a ``stride``
+        of at least the content tokens per sequence (``max_length`` minus the special tokens).
 
         The backend does not truncate at all below that (``max_length`` 0 or 1 gave whole windows of
         thousands of tokens; 2 gave empty ``<s></s>`` sequences), and a negative one overflows in Rust.
+        ``stride == max_length - 2`` made the backend panic (``pyo3_runtime.PanicException``, which
+        ``except Exception`` does not catch) on both the ECG and the level-text route.
+
+        Raises:
+            ValueError: naming ``max_length`` (and ``stride``, with the largest stride allowed).
         """
         max_length = kwargs.get("max_length")
-        if max_length is None:
-            return
         add_special = kwargs.get("add_special_tokens", True)
-        least = (self.num_special_tokens_to_add(pair=pair) if add_special else 0) + 1
-        if isinstance(max_length, bool) or not isinstance(max_length, numbers.Integral) or max_length < least:
+        specials = self.num_special_tokens_to_add(pair=pair) if add_special else 0
+        if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, numbers.Integral) or max_length <= specials):
             raise ValueError(
-                f"max_length={max_length!r}: truncating needs an integer max_length of at least {least} (each sequence "
-                f"holds {least - 1} special tokens plus content), e.g. the model's 512."
+                f"max_length={max_length!r}: truncating needs an integer max_length of at least {specials + 1} (each sequence "
+                f"holds {specials} special tokens plus content), e.g. the model's 512."
+            )
+        stride = kwargs.get("stride", 0) or 0
+        effective = self._strategies(kwargs)[2]  # max_length, or the model_max_length truncation=True falls back to
+        specials = self.num_special_tokens_to_add(pair=pair)  # also with add_special_tokens=False, as transformers' own check counts
+        if stride and effective is not None and stride >= effective - specials:
+            # transformers checks stride >= max_length - specials only for pairs' longest_first, and then off by one;
+            # the Rust backend panics (pyo3 PanicException, a BaseException, with backtraces) at stride == max_length - specials
+            raise ValueError(
+                f"stride={stride} with max_length={effective}: each overflow sequence repeats stride tokens of the one before and "
+                f"holds max_length - {specials} special tokens = {effective - specials} content tokens, so stride must be smaller: "
+                f"the largest allowed stride is {effective - specials - 1}. Pass a smaller stride or a larger max_length."
             )
 
     def encode_windows(self, features, *args, **kwargs) -> BatchEncoding:

@@ -38,11 +38,12 @@ def _named(name: str | None, message: str) -> str:
 
 
 def _lazy_leads(ecg, name: str) -> np.ndarray:
-    """``(leads, samples)`` view of ``ecg`` without copying a numpy array (or ``np.memmap``); others via ``as_leads``."""
+    """``(leads, samples)`` view of ``ecg`` without copying a numpy array (or ``np.memmap``); others via ``as_leads``
+    (among them ndarray subclasses such as masked arrays, whose masked samples become NaN there)."""
     from .ecg_signal import as_leads, leads_view
     from .feature_extraction_heartbert import split_ecg_batch
 
-    if isinstance(ecg, (list, tuple)):
+    if not isinstance(ecg, np.ndarray) or ecg.dtype == np.dtype(object):  # lists, Columns, object arrays: maybe a batch
         items, batched = split_ecg_batch(ecg)
         if batched and len(items) == 1:
             ecg = items[0]
@@ -51,7 +52,7 @@ def _lazy_leads(ecg, name: str) -> np.ndarray:
                 f"{name} is a list of {len(items)} ECGs; this takes one ECG, 1-D (samples,) or (leads, samples): call it once "
                 "per ECG, or pass one ECG's leads as a 2-D array (np.stack(leads))."
             )
-    if not isinstance(ecg, np.ndarray) or ecg.ndim not in (1, 2) or not np.issubdtype(ecg.dtype, np.number) or np.iscomplexobj(ecg):
+    if not isinstance(ecg, np.ndarray) or isinstance(ecg, np.ma.MaskedArray) or ecg.ndim not in (1, 2) or not np.issubdtype(ecg.dtype, np.number) or np.iscomplexobj(ecg):
         return as_leads(ecg, name)
     return leads_view(ecg, name)
 
