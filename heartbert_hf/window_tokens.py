@@ -52,7 +52,13 @@ def _lazy_leads(ecg, name: str) -> np.ndarray:
                 f"{name} is a list of {len(items)} ECGs; this takes one ECG, 1-D (samples,) or (leads, samples): call it once "
                 "per ECG, or pass one ECG's leads as a 2-D array (np.stack(leads))."
             )
-    if not isinstance(ecg, np.ndarray) or isinstance(ecg, np.ma.MaskedArray) or ecg.ndim not in (1, 2) or not np.issubdtype(ecg.dtype, np.number) or np.iscomplexobj(ecg):
+    if (
+        not isinstance(ecg, np.ndarray)
+        or isinstance(ecg, np.ma.MaskedArray)
+        or ecg.ndim not in (1, 2)
+        or not np.issubdtype(ecg.dtype, np.number)
+        or np.iscomplexobj(ecg)
+    ):
         return as_leads(ecg, name)
     return leads_view(ecg, name)
 
