@@ -34,7 +34,6 @@ WINDOW_SIZE = 4000
 MIN_WINDOW = 360
 """Shortest window kept (1 s at 360 Hz). A shorter tail is dropped; a shorter signal is an error."""
 
-MAX_LEADS = 16
 SCALINGS = ("minmax", "robust")
 ROBUST_PERCENTILES = (0.5, 99.5)
 
@@ -68,7 +67,7 @@ def _module_of(obj) -> str:
 def _frame_to_leads(frame, name: str) -> np.ndarray:
     """A pandas DataFrame with one column per lead → ``(leads, samples)`` float64."""
     rows, cols = frame.shape
-    if cols > MAX_LEADS or cols > rows:
+    if cols > rows:
         raise ValueError(
             f"{name} is a pandas DataFrame of shape {(rows, cols)}: HeartBert reads a DataFrame as one column per "
             f"lead and one row per sample (the layout of a CSV export), so this reads as {cols} leads of {rows} "
@@ -113,8 +112,7 @@ def to_array(signal, name: str = "signal") -> np.ndarray:
     * torch tensor (CPU or GPU, with or without grad): ``tensor.detach().cpu()``, then as numpy
       (bfloat16 goes through float32, exactly).
     * pandas ``DataFrame``: one column per lead, rows are samples, transposed to ``(leads, samples)``;
-      a frame with more columns than rows (or more than ``MAX_LEADS`` columns) is refused with its
-      shape, and so is a non-numeric column. pandas ``Series``: one lead.
+      a frame with more columns than rows is refused with its shape, and so is a non-numeric column. pandas ``Series``: one lead.
     * lists/tuples of numbers, or of lists of numbers: ``np.asarray`` of them.
     * numpy masked array (torch ``MaskedTensor``): the masked samples become NaN, so they are refused
       like any missing sample (:func:`bad_sample_message`), never read as the fill value beneath.
@@ -169,9 +167,16 @@ def leads_view(x: np.ndarray, name: str = "signal") -> np.ndarray:
         x: a 1-D or 2-D numpy array (or ``np.memmap``).
         name: how the signal is called in error messages.
 
+    Orientation: an array with more rows than columns is refused as ``(samples, leads)``. There is no
+    limit on the number of leads (windows are tokenized lead by lead; the model has no lead
+    embedding), so 15-lead PTB records, 18-lead ECGs and body-surface maps are read as given. The
+    rows-vs-columns rule is all the orientation check needs: a record of at least 1 s has at least
+    ``sampling_rate`` (>= 10) samples, so a transposed record is caught unless it has at least as many
+    leads as samples. (A former second rule, more than 16 leads refused with the hint to transpose,
+    refused real 18-lead ECGs and caught no transposed record this one misses.)
+
     Raises:
-        ValueError: not 1-D/2-D, empty, or leads on the wrong axis (more than :data:`MAX_LEADS`
-            leads, or more leads than samples).
+        ValueError: not 1-D/2-D, empty, or more leads than samples (the axes swapped).
     """
     if x.ndim == 1:
         x = x[None, :]
@@ -180,10 +185,11 @@ def leads_view(x: np.ndarray, name: str = "signal") -> np.ndarray:
     leads, samples = x.shape
     if samples == 0 or leads == 0:
         raise ValueError(f"{name} is empty (shape {x.shape}).")
-    if leads > MAX_LEADS or leads > samples:
+    if leads > samples:
         raise ValueError(
-            f"{name} has shape {x.shape}: that reads as {leads} leads of {samples} samples. Leads go on the "
-            "first axis, (leads, samples); a WFDB p_signal array is (samples, leads), so pass p_signal.T."
+            f"{name} has shape {x.shape}: that reads as {leads} leads of {samples} samples, more leads than samples, so its "
+            f"axes look swapped. Leads go on the first axis, (leads, samples): a WFDB p_signal array is (samples, leads), so "
+            f"pass p_signal.T (here {name}.T, shape {x.shape[::-1]}). Several ECGs go as a list of arrays."
         )
     return x
 
