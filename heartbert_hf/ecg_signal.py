@@ -41,6 +41,18 @@ FLAT_RTOL = 1e-12
 """A lead segment is flat (constant) when ``max - min <= FLAT_RTOL * max(|max|, |min|)``: its spread is
 float rounding of one value, not signal (exact equality for an exactly constant lead)."""
 
+FLAT_MAX_VALUES = 3
+"""A lead window whose input samples take at most this many distinct values is flat too: a dead lead
+showing +/-1 ADC step of noise (values -1, 0, +1 steps), e.g. a disconnected V3 at 1 µV resolution.
+Unit-free (a count, unchanged by gain and offset) and judged on the samples before resampling, so the
+same at every sampling rate (fewer samples can only take fewer values). Chosen by measurement over every
+(record, lead, window) of the shared PhysioNet set (MIT-BIH DS1 + paced, PTB-XL records500/records100,
+CinC 2021 PTB-XL, PTB s0010_re, CinC 2015 a103l/v102s, European ST-T and NST excerpts; 91 records):
+full 4000-sample windows take at least 30 distinct values (at least 23 when the records are subsampled
+10-fold, to 10-50 Hz); 1-s windows at the recorded rates at least 7 (a segment of MIT-BIH 116 clipped at
+the ADC's 0 rail). Only when 1-s windows are subsampled to 62.5-120 Hz do two segments reach 3 values,
+both rail-to-rail lead-off artefacts (MIT-BIH 116 MLII at 1002 s, a103l II at 284 s), no ECG."""
+
 MAX_UPSAMPLING = 36
 """Largest ``target_rate / sampling_rate`` accepted (10 Hz for the 360 Hz target). An ECG's QRS energy
 lies at 5-40 Hz, so a lower rate carries no ECG; it is almost always a unit slip (kHz given as Hz, e.g.
@@ -437,9 +449,22 @@ def window_bounds(n_samples: int, window_size: int = WINDOW_SIZE, min_window: in
 
 
 def flat_leads(segment: np.ndarray) -> np.ndarray:
-    """``(leads, samples)`` → bool ``(leads,)``: which leads are constant (see :data:`FLAT_RTOL`)."""
+    """``(leads, samples)`` → bool ``(leads,)``: which leads are flat: constant up to float rounding
+    (:data:`FLAT_RTOL`), or taking at most :data:`FLAT_MAX_VALUES` distinct values (ADC noise of a dead lead)."""
     lo, hi = segment.min(axis=-1), segment.max(axis=-1)
-    return (hi - lo) <= FLAT_RTOL * np.maximum(np.abs(lo), np.abs(hi))
+    constant = (hi - lo) <= FLAT_RTOL * np.maximum(np.abs(lo), np.abs(hi))
+    ordered = np.sort(segment, axis=-1)
+    distinct = 1 + np.count_nonzero(np.diff(ordered, axis=-1), axis=-1)
+    return constant | (distinct <= FLAT_MAX_VALUES)
+
+
+def flat_message(where: str) -> str:
+    """The error for a flat window; ``where`` names the lead and window."""
+    return (
+        f"{where}: flat signal: the lead is constant there, or takes at most {FLAT_MAX_VALUES} distinct values (ADC noise of "
+        "a dead or disconnected lead, a lead-off segment), so it holds no ECG to scale to [0, 1]. Drop that lead, or pass "
+        "drop_flat=True to skip such windows."
+    )
 
 
 def input_span(start: int, stop: int, step: float, n_in: int) -> tuple[int, int]:
@@ -493,15 +518,16 @@ def prepare_windows(
 ) -> tuple[list[np.ndarray], list[tuple[int, int]]]:
     """Validate, resample, window and scale one ECG.
 
-    Flatness is judged on the input samples each window covers, before resampling (whose filter
-    would turn a constant between two live segments into ringing), so a dead lead is flat at every
-    sampling rate, exactly as at 360 Hz.
+    Flatness (:func:`flat_leads`: constant, or at most :data:`FLAT_MAX_VALUES` distinct values) is
+    judged on the input samples each window covers, before resampling (whose filter would turn a
+    constant between two live segments into ringing), so a dead lead is flat at every sampling rate,
+    exactly as at 360 Hz.
 
     Args:
         signal: 1-D ``(samples,)`` or ``(leads, samples)``, any input :func:`to_array` accepts.
         sampling_rate: Hz of ``signal``.
         target_rate, window_size, min_window, scaling: see the module functions.
-        drop_flat: skip flat (constant) lead windows instead of raising; for corpus building,
+        drop_flat: skip flat (constant or dead-lead noise) lead windows instead of raising; for corpus building,
             where a lead-off segment should not stop the run.
 
     Returns:
@@ -534,10 +560,7 @@ def prepare_windows(
             if flat[lead] or (drop_flat and segment.max() == segment.min()):
                 if drop_flat:
                     continue
-                raise ValueError(
-                    f"{where}: flat signal: the lead is constant there (a dead or disconnected lead, a lead-off "
-                    "segment), so it cannot be scaled to [0, 1]. Drop that lead, or pass drop_flat=True to skip such windows."
-                )
+                raise ValueError(flat_message(where))
             try:
                 windows.append(scale(segment, scaling))
             except ValueError as err:

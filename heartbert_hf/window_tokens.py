@@ -165,6 +165,8 @@ _PREFIX = re.compile(r"^lead \d+, window \d+ \([^)]*\): ")
 def _tokenize_block(
     preprocessor, block: _Block, target: float, window_size: int, min_window: int, fs: float, drop_flat: bool, name: str | None
 ) -> list[WindowTokens]:
+    from .ecg_signal import flat_message
+
     kwargs = {"sampling_rate": target, "add_special_tokens": False, "drop_flat": drop_flat}
     try:
         enc = preprocessor(ecg=block.signal, **kwargs)
@@ -190,14 +192,8 @@ def _tokenize_block(
             lead, w0 = flat[0].lead, flat[0].window * window_size
             start = block.input_start + int(round(w0 * fs / target))
             stop = start + int(round(window_size * fs / target))
-            raise ValueError(
-                _named(
-                    name,
-                    f"lead {lead}, window {block.first_window + flat[0].window} (input samples {start}:{stop} at {fs:g} Hz): flat signal: the "
-                    "lead is constant there (a dead or disconnected lead, a lead-off segment), so it cannot be scaled to [0, 1]. "
-                    "Drop that lead, or pass drop_flat=True to skip such windows.",
-                )
-            )
+            where = f"lead {lead}, window {block.first_window + flat[0].window} (input samples {start}:{stop} at {fs:g} Hz)"
+            raise ValueError(_named(name, flat_message(where)))
         tokens = [t for t in tokens if not block.input_flat[t.lead, t.window]]
     return [WindowTokens(t.lead, block.first_window + t.window, t.ids) for t in tokens]
 
