@@ -68,7 +68,7 @@ class EcgTokenizeFunction:
         if not batch["signal"]:
             return {c: [] for c in keep + ["input_ids", "attention_mask", "lead_index", "window_index"]}
         try:
-            enc = self._encode(list(batch["signal"]), list(batch["sampling_rate"]))
+            enc = self._tokenize_examples(list(batch["signal"]), list(batch["sampling_rate"]))
         except (TypeError, ValueError) as err:
             raise self._name_failure(batch, indices, err) from None
         out = {c: [batch[c][example] for example in enc["overflow_to_sample_mapping"]] for c in keep}
@@ -76,15 +76,17 @@ class EcgTokenizeFunction:
             out[key] = list(enc[key])
         return out
 
-    def _encode(self, signals: list, rates: list):
+    def _tokenize_examples(self, signals: list, rates: list):
         def rate(fs):  # a column of numbers (or numeric strings, as read from a CSV); anything else reaches the processor's check
             try:
                 return float(fs)
             except (TypeError, ValueError):
                 return fs
 
+        from ..ecg_signal import to_array  # arrays, not lists: a batch of 1-D lists would read as the leads of one ECG
+
         return self.processor(
-            ecg=[np.asarray(signal, dtype=np.float64) for signal in signals],
+            ecg=[to_array(signal) for signal in signals],  # to_array: masked samples become NaN
             sampling_rate=[rate(fs) for fs in rates],
             drop_flat=True,
             truncation=True,
@@ -98,7 +100,7 @@ class EcgTokenizeFunction:
         rows = list(indices) if indices is not None else None
         for i in range(n):
             try:
-                self._encode([batch["signal"][i]], [batch["sampling_rate"][i]])
+                self._tokenize_examples([batch["signal"][i]], [batch["sampling_rate"][i]])
             except (TypeError, ValueError) as inner:
                 where = f"row {rows[i]}" if rows is not None else f"item {i} of the batch"
                 names = ", ".join(f"{c} {batch[c][i]!r}" for c in ("record_id", "start") if c in batch)
