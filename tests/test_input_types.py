@@ -195,6 +195,8 @@ def test_numpy_object_array_of_ecgs_is_a_batch(tiny_tokenizer, ecg):
     ref = tiny_tokenizer(ecg=[ecg, ecg[:, :5000]], sampling_rate=360, truncation=True, max_length=64)
     assert same_encoding(tiny_tokenizer(ecg=batch, sampling_rate=np.array([360.0, 360.0], dtype=np.float32), truncation=True, max_length=64), ref)
     assert same_encoding(tiny_tokenizer(ecg=batch, sampling_rate=360, truncation=True, max_length=64), ref)
+    pd = pytest.importorskip("pandas")  # df["signal"] of a table holding one array per row: the same batch
+    assert same_encoding(tiny_tokenizer(ecg=pd.Series(list(batch)), sampling_rate=pd.Series([360, 360]), truncation=True, max_length=64), ref)
     from heartbert_hf.window_tokens import iter_window_tokens
 
     with pytest.raises(TypeError, match="list of 2 ECGs|2 ECGs"):
