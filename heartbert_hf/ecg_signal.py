@@ -34,13 +34,24 @@ WINDOW_SIZE = 4000
 MIN_WINDOW = 360
 """Shortest window kept (1 s at 360 Hz). A shorter tail is dropped; a shorter signal is an error."""
 
-MAX_LEADS = 16
 SCALINGS = ("minmax", "robust")
 ROBUST_PERCENTILES = (0.5, 99.5)
 
 FLAT_RTOL = 1e-12
 """A lead segment is flat (constant) when ``max - min <= FLAT_RTOL * max(|max|, |min|)``: its spread is
 float rounding of one value, not signal (exact equality for an exactly constant lead)."""
+
+FLAT_MAX_VALUES = 3
+"""A lead window whose input samples take at most this many distinct values is flat too: a dead lead
+showing +/-1 ADC step of noise (values -1, 0, +1 steps), e.g. a disconnected V3 at 1 µV resolution.
+Unit-free (a count, unchanged by gain and offset) and judged on the samples before resampling, so the
+same at every sampling rate (fewer samples can only take fewer values). Chosen by measurement over every
+(record, lead, window) of the shared PhysioNet set (MIT-BIH DS1 + paced, PTB-XL records500/records100,
+CinC 2021 PTB-XL, PTB s0010_re, CinC 2015 a103l/v102s, European ST-T and NST excerpts; 91 records):
+full 4000-sample windows take at least 30 distinct values (at least 23 when the records are subsampled
+10-fold, to 10-50 Hz); 1-s windows at the recorded rates at least 7 (a segment of MIT-BIH 116 clipped at
+the ADC's 0 rail). Only when 1-s windows are subsampled to 62.5-120 Hz do two segments reach 3 values,
+both rail-to-rail lead-off artefacts (MIT-BIH 116 MLII at 1002 s, a103l II at 284 s), no ECG."""
 
 MAX_UPSAMPLING = 36
 """Largest ``target_rate / sampling_rate`` accepted (10 Hz for the 360 Hz target). An ECG's QRS energy
@@ -68,7 +79,7 @@ def _module_of(obj) -> str:
 def _frame_to_leads(frame, name: str) -> np.ndarray:
     """A pandas DataFrame with one column per lead → ``(leads, samples)`` float64."""
     rows, cols = frame.shape
-    if cols > MAX_LEADS or cols > rows:
+    if cols > rows:
         raise ValueError(
             f"{name} is a pandas DataFrame of shape {(rows, cols)}: HeartBert reads a DataFrame as one column per "
             f"lead and one row per sample (the layout of a CSV export), so this reads as {cols} leads of {rows} "
@@ -87,6 +98,24 @@ def _frame_to_leads(frame, name: str) -> np.ndarray:
     return leads
 
 
+def _unmask(signal, name: str):
+    """A numpy masked array (or torch ``MaskedTensor``) → its data as float64 with the masked samples set to NaN.
+
+    Readers hand over missing samples this way (``np.ma.masked_invalid``, ``np.genfromtxt(usemask=True)``,
+    format-16 -32768 codes masked); the fill value under the mask is no voltage, so it must never reach the
+    scaler. NaN then gets the usual error naming lead, sample and time. Other objects are returned as given.
+    """
+    if isinstance(signal, np.ma.MaskedArray):
+        if signal.dtype.kind not in "iuf":
+            raise TypeError(f"{name} is a numpy masked array of dtype {signal.dtype}: an ECG must be numeric.")
+        return np.ma.filled(signal.astype(np.float64), np.nan)
+    if _module_of(signal) == "torch" and hasattr(signal, "get_mask") and hasattr(signal, "get_data"):  # torch.masked.MaskedTensor
+        data = np.array(signal.get_data().detach().cpu().float().numpy(), dtype=np.float64)
+        data[~signal.get_mask().detach().cpu().numpy().astype(bool)] = np.nan  # torch's mask is True where data is valid
+        return data
+    return signal
+
+
 def to_array(signal, name: str = "signal") -> np.ndarray:
     """Convert an ECG given as numpy, torch, pandas or nested lists to a float64 numpy array.
 
@@ -95,9 +124,10 @@ def to_array(signal, name: str = "signal") -> np.ndarray:
     * torch tensor (CPU or GPU, with or without grad): ``tensor.detach().cpu()``, then as numpy
       (bfloat16 goes through float32, exactly).
     * pandas ``DataFrame``: one column per lead, rows are samples, transposed to ``(leads, samples)``;
-      a frame with more columns than rows (or more than ``MAX_LEADS`` columns) is refused with its
-      shape, and so is a non-numeric column. pandas ``Series``: one lead.
+      a frame with more columns than rows is refused with its shape, and so is a non-numeric column. pandas ``Series``: one lead.
     * lists/tuples of numbers, or of lists of numbers: ``np.asarray`` of them.
+    * numpy masked array (torch ``MaskedTensor``): the masked samples become NaN, so they are refused
+      like any missing sample (:func:`bad_sample_message`), never read as the fill value beneath.
 
     Returns:
         The float64 array, its shape not yet validated (see :func:`as_leads`).
@@ -108,6 +138,7 @@ def to_array(signal, name: str = "signal") -> np.ndarray:
     """
     if isinstance(signal, (str, bytes)):
         raise TypeError(f"{name} must be a numeric array, got {type(signal).__name__}; pass level text as `text`.")
+    signal = _unmask(signal, name)
     module = _module_of(signal)
     if module == "torch" and hasattr(signal, "detach"):
         tensor = signal.detach().cpu()
@@ -148,9 +179,16 @@ def leads_view(x: np.ndarray, name: str = "signal") -> np.ndarray:
         x: a 1-D or 2-D numpy array (or ``np.memmap``).
         name: how the signal is called in error messages.
 
+    Orientation: an array with more rows than columns is refused as ``(samples, leads)``. There is no
+    limit on the number of leads (windows are tokenized lead by lead; the model has no lead
+    embedding), so 15-lead PTB records, 18-lead ECGs and body-surface maps are read as given. The
+    rows-vs-columns rule is all the orientation check needs: a record of at least 1 s has at least
+    ``sampling_rate`` (>= 10) samples, so a transposed record is caught unless it has at least as many
+    leads as samples. (A former second rule, more than 16 leads refused with the hint to transpose,
+    refused real 18-lead ECGs and caught no transposed record this one misses.)
+
     Raises:
-        ValueError: not 1-D/2-D, empty, or leads on the wrong axis (more than :data:`MAX_LEADS`
-            leads, or more leads than samples).
+        ValueError: not 1-D/2-D, empty, or more leads than samples (the axes swapped).
     """
     if x.ndim == 1:
         x = x[None, :]
@@ -159,10 +197,11 @@ def leads_view(x: np.ndarray, name: str = "signal") -> np.ndarray:
     leads, samples = x.shape
     if samples == 0 or leads == 0:
         raise ValueError(f"{name} is empty (shape {x.shape}).")
-    if leads > MAX_LEADS or leads > samples:
+    if leads > samples:
         raise ValueError(
-            f"{name} has shape {x.shape}: that reads as {leads} leads of {samples} samples. Leads go on the "
-            "first axis, (leads, samples); a WFDB p_signal array is (samples, leads), so pass p_signal.T."
+            f"{name} has shape {x.shape}: that reads as {leads} leads of {samples} samples, more leads than samples, so its "
+            f"axes look swapped. Leads go on the first axis, (leads, samples): a WFDB p_signal array is (samples, leads), so "
+            f"pass p_signal.T (here {name}.T, shape {x.shape[::-1]}). Several ECGs go as a list of arrays."
         )
     return x
 
@@ -221,7 +260,10 @@ def ramp_message(lead: int, first: float, last: float, step: float) -> str:
 def bad_sample_message(value: float, where: str) -> str:
     """The error for a sample :func:`first_bad_sample` found; ``where`` names the lead and sample (and window)."""
     if not np.isfinite(value):
-        return f"contains NaN or inf (first at {where}); clean or interpolate it first."
+        return (
+            f"contains NaN or inf (first at {where}); clean or interpolate it first (a masked sample of a numpy masked "
+            "array and a missing pandas value are read as NaN)."
+        )
     return (
         f"has the impossible value {value:g} at {where}: |values| above {MAX_ABS_VALUE:g} are no ECG in any unit "
         "(mV, µV, ADC counts); the samples were probably read with the wrong dtype or byte order. Check how the file was read."
@@ -258,13 +300,14 @@ def as_leads(signal, name: str = "signal", check_finite: bool = True) -> np.ndar
 def check_sampling_rate(sampling_rate) -> float:
     """Return ``sampling_rate`` as a positive float or raise a ``ValueError``/``TypeError``.
 
-    Accepts Python and numpy numbers (and 0-d numeric arrays); refuses ``None``, bools, strings,
+    Accepts Python and numpy numbers, and 0-d numeric numpy arrays and torch tensors; refuses ``None``, bools, strings,
     complex numbers, arrays of several values, and zero, negative, NaN or infinite rates.
     """
     if sampling_rate is None:
         raise ValueError("sampling_rate is required for ECG arrays (e.g. sampling_rate=360 for MIT-BIH, 500 for PTB-XL).")
-    if isinstance(sampling_rate, np.ndarray) and sampling_rate.ndim == 0 and sampling_rate.dtype.kind in "iuf":
-        sampling_rate = sampling_rate.item()  # a 0-d array, e.g. np.load("x.npz")["fs"]
+    if getattr(sampling_rate, "ndim", None) == 0 and hasattr(sampling_rate, "item"):
+        # a 0-d numpy array (np.load("x.npz")["fs"]) or torch tensor (a torch-formatted dataset row), any device
+        sampling_rate = sampling_rate.item()
     if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, (numbers.Real, np.integer, np.floating)):
         raise TypeError(f"sampling_rate must be a number, got {type(sampling_rate).__name__}.")
     fs = float(sampling_rate)
@@ -406,9 +449,22 @@ def window_bounds(n_samples: int, window_size: int = WINDOW_SIZE, min_window: in
 
 
 def flat_leads(segment: np.ndarray) -> np.ndarray:
-    """``(leads, samples)`` → bool ``(leads,)``: which leads are constant (see :data:`FLAT_RTOL`)."""
+    """``(leads, samples)`` → bool ``(leads,)``: which leads are flat: constant up to float rounding
+    (:data:`FLAT_RTOL`), or taking at most :data:`FLAT_MAX_VALUES` distinct values (ADC noise of a dead lead)."""
     lo, hi = segment.min(axis=-1), segment.max(axis=-1)
-    return (hi - lo) <= FLAT_RTOL * np.maximum(np.abs(lo), np.abs(hi))
+    constant = (hi - lo) <= FLAT_RTOL * np.maximum(np.abs(lo), np.abs(hi))
+    ordered = np.sort(segment, axis=-1)
+    distinct = 1 + np.count_nonzero(np.diff(ordered, axis=-1), axis=-1)
+    return constant | (distinct <= FLAT_MAX_VALUES)
+
+
+def flat_message(where: str) -> str:
+    """The error for a flat window; ``where`` names the lead and window."""
+    return (
+        f"{where}: flat signal: the lead is constant there, or takes at most {FLAT_MAX_VALUES} distinct values (ADC noise of "
+        "a dead or disconnected lead, a lead-off segment), so it holds no ECG to scale to [0, 1]. Drop that lead, or pass "
+        "drop_flat=True to skip such windows."
+    )
 
 
 def input_span(start: int, stop: int, step: float, n_in: int) -> tuple[int, int]:
@@ -462,15 +518,16 @@ def prepare_windows(
 ) -> tuple[list[np.ndarray], list[tuple[int, int]]]:
     """Validate, resample, window and scale one ECG.
 
-    Flatness is judged on the input samples each window covers, before resampling (whose filter
-    would turn a constant between two live segments into ringing), so a dead lead is flat at every
-    sampling rate, exactly as at 360 Hz.
+    Flatness (:func:`flat_leads`: constant, or at most :data:`FLAT_MAX_VALUES` distinct values) is
+    judged on the input samples each window covers, before resampling (whose filter would turn a
+    constant between two live segments into ringing), so a dead lead is flat at every sampling rate,
+    exactly as at 360 Hz.
 
     Args:
         signal: 1-D ``(samples,)`` or ``(leads, samples)``, any input :func:`to_array` accepts.
         sampling_rate: Hz of ``signal``.
         target_rate, window_size, min_window, scaling: see the module functions.
-        drop_flat: skip flat (constant) lead windows instead of raising; for corpus building,
+        drop_flat: skip flat (constant or dead-lead noise) lead windows instead of raising; for corpus building,
             where a lead-off segment should not stop the run.
 
     Returns:
@@ -503,10 +560,7 @@ def prepare_windows(
             if flat[lead] or (drop_flat and segment.max() == segment.min()):
                 if drop_flat:
                     continue
-                raise ValueError(
-                    f"{where}: flat signal: the lead is constant there (a dead or disconnected lead, a lead-off "
-                    "segment), so it cannot be scaled to [0, 1]. Drop that lead, or pass drop_flat=True to skip such windows."
-                )
+                raise ValueError(flat_message(where))
             try:
                 windows.append(scale(segment, scaling))
             except ValueError as err:

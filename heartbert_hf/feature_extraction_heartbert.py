@@ -29,13 +29,37 @@ SIGNAL_KEYS = ("target_rate", "window_size", "min_window", "scaling")
 """The windowing parameters a feature extractor (and a tokenizer) is configured with."""
 
 
+def _array_object(obj) -> bool:
+    return hasattr(obj, "__array__") or hasattr(obj, "__array_interface__") or hasattr(obj, "shape")
+
+
+def _object_array_of_ecgs(ecg) -> bool:
+    """A 1-D numpy object array (or pandas object Series) whose items are arrays or lists: one ECG per item.
+
+    That is how ``datasets`` in numpy format hands over a batch of ECGs of different lengths (and
+    ``df["signal"]`` of a table holding one array per row)."""
+    if getattr(ecg, "ndim", None) != 1 or getattr(ecg, "dtype", None) != np.dtype(object) or len(ecg) == 0:
+        return False
+    return all(isinstance(item, (list, tuple)) or (_array_object(item) and np.ndim(item) >= 1) for item in ecg)
+
+
+def _sized_iterable(obj) -> bool:
+    """A container of items that is neither a string, a mapping, a list/tuple nor an array object (e.g. a ``datasets`` Column)."""
+    if isinstance(obj, (str, bytes, dict, list, tuple)) or _array_object(obj):
+        return False
+    return hasattr(obj, "__len__") and hasattr(obj, "__iter__")
+
+
 def split_ecg_batch(ecg) -> tuple[list, bool]:
     """``ecg=`` → (list of ECGs, whether it was given as a batch).
 
     One ECG: an array object (numpy, torch tensor, pandas DataFrame/Series, anything with
     ``__array__``), a list of numbers (one lead) or a list of lists of numbers (``(leads, samples)``,
-    as ``np.asarray`` reads it). A batch: a list or tuple of such ECGs (never an array object, so a
-    ``(leads, samples)`` tensor stays one ECG).
+    as ``np.asarray`` reads it). A batch: a list or tuple of such ECGs; a 1-D numpy object array (or
+    pandas object Series) whose items are arrays (``datasets`` numpy format with ECGs of different
+    lengths); any other sized iterable that is no array object, such as a ``datasets`` ``Column``
+    (``ds["signal"]``), each item one ECG. A numeric array object is never iterated as a batch, so a
+    ``(leads, samples)`` tensor stays one ECG.
 
     Raises:
         TypeError: a string, a batch mixing strings (or single numbers) and arrays, or an object that is no ECG.
@@ -43,6 +67,17 @@ def split_ecg_batch(ecg) -> tuple[list, bool]:
     """
     if isinstance(ecg, (str, bytes)):
         raise TypeError("ecg must be an array or a list of arrays; pass level text as the first argument.")
+    if _object_array_of_ecgs(ecg):
+        return list(ecg), True
+    if _sized_iterable(ecg):
+        items = list(ecg)
+        if not items:
+            raise ValueError(f"ecg is an empty batch ({type(ecg).__name__} of length 0).")
+        if any(isinstance(item, (str, bytes)) for item in items):
+            raise TypeError("a batch cannot mix arrays and strings: pass level text as `text`, signals as `ecg`.")
+        if all(isinstance(item, (numbers.Number, np.number)) for item in items):
+            return [items], False  # one lead given as a sequence of numbers (e.g. array.array, a Column of floats)
+        return items, True  # a Column / sequence of rows: every item is one ECG, even a 1-D list
     if isinstance(ecg, (list, tuple)):
         if not ecg:
             raise ValueError("ecg is an empty batch.")
@@ -62,9 +97,28 @@ def split_ecg_batch(ecg) -> tuple[list, bool]:
         if all(isinstance(item, (list, tuple)) and (not item or isinstance(item[0], number)) for item in ecg):
             return [ecg], False  # one (leads, samples) ECG given as nested lists
         return list(ecg), True
-    if hasattr(ecg, "__array__") or hasattr(ecg, "__array_interface__") or hasattr(ecg, "shape"):
+    if _array_object(ecg):
         return [ecg], False  # numpy, torch, pandas ...: one ECG, never iterated as a batch
     raise TypeError(f"ecg must be one ECG (numpy array, torch tensor, pandas DataFrame/Series, list of numbers) or a list of them, got {type(ecg).__name__}.")
+
+
+def per_ecg_rates(sampling_rate, n_ecgs: int) -> list:
+    """``sampling_rate=`` → one rate per ECG (each still to be checked by ``check_sampling_rate``).
+
+    One rate (a number, a 0-d numpy array or torch tensor) is repeated; a list/tuple, a 1-D numpy array
+    or torch tensor, or another sized iterable (a ``datasets`` Column) gives one rate per ECG.
+
+    Raises:
+        ValueError: a number of rates that differs from the number of ECGs.
+    """
+    ndim = getattr(sampling_rate, "ndim", None)
+    if isinstance(sampling_rate, (list, tuple)) or ndim == 1 or (ndim is None and _sized_iterable(sampling_rate)):
+        rates = sampling_rate.tolist() if ndim == 1 and hasattr(sampling_rate, "tolist") else list(sampling_rate)
+    else:
+        rates = [sampling_rate] * n_ecgs
+    if len(rates) != n_ecgs:
+        raise ValueError(f"got {len(rates)} sampling rates for {n_ecgs} ECGs: pass one rate for all, or one per ECG.")
+    return rates
 
 
 class HeartBertFeatureExtractor(FeatureExtractionMixin):
@@ -149,7 +203,8 @@ class HeartBertFeatureExtractor(FeatureExtractionMixin):
 
         Args:
             ecg: one ECG or a list of them (see :func:`split_ecg_batch`).
-            sampling_rate: Hz: one number, or one per ECG. Required.
+            sampling_rate: Hz: one number (or 0-d array / tensor), or one per ECG (list, 1-D array or tensor,
+                ``datasets`` Column). Required.
             drop_flat: skip constant (dead, lead-off) windows instead of raising.
 
         Returns:
@@ -164,10 +219,7 @@ class HeartBertFeatureExtractor(FeatureExtractionMixin):
             raise TypeError(f"unexpected arguments {sorted(kwargs)} for the feature extractor.")
         self.quantizer._require_fitted()
         signals, batched = split_ecg_batch(ecg)
-        one_rate = not (isinstance(sampling_rate, (list, tuple)) or np.ndim(sampling_rate) == 1)
-        rates = [sampling_rate] * len(signals) if one_rate else list(sampling_rate)
-        if len(rates) != len(signals):
-            raise ValueError(f"got {len(rates)} sampling rates for {len(signals)} ECGs.")
+        rates = per_ecg_rates(sampling_rate, len(signals))
         out = {"level_text": [], "sample_index": [], "lead_index": [], "window_index": []}
         for i, (signal, fs) in enumerate(zip(signals, rates)):
             try:

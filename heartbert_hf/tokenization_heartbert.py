@@ -17,7 +17,6 @@ split into several sequences (``return_overflowing_tokens`` defaults to ``True``
 from __future__ import annotations
 
 import json
-import numbers
 import os
 import re
 import threading
@@ -33,6 +32,7 @@ from transformers.utils import to_py_obj
 from .ecg_signal import MIN_WINDOW, TARGET_RATE, WINDOW_SIZE
 from .feature_extraction_heartbert import HeartBertFeatureExtractor
 from .quantization import Quantizer, checked_ids, level_alphabet, text_to_ids
+from .tokenizer_options import check_lengths, check_options, ecg_encode_kwargs
 
 QUANTIZER_FILE = "quantizer.json"
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # RoBERTa layout: ids 0..4
@@ -282,9 +282,9 @@ class HeartBertTokenizer(TokenizersBackend):
             self._check_text(text)
             if text_pair is not None:
                 self._check_text(text_pair)
-            self._check_options(kwargs, pair=text_pair is not None)
+            check_options(kwargs, pair=text_pair is not None)
             if self._strategies(kwargs)[1] != TruncationStrategy.DO_NOT_TRUNCATE:
-                self._check_max_length(kwargs, pair=text_pair is not None)
+                check_lengths(self, kwargs, pair=text_pair is not None)
                 kwargs.setdefault("return_overflowing_tokens", True)
             return super().__call__(text, text_pair, *args, **kwargs)
         if text is not None or text_pair is not None:
@@ -293,74 +293,8 @@ class HeartBertTokenizer(TokenizersBackend):
         return self.encode_windows(self.feature_extractor(ecg, sampling_rate, drop_flat=drop_flat), *args, **kwargs)
 
     def _ecg_encode_kwargs(self, kwargs: dict) -> dict:
-        """Resolve truncation for ECG windows in place: ``max_length`` always bounds the sequences."""
-        self._check_options(kwargs)
-        if kwargs.get("max_length") is not None and kwargs.get("truncation") in (False, "do_not_truncate"):
-            raise ValueError(
-                f"max_length={kwargs['max_length']} with truncation=False: an ECG window is usually longer than that and "
-                "would come back longer than max_length. Pass truncation=True (long windows are split into several "
-                "sequences) or leave max_length out."
-            )
-        if kwargs.get("max_length") is not None and kwargs.get("truncation") is None:
-            kwargs["truncation"] = True  # max_length bounds every ECG sequence, padding or not
-        if self._strategies(kwargs)[1] != TruncationStrategy.DO_NOT_TRUNCATE:
-            self._check_max_length(kwargs)
-            kwargs.setdefault("return_overflowing_tokens", True)
-        return kwargs
-
-    @staticmethod
-    def _check_options(kwargs: dict, pair: bool = False) -> None:
-        """Check ``truncation``, ``pad_to_multiple_of`` and ``stride`` in place, as transformers' own tokenizers take them.
-
-        Measured on a RoBERTa tokenizer of transformers 5.24 (the backend ``tokenizers`` 0.23):
-
-        * ``pad_to_multiple_of=0`` pads without rounding, like ``None`` (the ECG path divided by it:
-          ``ZeroDivisionError``); it is set to ``None`` here. A negative or non-integer value raised
-          ``OverflowError`` / ``TypeError`` from inside transformers for text too.
-        * ``truncation="only_second"`` cuts the second sequence of a text pair; on one sequence the
-          backend raised ``Exception: Truncation error: Second sequence not provided`` (RoBERTa's too).
-          ECG windows and single level texts are one sequence each: ``True`` / ``"longest_first"`` and
-          ``"only_first"`` (the same thing there) are the strategies that apply.
-        * a negative ``stride`` overflowed in Rust (``OverflowError``).
-
-        Raises:
-            ValueError: naming the option, the value given and the values allowed.
-        """
-        multiple = kwargs.get("pad_to_multiple_of")
-        if multiple is not None:
-            if isinstance(multiple, bool) or not isinstance(multiple, numbers.Integral) or multiple < 0:
-                raise ValueError(f"pad_to_multiple_of={multiple!r}: pass a positive integer (e.g. 8), or None / 0 to pad without rounding.")
-            if multiple == 0:
-                kwargs["pad_to_multiple_of"] = None
-        if kwargs.get("truncation") == TruncationStrategy.ONLY_SECOND and not pair:
-            raise ValueError(
-                "truncation='only_second' truncates the second sequence of a text pair, and this input is one sequence "
-                "(an ECG window, or one level text). Pass truncation=True (the same as 'longest_first' or 'only_first' "
-                "for one sequence), or False / 'do_not_truncate'."
-            )
-        stride = kwargs.get("stride", 0)
-        if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 0:
-            raise ValueError(
-                f"stride={stride!r}: pass a non-negative integer, the number of tokens each overflow sequence repeats from "
-                "the end of the one before (0: none), smaller than max_length minus the 2 special tokens."
-            )
-
-    def _check_max_length(self, kwargs: dict, pair: bool = False) -> None:
-        """Refuse a truncating ``max_length`` with no room for content after the special tokens.
-
-        The backend does not truncate at all below that (``max_length`` 0 or 1 gave whole windows of
-        thousands of tokens; 2 gave empty ``<s></s>`` sequences), and a negative one overflows in Rust.
-        """
-        max_length = kwargs.get("max_length")
-        if max_length is None:
-            return
-        add_special = kwargs.get("add_special_tokens", True)
-        least = (self.num_special_tokens_to_add(pair=pair) if add_special else 0) + 1
-        if isinstance(max_length, bool) or not isinstance(max_length, numbers.Integral) or max_length < least:
-            raise ValueError(
-                f"max_length={max_length!r}: truncating needs an integer max_length of at least {least} (each sequence "
-                f"holds {least - 1} special tokens plus content), e.g. the model's 512."
-            )
+        """Resolve truncation for ECG windows in place (:func:`tokenizer_options.ecg_encode_kwargs`)."""
+        return ecg_encode_kwargs(self, kwargs)
 
     def encode_windows(self, features, *args, **kwargs) -> BatchEncoding:
         """Level-text windows from :class:`HeartBertFeatureExtractor` → ids, keeping where each sequence came from.

@@ -38,11 +38,12 @@ def _named(name: str | None, message: str) -> str:
 
 
 def _lazy_leads(ecg, name: str) -> np.ndarray:
-    """``(leads, samples)`` view of ``ecg`` without copying a numpy array (or ``np.memmap``); others via ``as_leads``."""
+    """``(leads, samples)`` view of ``ecg`` without copying a numpy array (or ``np.memmap``); others via ``as_leads``
+    (among them ndarray subclasses such as masked arrays, whose masked samples become NaN there)."""
     from .ecg_signal import as_leads, leads_view
     from .feature_extraction_heartbert import split_ecg_batch
 
-    if isinstance(ecg, (list, tuple)):
+    if not isinstance(ecg, np.ndarray) or ecg.dtype == np.dtype(object):  # lists, Columns, object arrays: maybe a batch
         items, batched = split_ecg_batch(ecg)
         if batched and len(items) == 1:
             ecg = items[0]
@@ -51,7 +52,13 @@ def _lazy_leads(ecg, name: str) -> np.ndarray:
                 f"{name} is a list of {len(items)} ECGs; this takes one ECG, 1-D (samples,) or (leads, samples): call it once "
                 "per ECG, or pass one ECG's leads as a 2-D array (np.stack(leads))."
             )
-    if not isinstance(ecg, np.ndarray) or ecg.ndim not in (1, 2) or not np.issubdtype(ecg.dtype, np.number) or np.iscomplexobj(ecg):
+    if (
+        not isinstance(ecg, np.ndarray)
+        or isinstance(ecg, np.ma.MaskedArray)
+        or ecg.ndim not in (1, 2)
+        or not np.issubdtype(ecg.dtype, np.number)
+        or np.iscomplexobj(ecg)
+    ):
         return as_leads(ecg, name)
     return leads_view(ecg, name)
 
@@ -158,6 +165,8 @@ _PREFIX = re.compile(r"^lead \d+, window \d+ \([^)]*\): ")
 def _tokenize_block(
     preprocessor, block: _Block, target: float, window_size: int, min_window: int, fs: float, drop_flat: bool, name: str | None
 ) -> list[WindowTokens]:
+    from .ecg_signal import flat_message
+
     kwargs = {"sampling_rate": target, "add_special_tokens": False, "drop_flat": drop_flat}
     try:
         enc = preprocessor(ecg=block.signal, **kwargs)
@@ -183,14 +192,8 @@ def _tokenize_block(
             lead, w0 = flat[0].lead, flat[0].window * window_size
             start = block.input_start + int(round(w0 * fs / target))
             stop = start + int(round(window_size * fs / target))
-            raise ValueError(
-                _named(
-                    name,
-                    f"lead {lead}, window {block.first_window + flat[0].window} (input samples {start}:{stop} at {fs:g} Hz): flat signal: the "
-                    "lead is constant there (a dead or disconnected lead, a lead-off segment), so it cannot be scaled to [0, 1]. "
-                    "Drop that lead, or pass drop_flat=True to skip such windows.",
-                )
-            )
+            where = f"lead {lead}, window {block.first_window + flat[0].window} (input samples {start}:{stop} at {fs:g} Hz)"
+            raise ValueError(_named(name, flat_message(where)))
         tokens = [t for t in tokens if not block.input_flat[t.lead, t.window]]
     return [WindowTokens(t.lead, block.first_window + t.window, t.ids) for t in tokens]
 

@@ -46,6 +46,30 @@ def test_tokenize_function_rejects_bad_input(tiny_tokenizer):
         train_tokenizer(datasets.DatasetDict())
 
 
+@pytest.mark.parametrize(
+    "spoil, error, match",
+    [
+        (lambda ex: {**ex, "signal": np.asarray(ex["signal"])[:, :200]}, ValueError, r"signal too short: 200 samples"),
+        (lambda ex: {**ex, "signal": np.asarray(ex["signal"]).T}, ValueError, r"more leads than samples.*pass p_signal\.T"),
+        (lambda ex: {**ex, "sampling_rate": None}, ValueError, r"sampling_rate is required"),
+        (lambda ex: {**ex, "sampling_rate": 0.0}, ValueError, r"sampling_rate must be positive and finite, got 0\.0"),
+    ],
+)
+def test_tokenize_dataset_errors_name_the_example(windows_101, tiny_tokenizer, spoil, error, match):
+    """Before: only the NaN error named the record; the others said 'ecg[1] (item 1 of the batch of 2)' or were a raw
+    'float() argument must be ... NoneType'. Row 3 is the second example of the second batch (batch_size 2)."""
+    rows = [dict(windows_101[i]) for i in range(4)]
+    rows[3] = spoil(rows[3])
+    rows = [{**r, "signal": np.asarray(r["signal"], dtype=np.float32).tolist()} for r in rows]
+    ds = datasets.Dataset.from_list(rows)
+    start = rows[3]["start"]
+    with pytest.raises(error, match=rf"^example at row 3 with record_id '101', start {start}: .*{match}"):
+        tokenize_dataset(ds, tiny_tokenizer, max_length=64, batch_size=2, load_from_cache_file=False)
+    fn = EcgTokenizeFunction(tiny_tokenizer, max_length=64)  # called directly, without indices: the item of the batch
+    with pytest.raises(error, match=rf"^example at item 1 of the batch with record_id '101', start {start}: .*{match}"):
+        fn({k: [rows[2][k], rows[3][k]] for k in rows[0]})
+
+
 def test_corpus_combines_sources_and_tokenizer_fits_on_train(tmp_path, sample_dir, edb_dir):
     corpus = build_pretraining_corpus({"mitdb": {"data_dir": sample_dir, "records": ["101", "208"]}, "edb": {"data_dir": edb_dir}}, cache_dir=tmp_path)
     train = corpus["train"]

@@ -127,3 +127,77 @@ def test_to_array_reports_what_it_refuses():
     with pytest.raises(TypeError, match="numeric"):
         S.to_array([{"a": 1}, {"b": 2}])
     assert S.to_array(np.array([1, 2, 3], dtype=object)).dtype == np.float64
+
+
+# ---------------------------------------------------------------------------------------------- probe findings
+
+
+def test_masked_samples_of_a_masked_array_are_refused_as_missing(tiny_tokenizer, ecg):
+    """Before: np.asarray dropped the mask and the fill value (-163.84 mV) was tokenized as signal."""
+    mask = np.zeros(ecg.shape, dtype=bool)
+    mask[0, 3600:3960] = True
+    masked = np.ma.masked_array(np.where(mask, -163.84, ecg), mask=mask)
+    with pytest.raises(ValueError, match=r"NaN or inf \(first at lead 0, sample 3600, 10.000 s, in window 0\).*masked"):
+        call(tiny_tokenizer, masked)
+    # the streaming reader (inference.embed_ecg) used to pass ndarray subclasses through unconverted
+    from heartbert_hf.window_tokens import iter_window_tokens
+
+    with pytest.raises(ValueError, match=r"lead 0, sample 3600"):
+        list(iter_window_tokens(tiny_tokenizer, masked, 360))
+    unmasked = np.ma.masked_array(ecg, mask=np.zeros(ecg.shape, dtype=bool))  # nothing masked: the data itself
+    assert same_encoding(call(tiny_tokenizer, unmasked), call(tiny_tokenizer, ecg))
+
+
+def test_torch_masked_tensor_masked_samples_are_missing(tiny_tokenizer, ecg):
+    torch = pytest.importorskip("torch")
+    masked_tensor = pytest.importorskip("torch.masked").masked_tensor
+    valid = torch.ones(ecg.shape, dtype=torch.bool)
+    valid[1, 100] = False
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MaskedTensor is a prototype and says so
+        x = masked_tensor(torch.tensor(ecg), valid)
+    with pytest.raises(ValueError, match=r"first at lead 1, sample 100\b"):
+        call(tiny_tokenizer, x)
+
+
+def test_zero_d_and_one_d_tensor_sampling_rates_work_like_numpy(tiny_tokenizer, ecg):
+    """A torch-formatted dataset gives the rate as tensor(360.) per row and tensor([360., 360.]) per slice."""
+    torch = pytest.importorskip("torch")
+    ref = call(tiny_tokenizer, ecg)
+    assert same_encoding(tiny_tokenizer(ecg=ecg, sampling_rate=torch.tensor(360.0), truncation=True, max_length=64), ref)
+    batch = tiny_tokenizer(ecg=[ecg, ecg[:, :5000]], sampling_rate=torch.tensor([360.0, 360.0]), truncation=True, max_length=64)
+    ref_batch = tiny_tokenizer(ecg=[ecg, ecg[:, :5000]], sampling_rate=[360.0, 360.0], truncation=True, max_length=64)
+    assert same_encoding(batch, ref_batch)
+    assert S.check_sampling_rate(torch.tensor(500)) == 500.0
+    with pytest.raises(TypeError, match="must be a number"):
+        S.check_sampling_rate(torch.tensor(True))
+    with pytest.raises(ValueError, match="got 3 sampling rates for 2 ECGs"):
+        tiny_tokenizer(ecg=[ecg, ecg], sampling_rate=torch.tensor([360.0, 360.0, 360.0]))
+
+
+def test_datasets_column_is_a_batch_for_ecg_and_sampling_rate(tiny_tokenizer, ecg):
+    datasets = pytest.importorskip("datasets")
+    ds = datasets.Dataset.from_dict({"signal": [ecg.astype(np.float32), ecg[:, :5000].astype(np.float32)], "sampling_rate": [360.0, 360.0]})
+    ref = tiny_tokenizer(ecg=[np.asarray(x) for x in ds["signal"]], sampling_rate=[360.0, 360.0], truncation=True, max_length=64)
+    assert max(ref["overflow_to_sample_mapping"]) == 1
+    assert same_encoding(tiny_tokenizer(ecg=ds["signal"], sampling_rate=ds["sampling_rate"], truncation=True, max_length=64), ref)
+    one_lead = datasets.Dataset.from_dict({"signal": [ecg[0], ecg[1]], "sampling_rate": [360, 360]})  # rows are 1-D lists
+    enc = tiny_tokenizer(ecg=one_lead["signal"], sampling_rate=one_lead["sampling_rate"], truncation=True, max_length=64)
+    assert sorted(set(enc["overflow_to_sample_mapping"])) == [0, 1] and set(enc["lead_index"]) == {0}
+
+
+def test_numpy_object_array_of_ecgs_is_a_batch(tiny_tokenizer, ecg):
+    """datasets' numpy format gives ECGs of different lengths as a 1-D object array of arrays."""
+    batch = np.empty(2, dtype=object)
+    batch[0], batch[1] = ecg, ecg[:, :5000]
+    ref = tiny_tokenizer(ecg=[ecg, ecg[:, :5000]], sampling_rate=360, truncation=True, max_length=64)
+    assert same_encoding(tiny_tokenizer(ecg=batch, sampling_rate=np.array([360.0, 360.0], dtype=np.float32), truncation=True, max_length=64), ref)
+    assert same_encoding(tiny_tokenizer(ecg=batch, sampling_rate=360, truncation=True, max_length=64), ref)
+    pd = pytest.importorskip("pandas")  # df["signal"] of a table holding one array per row: the same batch
+    assert same_encoding(tiny_tokenizer(ecg=pd.Series(list(batch)), sampling_rate=pd.Series([360, 360]), truncation=True, max_length=64), ref)
+    from heartbert_hf.window_tokens import iter_window_tokens
+
+    with pytest.raises(TypeError, match="list of 2 ECGs|2 ECGs"):
+        list(iter_window_tokens(tiny_tokenizer, batch, 360))

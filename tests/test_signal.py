@@ -104,3 +104,17 @@ def test_a_one_sample_signal_is_refused_not_a_crash(tiny_tokenizer, tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "signal too short: 4 samples at 360 Hz" in done.stdout
+
+
+@pytest.mark.parametrize("n_leads", [15, 18, 64])
+def test_more_than_16_leads_are_read_as_given(tiny_tokenizer, sample_signals, n_leads):
+    """Before: an (18, 10800) leads-first array was refused as swapped axes ('pass p_signal.T'), the 16-lead limit unstated."""
+    x = np.resize(sample_signals[0][:, :3600], (n_leads, 3600)) * np.linspace(1, 2, n_leads)[:, None]
+    assert S.leads_view(x).shape == (n_leads, 3600)
+    enc = tiny_tokenizer(ecg=x, sampling_rate=360)
+    assert sorted(set(enc["lead_index"])) == list(range(n_leads))
+
+
+def test_swapped_axes_are_still_refused_with_the_transposed_shape():
+    with pytest.raises(ValueError, match=r"shape \(5000, 18\).*more leads than samples.*pass p_signal\.T \(here signal\.T, shape \(18, 5000\)\)"):
+        S.as_leads(np.random.default_rng(0).normal(size=(5000, 18)))

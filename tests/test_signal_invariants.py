@@ -138,3 +138,47 @@ def test_flatness_uses_a_relative_tolerance():
     assert S.flat_leads(np.array([[512.0] * 300])).tolist() == [True]
     tiny = 1e-6 * np.sin(np.arange(300))  # 1 µV of real signal is not flat
     assert S.flat_leads(np.vstack([tiny, tiny + 0.5])).tolist() == [False, False]
+
+
+@pytest.mark.parametrize("fs", [100, 250, 360, 500, 1000, 257.3])
+@pytest.mark.parametrize("steps", [(-1, 0, 1), (0, 1)])
+def test_dead_lead_with_adc_noise_is_flat_at_every_rate(tiny_tokenizer, sample_signals, fs, steps):
+    """Before: a dead V3 showing +/-1 ADC step (1 µV) of noise was tokenized as a live lead, levels 0..99,
+    and drop_flat=True kept it (only an exact constant was flat)."""
+    rng = np.random.default_rng(1)
+    x = np.vstack([sample_signals[0][:, :6000], sample_signals[1][:1, :6000]])  # 3 live leads
+    x[1] = 0.25 + 0.001 * rng.choice(steps, size=x.shape[1])  # lead 1 disconnected: ADC noise of 1 µV steps
+    with pytest.raises(ValueError, match=rf"lead 1, window 0 .*flat signal: the lead is constant there, or takes at most {S.FLAT_MAX_VALUES} distinct values"):
+        S.prepare_windows(x, fs)
+    with pytest.raises(ValueError, match="flat"):
+        tiny_tokenizer(ecg=x, sampling_rate=fs)
+    enc = tiny_tokenizer(ecg=x, sampling_rate=fs, drop_flat=True)
+    assert set(enc["lead_index"]) == {0, 2}
+    from heartbert_hf.window_tokens import iter_window_tokens  # the block reader behind embed_ecg
+
+    with pytest.raises(ValueError, match=r"rec: lead 1, window 0 .*flat signal"):
+        list(iter_window_tokens(tiny_tokenizer, x, fs, name="rec"))
+    kept = [t for block in iter_window_tokens(tiny_tokenizer, x, fs, drop_flat=True) for t in block]
+    assert {t.lead for t in kept} == {0, 2}
+
+
+def test_flatness_counts_distinct_values_unit_free():
+    live = np.round(np.sin(np.arange(400) / 9) * 2)  # 5 distinct values: a signal, however coarse
+    assert S.flat_leads(np.vstack([live, live * 1000 + 7, np.sign(live)])).tolist() == [False, False, True]
+
+
+def test_no_real_window_is_flat(shared_physionet):
+    """FLAT_MAX_VALUES was chosen so that no (record, lead, window) of the shared PhysioNet ECGs is flat
+    (their fewest distinct values per full window: 30; per 1-s window at the recorded rate: 7)."""
+    wfdb = pytest.importorskip("wfdb")
+    checked = 0
+    for hea in sorted(shared_physionet.glob("*/*.hea")) + sorted(shared_physionet.glob("ptb-xl/records*/*/*.hea")):
+        rec = wfdb.rdrecord(str(hea.with_suffix("")))
+        ecg = [i for i, name in enumerate(rec.sig_name) if name.upper() not in ("ABP", "PLETH", "VX", "VY", "VZ")]
+        x = rec.p_signal.T[ecg]
+        for start, stop in S.window_bounds(S.resampled_length(x.shape[1], rec.fs)):
+            first, last = S.input_span(start, stop, rec.fs / S.TARGET_RATE, x.shape[1])
+            flat = S.flat_leads(x[:, first:last])
+            assert not flat.any(), f"{hea.stem}: lead {rec.sig_name[ecg[int(np.argmax(flat))]]}, windows {start}:{stop} at 360 Hz"
+            checked += len(flat)
+    assert checked > 9000

@@ -249,3 +249,33 @@ def test_fill_mask_pipeline_on_level_text(tiny_tokenizer, tiny_config, sample_si
     assert len(out) == 3 and all(o["token"] != tiny_tokenizer.mask_token_id for o in out)
     assert all(o["sequence"].startswith(text[:40]) and o["sequence"].endswith(text[41:]) for o in out)
     assert out[0]["score"] >= out[1]["score"] >= out[2]["score"]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("stride, max_length, extra", [(62, 64, {}), (63, 64, {}), (510, None, {}), (62, 64, {"add_special_tokens": False})])
+def test_a_stride_without_room_is_a_value_error_not_a_rust_panic(tiny_tokenizer, sample_signals, route, stride, max_length, extra):
+    """Before: stride == max_length - 2 made the backend panic (pyo3 PanicException, a BaseException) with Rust backtraces."""
+    specials = 2  # counted with add_special_tokens=False too, as transformers' own check on level text does
+    effective = max_length or tiny_tokenizer.model_max_length
+    largest = effective - specials - 1
+    with pytest.raises(ValueError, match=rf"^stride={stride} with max_length={effective}:.*the largest allowed stride is {largest}\b"):
+        ROUTES[route](tiny_tokenizer, sample_signals[0][0], truncation=True, max_length=max_length, stride=stride, **extra)
+    ok = ROUTES[route](tiny_tokenizer, sample_signals[0][0], truncation=True, max_length=max_length, stride=largest, **extra)
+    assert max(len(ids) for ids in ok["input_ids"]) == effective
+
+
+@pytest.mark.parametrize(
+    "option",
+    [{"is_split_into_words": True}, {"text_target": "ABC"}, {"text_pair_target": "ABC"}],
+)
+def test_text_only_options_are_refused_with_ecg_input(tiny_tokenizer, sample_signals, option):
+    """Before: is_split_into_words=True turned 248 window sequences into 246 all labelled lead 0, window 0."""
+    from heartbert_hf import HeartBertProcessor
+
+    x = sample_signals[0][:, :10800]
+    name = next(iter(option))
+    for call in (tiny_tokenizer, HeartBertProcessor.from_tokenizer(tiny_tokenizer)):
+        with pytest.raises(TypeError, match=rf"^{name} applies to level text only, not to ecg="):
+            call(ecg=x, sampling_rate=360, **option)
+    with pytest.raises(TypeError, match="text_pair applies to level text only"):
+        HeartBertProcessor.from_tokenizer(tiny_tokenizer)(ecg=x, sampling_rate=360, text_pair="ABC")

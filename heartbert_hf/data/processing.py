@@ -36,8 +36,10 @@ class EcgTokenizeFunction:
     window longer than ``max_length`` tokens is split into several sequences (no tokens dropped).
     The other columns are repeated onto every row they produced. Constant (flat, lead-off) windows
     are skipped. The object pickles (``num_proc``) and hashes deterministically (map cache).
-    A window holding NaN (invalid WFDB samples) raises the processor's ``ValueError`` prefixed with
-    the example's ``record_id`` and ``start``.
+    Any error an example raises (NaN from invalid WFDB samples, too short, (samples, leads) layout, a
+    missing sampling rate ...) is the processor's ``ValueError`` / ``TypeError`` prefixed with the
+    example's dataset row (when ``map`` passes ``with_indices=True``, as :func:`tokenize_dataset` does),
+    ``record_id`` and ``start``.
 
     Args:
         processor: a fitted ``HeartBertProcessor``; a ``HeartBertTokenizer`` is paired with the
@@ -53,34 +55,68 @@ class EcgTokenizeFunction:
         self.max_length = int(max_length)
         self.keep_columns = keep_columns
 
-    def __call__(self, batch: dict[str, list]) -> dict[str, list]:
+    def __call__(self, batch: dict[str, list], indices: list[int] | None = None) -> dict[str, list]:
+        """Tokenize one ``map`` batch; ``indices`` (``with_indices=True``) are the examples' dataset rows, for errors.
+
+        Raises:
+            ValueError / TypeError: the processor's error for the first example that fails, prefixed with its
+            row and its ``record_id`` and ``start`` (see :meth:`_name_failure`).
+        """
         if "signal" not in batch or "sampling_rate" not in batch:
             raise ValueError(f"the dataset needs 'signal' and 'sampling_rate' columns, found {sorted(batch)}.")
         keep = [c for c in batch if c != "signal"] if self.keep_columns is None else [c for c in self.keep_columns if c in batch]
         if not batch["signal"]:
             return {c: [] for c in keep + ["input_ids", "attention_mask", "lead_index", "window_index"]}
-        signals = [np.asarray(signal, dtype=np.float64) for signal in batch["signal"]]
         try:
-            enc = self.processor(
-                ecg=signals,
-                sampling_rate=[float(fs) for fs in batch["sampling_rate"]],
-                drop_flat=True,
-                truncation=True,
-                max_length=self.max_length,
-            )
-        except ValueError as err:
-            bad = next((i for i, signal in enumerate(signals) if not np.isfinite(signal).all()), None)
-            if bad is None:
-                raise
-            where = ", ".join(f"{c} {batch[c][bad]!r}" for c in ("record_id", "start") if c in batch) or f"item {bad} of the batch"
-            raise ValueError(
-                f"example with {where}: {err} (WFDB invalid samples are read as NaN, as wfdb.rdrecord does: drop or "
-                "interpolate those windows before tokenizing, e.g. ds.filter on np.isfinite(signal).all())."
-            ) from err
+            enc = self._tokenize_examples(list(batch["signal"]), list(batch["sampling_rate"]))
+        except (TypeError, ValueError) as err:
+            raise self._name_failure(batch, indices, err) from None
         out = {c: [batch[c][example] for example in enc["overflow_to_sample_mapping"]] for c in keep}
         for key in ("input_ids", "attention_mask", "lead_index", "window_index"):
             out[key] = list(enc[key])
         return out
+
+    def _tokenize_examples(self, signals: list, rates: list):
+        def rate(fs):  # a column of numbers (or numeric strings, as read from a CSV); anything else reaches the processor's check
+            try:
+                return float(fs)
+            except (TypeError, ValueError):
+                return fs
+
+        from ..ecg_signal import to_array  # arrays, not lists: a batch of 1-D lists would read as the leads of one ECG
+
+        return self.processor(
+            ecg=[to_array(signal) for signal in signals],  # to_array: masked samples become NaN
+            sampling_rate=[rate(fs) for fs in rates],
+            drop_flat=True,
+            truncation=True,
+            max_length=self.max_length,
+        )
+
+    def _name_failure(self, batch: dict[str, list], indices: list[int] | None, err: Exception) -> Exception:
+        """The error of the first example of ``batch`` that fails on its own, naming its row, ``record_id`` and ``start``
+        (WFDB invalid samples get a hint); ``err`` itself, naming the batch's rows, if none fails alone."""
+        n = len(batch["signal"])
+        rows = list(indices) if indices is not None else None
+        for i in range(n):
+            try:
+                self._tokenize_examples([batch["signal"][i]], [batch["sampling_rate"][i]])
+            except (TypeError, ValueError) as inner:
+                where = f"row {rows[i]}" if rows is not None else f"item {i} of the batch"
+                names = ", ".join(f"{c} {batch[c][i]!r}" for c in ("record_id", "start") if c in batch)
+                message = f"example at {where}{' with ' + names if names else ''}: {inner}"
+                try:
+                    nan = not np.isfinite(np.asarray(batch["signal"][i], dtype=np.float64)).all()
+                except (TypeError, ValueError):
+                    nan = False
+                if nan and isinstance(inner, ValueError):
+                    message += (
+                        " (WFDB invalid samples are read as NaN, as wfdb.rdrecord does: drop or interpolate those windows "
+                        "before tokenizing, e.g. ds.filter on np.isfinite(signal).all())."
+                    )
+                return type(inner)(message)
+        where = f"rows {rows[0]}..{rows[-1]}" if rows else f"a batch of {n} examples"
+        return type(err)(f"examples at {where}: {err}")
 
 
 def tokenize_dataset(
@@ -108,6 +144,9 @@ def tokenize_dataset(
         batch_size: examples per ``map`` batch.
         load_from_cache_file: reuse a cached result (default: ``datasets``' setting).
         desc: progress bar label.
+
+    Raises:
+        ValueError / TypeError: an example that cannot be tokenized, named by its row, ``record_id`` and ``start``.
     """
     fn = EcgTokenizeFunction(processor, max_length, keep_columns)
     columns = dataset.column_names
@@ -115,6 +154,7 @@ def tokenize_dataset(
     return dataset.map(
         fn,
         batched=True,
+        with_indices=True,  # errors name the failing example's row
         batch_size=batch_size,
         remove_columns=remove,
         num_proc=num_proc,
