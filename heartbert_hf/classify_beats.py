@@ -451,7 +451,7 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
             progress.update(len(idx))
     flat = ok & np.isnan(probs).any(axis=1)
     for i in np.flatnonzero(flat):
-        notes[i] = "flat (constant) window"
+        notes[i] = "flat window (constant, or dead-lead ADC noise)"
     labels = [clf.labels[int(np.argmax(p))] if np.isfinite(p).all() else UNCLASSIFIED for p in probs]
 
     out = Path(args.output_dir)
