@@ -20,7 +20,7 @@ import datasets
 from heartbert_hf.data.builder_base import PhysioNetBuilder, PhysioNetConfig, iter_signal_windows, read_annotations_in_signal, signal_features
 from heartbert_hf.data.labels import st_episodes
 from heartbert_hf.data.splits import group_splits
-from heartbert_hf.data.wfdb_io import read_record
+from heartbert_hf.data.wfdb_io import annotation_file, read_record
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class EuropeanStTBuilder(PhysioNetBuilder):
             path = Path(root) / record_id
             rec = read_record(path, leads=self.config.leads)
             n = rec.signal.shape[1]
-            if path.with_name(f"{record_id}.atr").is_file():
+            if annotation_file(path, "atr") is not None:
                 samples, _, notes = read_annotations_in_signal(path, "atr", n, rec.sampling_rate, "edb")
                 episodes, annotated = st_episodes(samples, notes, n), True
             else:

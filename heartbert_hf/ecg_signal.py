@@ -448,14 +448,25 @@ def window_bounds(n_samples: int, window_size: int = WINDOW_SIZE, min_window: in
     return bounds
 
 
+PREFIX_SAMPLES = 64
+"""Samples :func:`flat_leads` looks at before sorting a whole lead window."""
+
+
 def flat_leads(segment: np.ndarray) -> np.ndarray:
     """``(leads, samples)`` → bool ``(leads,)``: which leads are flat: constant up to float rounding
     (:data:`FLAT_RTOL`), or taking at most :data:`FLAT_MAX_VALUES` distinct values (ADC noise of a dead lead)."""
+    shape = segment.shape[:-1]
+    segment = segment.reshape(-1, segment.shape[-1])  # (leads, samples), also for one 1-D lead
     lo, hi = segment.min(axis=-1), segment.max(axis=-1)
-    constant = (hi - lo) <= FLAT_RTOL * np.maximum(np.abs(lo), np.abs(hi))
-    ordered = np.sort(segment, axis=-1)
-    distinct = 1 + np.count_nonzero(np.diff(ordered, axis=-1), axis=-1)
-    return constant | (distinct <= FLAT_MAX_VALUES)
+    flat = (hi - lo) <= FLAT_RTOL * np.maximum(np.abs(lo), np.abs(hi))  # (leads,)
+    # a prefix holds no more distinct values than the window: a live lead shows more than FLAT_MAX_VALUES in its
+    # first samples, so only the few leads that do not are sorted in full (sorting every window cost ~4x prepare_windows)
+    head = np.sort(segment[..., :PREFIX_SAMPLES], axis=-1)
+    few = 1 + np.count_nonzero(np.diff(head, axis=-1), axis=-1) <= FLAT_MAX_VALUES
+    for lead in np.flatnonzero(few & ~flat):
+        ordered = np.sort(segment[lead])
+        flat[lead] = 1 + np.count_nonzero(np.diff(ordered)) <= FLAT_MAX_VALUES
+    return flat.reshape(shape)
 
 
 def flat_message(where: str) -> str:

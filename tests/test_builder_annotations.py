@@ -165,6 +165,14 @@ def test_missing_annotation_file_refused_before_generation(tmp_path, sample_copy
     assert set(dsd["train"]["record_id"]) == {"208"}  # windows read no annotation
 
 
+def test_an_upper_case_annotation_file_is_read_by_the_builders(tmp_path, cut_101):
+    """``101.ATR`` (FAT media, CD-ROM copies) counts as the ``atr`` annotator, as in classify-beats."""
+    (cut_101 / "101.atr").rename(cut_101 / "101.ATR")
+    with pytest.warns(UserWarning, match=r"annotation\(s\) in 101.ATR lie outside"):
+        ds = load_physionet("mitdb", "beats", data_dir=cut_101, cache_dir=tmp_path / "cache")["train"]
+    assert len(ds) > 20 and set(ds["record_id"]) == {"101"}
+
+
 def test_prepare_skips_records_without_their_annotation_file(tmp_path, sample_copy, sample_dir):
     from heartbert_hf.prepare import DataArguments, load_source
 

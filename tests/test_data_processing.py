@@ -222,3 +222,13 @@ def test_unreachable_server_says_to_pass_data_dir(tmp_path):
         port = sock.getsockname()[1]
     with pytest.raises(FileNotFoundError, match=r"could not download .*127\.0\.0\.1.*pass --data_dir"):
         load_physionet("mitdb", "beats", cache_dir=tmp_path / "cache", base_url=f"http://127.0.0.1:{port}", records=["101"], beat_seconds=0.2)
+
+
+def test_a_renamed_error_keeps_its_cause_when_its_class_takes_other_arguments():
+    from heartbert_hf.data.processing import _renamed
+
+    cause = UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")  # a ValueError whose constructor takes 5 arguments
+    out = _renamed(cause, "example at row 3 with record_id '101': bad bytes")
+    assert type(out) is ValueError and out.__cause__ is cause and "row 3" in str(out)
+    plain = _renamed(TypeError("x"), "example at row 0: x")
+    assert type(plain) is TypeError and str(plain) == "example at row 0: x" and isinstance(plain.__cause__, TypeError)

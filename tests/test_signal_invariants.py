@@ -182,3 +182,19 @@ def test_no_real_window_is_flat(shared_physionet):
             assert not flat.any(), f"{hea.stem}: lead {rec.sig_name[ecg[int(np.argmax(flat))]]}, windows {start}:{stop} at 360 Hz"
             checked += len(flat)
     assert checked > 9000
+
+
+def test_flat_leads_sorts_in_full_only_when_the_prefix_is_poor():
+    """A lead constant for its first samples but live after them is not flat; one whose every sample
+    takes one of 3 values is, wherever its values change; 1-D input gives a 0-d answer."""
+    from heartbert_hf.ecg_signal import FLAT_MAX_VALUES, PREFIX_SAMPLES, flat_leads
+
+    rng = np.random.default_rng(0)
+    late_live = np.zeros(4000)
+    late_live[PREFIX_SAMPLES * 2 :] = rng.normal(size=4000 - PREFIX_SAMPLES * 2)
+    late_noise = np.zeros(4000)
+    late_noise[PREFIX_SAMPLES * 2 :] = rng.integers(-1, 2, size=4000 - PREFIX_SAMPLES * 2)  # 3 values: -1, 0, 1
+    four = np.tile(np.arange(FLAT_MAX_VALUES + 1, dtype=float), 1000)  # 4 values: not flat
+    segment = np.stack([late_live, late_noise, four, rng.normal(size=4000)])
+    assert flat_leads(segment).tolist() == [False, True, False, False]
+    assert flat_leads(late_noise).shape == () and bool(flat_leads(late_noise))

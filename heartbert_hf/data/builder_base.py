@@ -14,7 +14,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 
-from .wfdb_io import base_url, check_record_files, download_records, list_local_records, read_annotation, read_header
+from .wfdb_io import annotation_file, base_url, check_record_files, download_records, list_local_records, read_annotation, read_header
 
 DEFAULT_WINDOW_SECONDS = 4000 / 360
 """One HeartBert window (4000 samples at 360 Hz, ~11.1 s), in seconds at any rate."""
@@ -94,7 +94,8 @@ def builder_code_hash(builder_cls: type) -> str:
 
     here = Path(__file__).resolve().parent
     files = [inspect.getsourcefile(sys.modules[builder_cls.__module__]) or ""]
-    files += [str(here / f"{name}.py") for name in ("builder_base", "wfdb_io", "labels", "splits")] + [str(here.parent / "rhythm.py")]
+    files += [str(here / f"{name}.py") for name in ("builder_base", "wfdb_io", "lead_units", "edf_io", "labels", "splits")]
+    files += [str(here.parent / "rhythm.py")]
     digest = hashlib.sha256()
     for name in files:
         try:
@@ -249,7 +250,7 @@ class PhysioNetBuilder(datasets.GeneratorBasedBuilder):
             FileNotFoundError: naming the records and the missing files.
         """
         extensions = self.annotation_extensions(self.config)
-        missing = [f"{rec}.{ext}" for rec in records for ext in extensions if not (Path(root) / f"{rec}.{ext}").is_file()]
+        missing = [f"{rec}.{ext}" for rec in records for ext in extensions if annotation_file(Path(root) / rec, ext) is None]
         if missing:
             raise FileNotFoundError(
                 f"{self.DB_NAME} {self.config.name}: annotation file(s) missing in {root}: {', '.join(missing[:10])}"
@@ -313,8 +314,8 @@ def read_annotations_in_signal(
             nor the leads' rate (the annotations of another version of the record).
     """
     path = Path(path)
-    ann_file = path.with_name(f"{path.name}.{extension}")
     ann = read_annotation(path, extension)
+    ann_file = path.with_name(f"{path.name}.{ann.extension}")  # the file read: 101.ATR as well as 101.atr
     frame_rate, rate = float(read_header(path).fs), float(sampling_rate)
     unit = frame_rate
     if ann.fs and math.isfinite(float(ann.fs)) and float(ann.fs) > 0:

@@ -70,7 +70,8 @@ class EcgTokenizeFunction:
         try:
             enc = self._tokenize_examples(list(batch["signal"]), list(batch["sampling_rate"]))
         except (TypeError, ValueError) as err:
-            raise self._name_failure(batch, indices, err) from None
+            failure = self._name_failure(batch, indices, err)
+            raise failure from failure.__cause__
         out = {c: [batch[c][example] for example in enc["overflow_to_sample_mapping"]] for c in keep}
         for key in ("input_ids", "attention_mask", "lead_index", "window_index"):
             out[key] = list(enc[key])
@@ -114,9 +115,20 @@ class EcgTokenizeFunction:
                         " (WFDB invalid samples are read as NaN, as wfdb.rdrecord does: drop or interpolate those windows "
                         "before tokenizing, e.g. ds.filter on np.isfinite(signal).all())."
                     )
-                return type(inner)(message)
+                return _renamed(inner, message)
         where = f"rows {rows[0]}..{rows[-1]}" if rows else f"a batch of {n} examples"
-        return type(err)(f"examples at {where}: {err}")
+        return _renamed(err, f"examples at {where}: {err}")
+
+
+def _renamed(error: Exception, message: str) -> Exception:
+    """``error``'s class with ``message``, chained to ``error``; a plain ``TypeError`` / ``ValueError`` when
+    that class takes other constructor arguments (``UnicodeDecodeError``, ``RecordError``)."""
+    try:
+        out = type(error)(message)
+    except Exception:
+        out = (TypeError if isinstance(error, TypeError) else ValueError)(message)
+    out.__cause__ = error
+    return out
 
 
 def tokenize_dataset(

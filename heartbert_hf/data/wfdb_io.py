@@ -473,6 +473,17 @@ def read_record(
     )
 
 
+def annotation_file(path: str | os.PathLike, extension: str) -> Path | None:
+    """The annotation file of record ``path`` (no extension) for annotator ``extension``, found in any case
+    (``101.ATR``, as copied from FAT media or CD-ROMs); ``None`` when there is none (or several differing in case only)."""
+    path = Path(path)
+    exact = path.with_name(f"{path.name}.{extension}")
+    if exact.is_file():
+        return exact
+    same = [f for f in path.parent.glob(f"{path.name}.*") if f.name.lower() == exact.name.lower() and f.is_file()]
+    return same[0] if len(same) == 1 else None
+
+
 def read_annotation(path: str | os.PathLike, extension: str = "atr"):
     """Read a WFDB annotation file (``wfdb.rdann``) with a clear error when it is missing.
 
@@ -482,12 +493,10 @@ def read_annotation(path: str | os.PathLike, extension: str = "atr"):
     import wfdb
 
     path = Path(path)
-    ann_file = path.with_name(f"{path.name}.{extension}")
-    if not ann_file.is_file():
-        same = [f for f in path.parent.glob(f"{path.name}.*") if f.name.lower() == ann_file.name.lower() and f.is_file()]
-        if len(same) != 1:
-            raise FileNotFoundError(f"annotation file {ann_file} is missing.")
-        ann_file, extension = same[0], same[0].name[len(path.name) + 1 :]
+    ann_file = annotation_file(path, extension)
+    if ann_file is None:
+        raise FileNotFoundError(f"annotation file {path.with_name(f'{path.name}.{extension}')} is missing.")
+    extension = ann_file.name[len(path.name) + 1 :]
     try:
         ann = wfdb.rdann(str(path), extension)
     except Exception as err:
