@@ -304,7 +304,11 @@ def load_task_data(
         if split not in raw:
             continue
         ds = _drop_incomplete(raw[split], task)
+        n = len(ds)
         ds = _to_label_column(ds, task, labels, split)
+        if n and not len(ds):  # as a split the data lacks: finetune / evaluate say so
+            logger.warning("%s %s: none of its %d examples has a label of the task: the split is left out.", task.name, split, n)
+            continue
         keep = ["signal", "sampling_rate", "record_id", "patient_id", "labels", *[c for c in task.extra_columns if c in ds.column_names]]
         ds = ds.select_columns(keep)
         out[split] = ds.add_column("example_id", list(range(len(ds))))

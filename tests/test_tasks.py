@@ -432,6 +432,15 @@ def test_ptbxl_records_without_a_task_label_are_dropped_with_a_warning(ptbxl_wit
         assert test.tolist() == [[1.0, 1.0]]
 
 
+def test_ptbxl_split_with_only_unlabelled_records_is_left_out(ptbxl_with_unlabelled, tmp_path, caplog):
+    from heartbert_hf.tasks import get_task, load_task_data
+
+    with caplog.at_level("WARNING", logger="heartbert_hf.tasks"):  # fold 9 holds only record 5 (rhythm / form codes)
+        data = load_task_data(get_task("ptbxl-superdiagnostic"), str(ptbxl_with_unlabelled), str(tmp_path), sampling_rate=100, records=[1, 2, 3, 5, 6, 7])
+    assert sorted(data) == ["test", "train"] and len(data["train"]) == 2 and len(data["test"]) == 1
+    assert any(r.getMessage().startswith("ptbxl-superdiagnostic validation: none of its 1 examples has a label") for r in caplog.records)
+
+
 def test_single_label_examples_without_a_label_or_outside_the_classes_are_dropped_and_logged(caplog):
     import datasets
 
