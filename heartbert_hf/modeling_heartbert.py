@@ -4,9 +4,12 @@
 * :class:`HeartBertModel` — the encoder; ``pooler_output`` is the attention-masked **mean** of the
   last hidden states, one vector per sequence (the documented ECG-window embedding; RoBERTa's tanh
   pooler is never pretrained by MLM, so it is not used).
-* :class:`HeartBertForMaskedLM` — MLM pretraining. In training mode with ``labels`` the LM head runs
-  on the masked positions only (a large saving at 52k vocabulary); ``logits`` then has shape
-  ``(n_masked, vocab)``. In eval mode ``logits`` is the usual ``(batch, seq, vocab)``. The loss is
+* :class:`HeartBertForMaskedLM` — MLM pretraining. ``from_pretrained`` (so ``AutoModelForMaskedLM``
+  and ``pipeline("fill-mask")``) refuses a fine-tuned classifier checkpoint, which has no LM head
+  (transformers would start it at random and fill-mask would return noise); ``from_encoder`` starts
+  continued pretraining from any checkpoint's encoder, warning when the LM head is new. In
+  training mode with ``labels`` the LM head runs on the masked positions only (a large saving at
+  52k vocabulary); ``logits`` then has shape ``(n_masked, vocab)``. In eval mode ``logits`` is the usual ``(batch, seq, vocab)``. The loss is
   the summed cross-entropy over masked tokens divided by ``num_items_in_batch`` (passed by Trainer)
   or by the batch's own masked-token count, so every masked token weighs the same whatever the
   layout of processes × micro-batches × gradient-accumulation steps.
@@ -25,6 +28,8 @@ the values, the batch rows and the limit.
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import nn
 from transformers import RobertaModel, RobertaPreTrainedModel
@@ -39,6 +44,7 @@ __all__ = [
     "HeartBertForSequenceClassification",
     "HeartBertModel",
     "IdsOutOfRangeError",
+    "check_lm_head_loaded",
     "classification_loss",
     "mean_pool",
 ]
@@ -184,6 +190,50 @@ def describe_bad_indices(model: RobertaModel, input_ids, token_type_ids, positio
     return None
 
 
+def check_lm_head_loaded(config: HeartBertConfig, missing_keys, source, encoder_start: bool = False) -> None:
+    """Refuse or flag a masked-LM load whose ``lm_head`` was not in the checkpoint.
+
+    transformers 5.x initialises missing weights at random and only logs a load report, so
+    ``pipeline("fill-mask")`` on a fine-tuned classifier would return noise (top-1 near
+    ``1 / vocab_size``, different on every load). What was saved is read from
+    ``config.architectures`` (``save_pretrained`` writes the class name there).
+
+    Args:
+        config: the loaded model's config.
+        missing_keys: checkpoint keys the model had to initialise (``output_loading_info``).
+        source: the folder or Hub id, for the messages.
+        encoder_start: the caller wants the encoder only (continued pretraining,
+            :meth:`HeartBertForMaskedLM.from_encoder`): a classifier checkpoint is fine.
+
+    Raises:
+        ValueError: the checkpoint is a fine-tuned classifier (an architecture other than an encoder
+            ``...Model`` or a ``...ForMaskedLM``) and ``encoder_start`` is false.
+
+    Warns:
+        UserWarning: the ``lm_head`` starts from random weights (an encoder-only save such as
+            ``HeartBertModel.save_pretrained``, or a classifier loaded with ``encoder_start``).
+    """
+    fresh = sorted(k for k in missing_keys if k.startswith("lm_head."))
+    if not fresh:
+        return
+    saved = list(getattr(config, "architectures", None) or [])
+    head = [a for a in saved if not (a.endswith("ForMaskedLM") or a.endswith("Model"))]
+    if head and not encoder_start:
+        raise ValueError(
+            f"{source} is a fine-tuned classifier (config.architectures {saved}) and has no masked-LM head (no lm_head weights): "
+            "loaded as HeartBertForMaskedLM its lm_head would be random and fill-mask / masked-LM predictions noise. For fill-mask or masked-LM scoring use a pretrained HeartBertForMaskedLM checkpoint (the output of "
+            "`heartbert pretrain`); load this folder with AutoModelForSequenceClassification (its predictions) or AutoModel (its "
+            "encoder). To continue masked-LM pretraining from its encoder, use HeartBertForMaskedLM.from_encoder(folder)."
+        )
+    what = f"saved as {saved}" if saved else "no config.architectures"
+    warnings.warn(
+        f"{source} has no masked-LM head ({what}): the lm_head ({len(fresh)} tensors) starts from random weights. "
+        "Fine for (continued) masked-LM pretraining; its fill-mask predictions are noise until it is trained.",
+        UserWarning,
+        stacklevel=4,  # the caller of from_pretrained / from_encoder
+    )
+
+
 class HeartBertModel(RobertaModel):
     """The HeartBert encoder.
 
@@ -257,6 +307,41 @@ class HeartBertForMaskedLM(RobertaPreTrainedModel):
         self.roberta = HeartBertModel(config)
         self.lm_head = RobertaLMHead(config)
         self.post_init()
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
+        """``PreTrainedModel.from_pretrained``, refusing checkpoints without a masked-LM head.
+
+        Also the path of ``AutoModelForMaskedLM`` and ``pipeline("fill-mask")``, with the package or
+        as remote code.
+
+        Raises:
+            ValueError: the checkpoint is a fine-tuned classifier (``config.architectures``), so
+                ``lm_head`` would be random (see :func:`check_lm_head_loaded`; use
+                :meth:`from_encoder` to continue pretraining from its encoder).
+
+        Warns:
+            UserWarning: an encoder-only checkpoint (``HeartBertModel``): ``lm_head`` starts random.
+        """
+        return cls._load_checked(pretrained_model_name_or_path, args, kwargs, encoder_start=False)
+
+    @classmethod
+    def from_encoder(cls, pretrained_model_name_or_path, *args, **kwargs):
+        """Start (continued) masked-LM pretraining from any HeartBert checkpoint.
+
+        The encoder (``roberta.``) is always loaded; the ``lm_head`` too when the checkpoint has one
+        (an MLM checkpoint loads exactly as with :meth:`from_pretrained`). From a fine-tuned
+        classifier or a ``HeartBertModel`` save the ``lm_head`` starts from random weights, with a
+        ``UserWarning`` saying so. Arguments are those of ``from_pretrained``.
+        """
+        return cls._load_checked(pretrained_model_name_or_path, args, kwargs, encoder_start=True)
+
+    @classmethod
+    def _load_checked(cls, source, args, kwargs, encoder_start: bool):
+        wants_info = kwargs.pop("output_loading_info", False)
+        model, info = super().from_pretrained(source, *args, output_loading_info=True, **kwargs)
+        check_lm_head_loaded(model.config, info["missing_keys"], source, encoder_start=encoder_start)
+        return (model, info) if wants_info else model
 
     def get_output_embeddings(self):
         return self.lm_head.decoder

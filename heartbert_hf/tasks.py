@@ -11,9 +11,10 @@ task                        examples / labels                         splits (al
                             N/S/V/F (Q dropped: 8 beats in DS1        only when present (201/202: see below)
                             without paced records)
 ``ptbxl-superdiagnostic``   10-s 12-lead records; NORM/MI/STTC/CD/HYP  strat_fold 1-8 / 9 / 10
-                            (multi-label)
+                            (multi-label; records with none dropped)
 ``ptbxl-diagnostic``        the 44 diagnostic SCP statements           strat_fold 1-8 / 9 / 10
-                            (multi-label, from ``scp_statements.csv``)
+                            (multi-label, from ``scp_statements.csv``;
+                            records with none dropped)
 ``slpdb-5`` / ``slpdb-3``   30-s ECG epochs; W/S1/S2/S3+S4/R or        by subject (slp01a/b, slp02a/b are one
                             W/NREM/R                                   subject each)
 ==========================  ========================================  ====================================
@@ -23,6 +24,12 @@ normal rates (the RR context is what separates S from N), stay above the tokeniz
 ``min_window`` (360 samples) and under its ``window_size`` (4000), so each beat is one window,
 min-max scaled on its own. The RR features (:mod:`heartbert_hf.rhythm`) carry the rhythm
 explicitly; the ``rr_features`` column travels with every beat.
+
+PTB-XL records with no statement in a task's label set (only rhythm / form codes such as
+``{'SR': 0.0}``) are dropped from every split of that task, as the PTB-XL benchmark does
+(Strodthoff et al., "Deep learning for ECG analysis: benchmarks and insights from PTB-XL", IEEE
+JBHI 2021); each split logs a warning with the count and records.
+Sleep epochs without a stage (``MT``, unscored) never leave the ``slpdb`` builder.
 
 Records 201 (DS1) and 202 (DS2) of MIT-BIH are one patient. The published de Chazal split keeps
 both, and every DS1→DS2 figure in the literature includes 202, so the standard split runs with a
@@ -162,9 +169,19 @@ def check_label_space(model_labels: list[str] | None, labels: list[str], where: 
         )
 
 
-def _to_label_column(ds, task: TaskSpec, labels: list[str]):
-    """Add ``labels`` (class id, or multi-hot float list) and drop examples outside the label space."""
+def _to_label_column(ds, task: TaskSpec, labels: list[str], split: str = "data"):
+    """Add ``labels`` (class id, or multi-hot float list) and drop examples outside the label space.
+
+    Multi-label (PTB-XL): records with no statement in the task's label set (e.g. only rhythm / form
+    codes such as ``{'SR': 0.0}``) are dropped, as the PTB-XL benchmark does for each task
+    (Strodthoff et al., IEEE JBHI 2021, ``select_data``: ``X[Y.all_scp_len > 0]``); an all-zero
+    target would be a negative for every class and change the test set. Single-label: examples whose
+    class is outside the task's classes (MIT-BIH Q beats) or that have no label are dropped. Each drop
+    is logged with the task, split, count and the first records (a warning for examples with no label,
+    info for the documented Q beats).
+    """
     source = ds.features[task.label_column]
+    n = len(ds)
     if task.multi_label:
         inner = getattr(source, "feature", None)
         names = getattr(inner, "names", None)  # a List(ClassLabel) column stores ids
@@ -180,11 +197,34 @@ def _to_label_column(ds, task: TaskSpec, labels: list[str]):
                 out.append(hot.tolist())
             return {"labels": out}
 
-        return ds.map(encode, batched=True, desc="labels")
+        ds = ds.map(encode, batched=True, desc="labels")
+        has_label = [any(row) for row in ds["labels"]]
+        if not all(has_label):
+            unlabelled = [r for r, ok in zip(ds["record_id"], has_label) if not ok]
+            why = f"no label among the task's {len(labels)} classes (dropped as in the PTB-XL benchmark)"
+            _log_dropped(task, split, n, unlabelled, why, logging.WARNING)
+            ds = ds.select([i for i, ok in enumerate(has_label) if ok])
+        return ds
     names = source.names
     keep = [names.index(c) for c in labels]
+    values = ds[task.label_column]
+    for why, level, outside in (
+        ("no label", logging.WARNING, lambda v: v is None or v < 0),
+        (f"a class outside {'/'.join(labels)}", logging.INFO, lambda v: v is not None and v >= 0 and v not in keep),
+    ):
+        dropped = [(r, v) for r, v in zip(ds["record_id"], values) if outside(v)]
+        if dropped:
+            classes = sorted({names[v] for _, v in dropped if v is not None and v >= 0})
+            _log_dropped(task, split, n, [r for r, _ in dropped], why + (f" ({', '.join(classes)})" if classes else ""), level)
     ds = ds.filter(lambda b: [v in keep for v in b[task.label_column]], batched=True, desc="label space")
     return ds.map(lambda b: {"labels": [keep.index(v) for v in b[task.label_column]]}, batched=True, desc="labels")
+
+
+def _log_dropped(task: TaskSpec, split: str, n: int, records: list[str], why: str, level: int) -> None:
+    """One log line: ``<task> <split>: dropped k of n examples with <why>: records a, b, ...`` (at most 5 named)."""
+    shown = sorted(set(records))
+    listed = ", ".join(shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
+    logger.log(level, "%s %s: dropped %d of %d examples with %s: records %s.", task.name, split, len(records), n, why, listed)
 
 
 def _drop_incomplete(ds, task: TaskSpec):
@@ -264,7 +304,11 @@ def load_task_data(
         if split not in raw:
             continue
         ds = _drop_incomplete(raw[split], task)
-        ds = _to_label_column(ds, task, labels)
+        n = len(ds)
+        ds = _to_label_column(ds, task, labels, split)
+        if n and not len(ds):  # as a split the data lacks: finetune / evaluate say so
+            logger.warning("%s %s: none of its %d examples has a label of the task: the split is left out.", task.name, split, n)
+            continue
         keep = ["signal", "sampling_rate", "record_id", "patient_id", "labels", *[c for c in task.extra_columns if c in ds.column_names]]
         ds = ds.select_columns(keep)
         out[split] = ds.add_column("example_id", list(range(len(ds))))

@@ -125,6 +125,11 @@ for name in {names!r}:
         out = model(input_ids=ids, attention_mask=mask, **kw)
     values = {{"last_hidden_state": out.last_hidden_state, "pooler_output": out.pooler_output}} if name == "encoder" else {{"logits": out.logits}}
     report[name] = {{"class": type(model).__module__ + "." + type(model).__name__, **{{k: v.tolist() for k, v in values.items()}}}}
+try:  # a fine-tuned classifier has no lm_head: the remote copy refuses the masked-LM load too
+    AutoModelForMaskedLM.from_pretrained(root + "/sequence-single", trust_remote_code=True)
+    report["mlm_of_classifier"] = "loaded"
+except ValueError as err:
+    report["mlm_of_classifier"] = str(err)
 clf = pipeline("text-classification", model=root + "/sequence-single", trust_remote_code=True, top_k=None)
 report["pipeline"] = clf([{text!r}])[0]
 print("\\nREPORT" + json.dumps(report))
@@ -143,6 +148,7 @@ def test_every_class_loads_as_remote_code_without_the_package(saved_models, tiny
         assert report[name]["class"].startswith("transformers_modules."), report[name]["class"]
         for key, value in reference[name].items():
             np.testing.assert_array_equal(np.array(report[name][key], dtype=np.float32), value, err_msg=f"{name}: {key}")
+    assert "is a fine-tuned classifier" in report["mlm_of_classifier"] and "from_encoder" in report["mlm_of_classifier"], report["mlm_of_classifier"]
     probs = torch.softmax(torch.from_numpy(reference["sequence-single"]["logits"][0]), -1)
     scores = {d["label"]: d["score"] for d in report["pipeline"]}
     assert sorted(scores) == sorted(LABELS)

@@ -2,8 +2,10 @@
 Trainer, classification heads, pooling (every head's save/reload: test_heads.py)."""
 
 import json
+import warnings
 
 import numpy as np
+import pytest
 import torch
 from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification, DataCollatorForLanguageModeling
 
@@ -188,3 +190,60 @@ def test_trainer_gradient_accumulation_weighs_every_masked_token_the_same(tiny_c
         torch.testing.assert_close(updates["2x1"][n], delta, rtol=1e-5, atol=1e-7, msg=n)
     word = "roberta.embeddings.word_embeddings.weight"
     assert not torch.allclose(updates["2x1 per-batch mean"][word], updates["1x2"][word], rtol=1e-2, atol=1e-6)  # the test can see the difference
+
+
+# ------------------------------------------------------------------ masked-LM loads of checkpoints without an lm_head
+def _lm_head_warnings(caught) -> list[str]:
+    return [str(w.message) for w in caught if "no masked-LM head" in str(w.message)]
+
+
+def test_mlm_load_of_a_fine_tuned_classifier_is_refused(tiny_config, tiny_tokenizer, tmp_path):
+    from transformers import pipeline
+
+    folder = tmp_path / "classifier"
+    torch.manual_seed(0)
+    classifier = HeartBertForSequenceClassification(HeartBertConfig(**{**tiny_config.to_dict(), "num_labels": 3}))
+    classifier.save_pretrained(folder)
+    tiny_tokenizer.save_pretrained(folder)
+    refused = r"is a fine-tuned classifier \(config.architectures \['HeartBertForSequenceClassification'\]\) and has no masked-LM head.*from_encoder"
+    for load in (AutoModelForMaskedLM.from_pretrained, HeartBertForMaskedLM.from_pretrained):
+        with pytest.raises(ValueError, match=refused):
+            load(folder)
+    with pytest.raises(ValueError, match=refused):  # the pipeline wraps the loader's error in its own ValueError
+        pipeline("fill-mask", model=str(folder), device="cpu")
+    # continuing MLM pretraining from the classifier's encoder: allowed, and said
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mlm, info = HeartBertForMaskedLM.from_encoder(folder, output_loading_info=True)
+    assert len(_lm_head_warnings(caught)) == 1 and "starts from random weights" in _lm_head_warnings(caught)[0]
+    assert info["missing_keys"] and all(k.startswith("lm_head.") for k in info["missing_keys"])
+    for name, value in classifier.roberta.state_dict().items():
+        torch.testing.assert_close(mlm.roberta.state_dict()[name], value, msg=name)
+
+
+def test_mlm_load_of_an_encoder_save_warns_and_of_an_mlm_checkpoint_is_silent(tiny_config, tiny_model_dir, tmp_path):
+    HeartBertModel(tiny_config).save_pretrained(tmp_path / "encoder")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = AutoModelForMaskedLM.from_pretrained(tmp_path / "encoder")
+    assert isinstance(model, HeartBertForMaskedLM)
+    [message] = _lm_head_warnings(caught)
+    assert "saved as ['HeartBertModel']" in message and "starts from random weights" in message
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        a = AutoModelForMaskedLM.from_pretrained(tiny_model_dir)
+        b, info = HeartBertForMaskedLM.from_encoder(tiny_model_dir, output_loading_info=True)
+        # the normal start of fine-tuning: a fresh classifier on the MLM checkpoint's encoder, no refusal
+        clf = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=4)
+    assert not _lm_head_warnings(caught) and not info["missing_keys"]
+    torch.testing.assert_close(a.lm_head.dense.weight, b.lm_head.dense.weight)
+    assert isinstance(clf, HeartBertForSequenceClassification) and clf.num_labels == 4
+
+
+def test_shipped_classifier_refuses_masked_lm_and_still_loads_as_classifier_and_encoder():
+    from heartbert_hf.classify_beats import DEFAULT_MODEL
+
+    with pytest.raises(ValueError, match="fine-tuned classifier"):
+        AutoModelForMaskedLM.from_pretrained(DEFAULT_MODEL)
+    assert isinstance(AutoModelForSequenceClassification.from_pretrained(DEFAULT_MODEL), HeartBertForSequenceClassification)
+    assert isinstance(AutoModel.from_pretrained(DEFAULT_MODEL), HeartBertModel)

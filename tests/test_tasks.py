@@ -367,3 +367,91 @@ def test_ds1_to_ds2_finetune_cv_and_evaluate_run(mitdb48_dir, tiny_model_dir, tm
     from heartbert_hf.data.splits import MITDB_DS1
 
     assert held == sorted(MITDB_DS1)  # CV runs over DS1 only, never on DS2
+
+
+# ------------------------------------------------------------------ examples with no label in the task's label set
+SCP_STATEMENTS = """,description,diagnostic,form,rhythm,diagnostic_class,diagnostic_subclass
+NORM,normal ECG,1.0,,,NORM,NORM
+IMI,inferior myocardial infarction,1.0,,,MI,IMI
+SR,sinus rhythm,,,1.0,,
+LVOLT,low QRS voltages,,1.0,,,
+"""
+
+# ecg_id -> (scp_codes, strat_fold): records 3, 5 and 7 have no diagnostic statement at all
+PTBXL_ROWS = {
+    1: ("{'NORM': 100.0, 'SR': 0.0}", 1),
+    2: ("{'IMI': 50.0, 'SR': 0.0}", 2),
+    3: ("{'SR': 0.0}", 3),
+    4: ("{'NORM': 80.0}", 9),
+    5: ("{'SR': 0.0, 'LVOLT': 0.0}", 9),
+    6: ("{'IMI': 100.0, 'NORM': 0.0}", 10),
+    7: ("{'SR': 0.0}", 10),
+}
+
+
+@pytest.fixture(scope="module")
+def ptbxl_with_unlabelled(tmp_path_factory, sample_signals) -> Path:
+    """A 7-record PTB-XL-format folder (100 Hz, 2 leads, 10 s cut from sample record 101): records
+    3 (train), 5 (validation) and 7 (test) carry only rhythm / form statements."""
+    import csv
+
+    from scipy.signal import resample_poly
+
+    folder = tmp_path_factory.mktemp("ptbxl")
+    (folder / "scp_statements.csv").write_text(SCP_STATEMENTS)
+    (folder / "records100" / "00000").mkdir(parents=True)
+    x = resample_poly(sample_signals[0][:, :3600], 5, 18, axis=1).T  # (1000, 2): 10 s at 100 Hz
+    with (folder / "ptbxl_database.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["ecg_id", "patient_id", "age", "sex", "scp_codes", "strat_fold", "filename_lr", "filename_hr"])
+        for ecg_id, (codes, fold) in PTBXL_ROWS.items():
+            name = f"{ecg_id:05d}_lr"
+            write_record(folder / "records100" / "00000", name, x, 100, ["I", "II"])
+            writer.writerow([ecg_id, 100 + ecg_id, 50, 0, codes, fold, f"records100/00000/{name}", f"records500/00000/{ecg_id:05d}_hr"])
+    return folder
+
+
+@pytest.mark.parametrize("name", ["ptbxl-superdiagnostic", "ptbxl-diagnostic"])
+def test_ptbxl_records_without_a_task_label_are_dropped_with_a_warning(ptbxl_with_unlabelled, tmp_path, caplog, name):
+    from heartbert_hf.tasks import get_task, load_task_data
+
+    with caplog.at_level("WARNING", logger="heartbert_hf.tasks"):
+        data = load_task_data(get_task(name), str(ptbxl_with_unlabelled), str(tmp_path / "cache"), sampling_rate=100)
+    kept = {split: sorted(ds["record_id"]) for split, ds in data.items()}
+    assert kept == {"train": ["00001_lr", "00002_lr"], "validation": ["00004_lr"], "test": ["00006_lr"]}
+    for ds in data.values():
+        assert (np.asarray(ds["labels"]).sum(axis=1) > 0).all()
+        assert list(ds["example_id"]) == list(range(len(ds)))
+    warned = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    for split, record, n in (("train", "00003_lr", 3), ("validation", "00005_lr", 2), ("test", "00007_lr", 2)):
+        assert any(m.startswith(f"{name} {split}: dropped 1 of {n} examples with no label") and record in m for m in warned), warned
+    test = np.asarray(data["test"]["labels"])
+    if name == "ptbxl-superdiagnostic":  # NORM/MI/STTC/CD/HYP: record 6 is MI and NORM (likelihood 0 counts, as in PTB-XL's code)
+        assert test.tolist() == [[1.0, 1.0, 0.0, 0.0, 0.0]]
+    else:  # the diagnostic statements, sorted: IMI, NORM
+        assert test.tolist() == [[1.0, 1.0]]
+
+
+def test_ptbxl_split_with_only_unlabelled_records_is_left_out(ptbxl_with_unlabelled, tmp_path, caplog):
+    from heartbert_hf.tasks import get_task, load_task_data
+
+    with caplog.at_level("WARNING", logger="heartbert_hf.tasks"):  # fold 9 holds only record 5 (rhythm / form codes)
+        data = load_task_data(get_task("ptbxl-superdiagnostic"), str(ptbxl_with_unlabelled), str(tmp_path), sampling_rate=100, records=[1, 2, 3, 5, 6, 7])
+    assert sorted(data) == ["test", "train"] and len(data["train"]) == 2 and len(data["test"]) == 1
+    assert any(r.getMessage().startswith("ptbxl-superdiagnostic validation: none of its 1 examples has a label") for r in caplog.records)
+
+
+def test_single_label_examples_without_a_label_or_outside_the_classes_are_dropped_and_logged(caplog):
+    import datasets
+
+    from heartbert_hf.tasks import _to_label_column, get_task, task_labels
+
+    task = get_task("mitdb-aami")
+    features = datasets.Features({"record_id": datasets.Value("string"), "label": datasets.ClassLabel(names=["N", "S", "V", "F", "Q"])})
+    ds = datasets.Dataset.from_dict({"record_id": ["100", "100", "101", "102", "103"], "label": [0, 4, -1, 2, 1]}, features=features)
+    with caplog.at_level("INFO", logger="heartbert_hf.tasks"):
+        out = _to_label_column(ds, task, task_labels(task), "train")
+    assert out["record_id"] == ["100", "102", "103"] and out["labels"] == [0, 2, 1]
+    by_level = {(r.levelname, r.getMessage()) for r in caplog.records}
+    assert ("WARNING", "mitdb-aami train: dropped 1 of 5 examples with no label: records 101.") in by_level
+    assert ("INFO", "mitdb-aami train: dropped 1 of 5 examples with a class outside N/S/V/F (Q): records 100.") in by_level
