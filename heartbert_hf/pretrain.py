@@ -180,7 +180,9 @@ def parse_args(argv: list[str] | None = None):
     Priority, lowest first: preset, config file (a single ``.json``/``.yaml`` path as the first
     argument), command line.
     """
-    from transformers import HfArgumentParser, TrainingArguments
+    from transformers import TrainingArguments
+
+    from .runtime import HfArgumentParser
 
     argv = list(sys.argv[1:] if argv is None else argv)
     file_values: dict = {}
