@@ -578,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         0 when every record was classified, 1 when some failed, 2 when none was (or on bad arguments).
     """
-    from transformers import HfArgumentParser
+    from .runtime import HfArgumentParser
 
     parser = HfArgumentParser(ClassifyBeatsArguments, prog="heartbert classify-beats", description=__doc__.split("\n\n")[0], formatter_class=HelpFormatter)
     (args,) = parser.parse_args_into_dataclasses(args=argv)

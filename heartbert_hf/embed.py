@@ -206,8 +206,13 @@ def _dataset_sources(path: Path, split: str | None) -> list[Source]:
         if split is not None and name is not None and name != split:
             continue
         missing = {"signal", "sampling_rate"} - set(ds.column_names)
+        if missing and "input_ids" in ds.column_names:  # a `heartbert prepare` output: token ids only, cut at its own tokenizer's max_length
+            raise ValueError(
+                f"dataset {path} ({name or 'dataset'}) is tokenized (input_ids, no signal): embed reads raw ECG and tokenizes it with the model's "
+                "own tokenizer. Pass the WFDB records themselves, or a dataset prepared with `heartbert prepare --no_tokenize`."
+            )
         if missing:
-            raise ValueError(f"dataset {path} ({name or 'dataset'}) lacks column(s) {sorted(missing)}.")
+            raise ValueError(f"dataset {path} ({name or 'dataset'}) lacks column(s) {sorted(missing)}; embed needs the raw ECG (signal, sampling_rate).")
         ids = ds["record_id"] if "record_id" in ds.column_names else [name or "row"] * len(ds)
         for i in range(len(ds)):
 
@@ -323,7 +328,7 @@ def embed(args: EmbedArguments, report: EmbedReport | None = None):
     from transformers.utils import logging as hf_logging
 
     from .inference import PRECISIONS
-    from .runtime import resolve_max_length, set_torch_threads
+    from .runtime import check_output_file, resolve_max_length, set_torch_threads
 
     report = report if report is not None else EmbedReport()
     on_error = _on_error(args)
@@ -331,6 +336,7 @@ def embed(args: EmbedArguments, report: EmbedReport | None = None):
         raise ValueError(f"--precision must be one of {PRECISIONS}, got {args.precision!r}.")
     if args.batch_size < 0:
         raise ValueError(f"--batch_size must be 0 (automatic) or a positive count, got {args.batch_size}.")
+    check_output_file(args.output, "--output", "a Parquet file", ".parquet")  # before minutes of embedding, not after
     set_torch_threads(args.torch_threads)
     hf_logging.disable_progress_bar()  # the weight-loading bar: one per run, no information
     processor, model = load_model(args.model)
@@ -408,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         0 when embeddings were written (skipped records are listed on stderr), 2 on an error.
     """
-    from transformers import HfArgumentParser
+    from .runtime import HfArgumentParser
 
     parser = HfArgumentParser(EmbedArguments, prog="heartbert embed", description=__doc__.split("\n\n")[0], formatter_class=HelpFormatter)
     (args,) = parser.parse_args_into_dataclasses(args=argv)

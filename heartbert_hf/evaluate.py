@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     Args:
         argv: command-line arguments (default ``sys.argv[1:]``).
     """
-    from transformers import HfArgumentParser
+    from .runtime import HfArgumentParser
 
     parser = HfArgumentParser(EvaluateArguments, prog="heartbert evaluate", description=__doc__.split("\n\n")[0], formatter_class=HelpFormatter)
     (args,) = parser.parse_args_into_dataclasses(args=argv)

@@ -311,20 +311,22 @@ def parse_args(argv: list[str] | None = None):
             bad value, or ``--push_to_hub`` with ``--cv``, without ``--hub_model_id`` or with
             ``HF_HUB_OFFLINE=1`` (all checked before any work).
     """
-    from transformers import HfArgumentParser, TrainingArguments
+    from transformers import TrainingArguments
+
+    from .runtime import HfArgumentParser, unknown_option_message
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = HfArgumentParser(
         (FinetuneArguments, TrainingArguments), prog="heartbert finetune", description=__doc__.split("\n\n")[0], formatter_class=HelpFormatter
     )
     parser.set_defaults(**_training_defaults())
-    try:
-        args, training_args = parser.parse_args_into_dataclasses(args=argv)
-    except ValueError as err:  # unknown options: name the TrainingArguments spelling of the usual ones
-        raise SystemExit(
-            f"heartbert finetune: {err}. Training options are transformers.TrainingArguments: --num_train_epochs, "
-            "--per_device_train_batch_size, --learning_rate, --seed, --output_dir … (see --help)."
-        ) from None
+    parser.epilog = (
+        "Training options are transformers.TrainingArguments: --num_train_epochs, --per_device_train_batch_size, --learning_rate, --seed, --output_dir …"
+    )
+    _, remaining = parser.parse_known_args(argv)
+    if any(a.startswith("-") for a in remaining):  # name the TrainingArguments spelling of the usual ones
+        parser.error(f"{unknown_option_message(parser, remaining)}. {parser.epilog}")
+    args, training_args = parser.parse_args_into_dataclasses(args=argv)  # unknown options, bad numbers: usage error, exit 2
     given = {a.split("=")[0].lstrip("-").replace("-", "_") for a in argv if a.startswith("--")}  # HfArgumentParser takes both spellings
     if "per_device_eval_batch_size" not in given:
         training_args.per_device_eval_batch_size = 2 * training_args.per_device_train_batch_size

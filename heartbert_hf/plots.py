@@ -20,7 +20,10 @@ from .runtime import THREADS_HELP, HelpFormatter
 class PlotArguments:
     record: str = field(metadata={"help": "WFDB record path, with or without .hea, e.g. heartbert_hf/sample_data/208."})
     tokenizer: str = field(metadata={"help": "A saved HeartBert processor, tokenizer or model folder (or Hub id)."})
-    output: str = field(default="heartbert_tokens.png", metadata={"help": "PNG file to write."})
+    output: str = field(
+        default="heartbert_tokens.png",
+        metadata={"help": "PNG file to write (.png added when it has no suffix); an existing folder gets RECORD_windowW_leadL.png inside it."},
+    )
     window: int = field(default=0, metadata={"help": "Window number within the record (windows of 4000 samples at 360 Hz, about 11.1 s)."})
     lead: int = field(default=0, metadata={"help": "Lead (channel) number."})
     max_tokens: int = field(default=150, metadata={"help": "Draw the first N tokens of the window."})
@@ -59,11 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         0 on success, 2 with a one-line error (missing record or tokenizer, no such window/lead).
     """
-    from transformers import HfArgumentParser
-
     from .data.wfdb_io import read_record
     from .plotting import plot_tokens
-    from .runtime import check_model_path, load_heartbert_processor, set_torch_threads
+    from .runtime import HfArgumentParser, check_model_path, check_output_file, load_heartbert_processor, set_torch_threads
 
     parser = HfArgumentParser(
         PlotArguments,
@@ -77,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         stem = _record_stem(args.record)
         tokenizer = check_model_path(args.tokenizer, "tokenizer folder")
         record = read_record(stem)
+        output = Path(args.output).expanduser()
+        if output.is_dir():  # like `cp FILE DIR/`: a generated name inside the folder
+            output = output / f"{record.record_id}_window{args.window}_lead{args.lead}.png"
+        check_output_file(output, "--output", "a PNG file", ".png")
         processor = load_heartbert_processor(tokenizer)
         lead_name = record.lead_names[args.lead] if 0 <= args.lead < len(record.lead_names) else None
         try:
@@ -84,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                 processor,
                 record.signal,
                 record.sampling_rate,
-                args.output,
+                output,
                 window=args.window,
                 lead=args.lead,
                 max_tokens=args.max_tokens,

@@ -24,7 +24,17 @@ def _pyplot():
 
 
 def _save(plt, fig, path: str | Path) -> Path:
+    """Write ``fig`` to ``path`` (``.png`` added when it has no suffix, as matplotlib does) and return the path written.
+
+    Raises:
+        ValueError: ``path`` is an existing folder.
+    """
     path = Path(path)
+    if path.is_dir():
+        plt.close(fig)
+        raise ValueError(f"{path} is a folder; pass the path of the image file to write, e.g. {path / 'figure.png'}.")
+    if not path.suffix:
+        path = path.with_suffix(".png")  # what savefig would write; the caller prints the real path
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=120, bbox_inches="tight")

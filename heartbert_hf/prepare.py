@@ -410,13 +410,13 @@ def prepare(data_args: DataArguments, tok_args: TokenizeArguments, hub_args: Hub
         data_args, tok_args, hub_args: the options.
         skipped: receives ``(what, reason)`` for every record or example left out.
     """
-    from .runtime import set_torch_threads
+    from .runtime import check_replaceable_output, set_torch_threads
 
     set_torch_threads(data_args.torch_threads)
     skipped = [] if skipped is None else skipped
     out = Path(data_args.output_dir)
-    if out.exists() and not data_args.overwrite_output_dir:
-        raise FileExistsError(f"output_dir {out} exists; pass --overwrite_output_dir to replace it.")
+    inputs = {f"--{name}": getattr(data_args, name) for name in ("data_dir", "mitdb_dir", "ptbxl_dir", "edb_dir", "cache_dir")}
+    check_replaceable_output(out, {**inputs, "--tokenizer": tok_args.tokenizer if tok_args.tokenize else None}, data_args.overwrite_output_dir)
     dsd = load_source(data_args, skipped)
     processor, tok_name = None, None
     if tok_args.tokenize:
@@ -473,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     Args:
         argv: command-line arguments (default ``sys.argv[1:]``).
     """
-    from transformers import HfArgumentParser
+    from .runtime import HfArgumentParser
 
     parser = HfArgumentParser(
         (DataArguments, TokenizeArguments, HubArguments), prog="heartbert prepare", description=__doc__.split("\n")[0], formatter_class=HelpFormatter

@@ -180,7 +180,9 @@ def parse_args(argv: list[str] | None = None):
     Priority, lowest first: preset, config file (a single ``.json``/``.yaml`` path as the first
     argument), command line.
     """
-    from transformers import HfArgumentParser, TrainingArguments
+    from transformers import TrainingArguments
+
+    from .runtime import HfArgumentParser
 
     argv = list(sys.argv[1:] if argv is None else argv)
     file_values: dict = {}
@@ -199,6 +201,7 @@ def parse_args(argv: list[str] | None = None):
     if "--output_dir" not in given:
         full += ["--output_dir", DEFAULT_OUTPUT_DIR]
     model_args, data_args, training_args = parser.parse_args_into_dataclasses(args=full)
+    data_args.max_seq_length_given = "--max_seq_length" in given  # typed (or preset): a model too short for it is refused, not capped
     if model_args.auto_bf16 and not given & {"--bf16", "--fp16"} and not training_args.use_cpu and _cuda_bf16():
         training_args.bf16 = True
     if "--dataloader_pin_memory" not in given and (training_args.use_cpu or not _cuda_available()):
@@ -207,6 +210,56 @@ def parse_args(argv: list[str] | None = None):
 
 
 # ---------------------------------------------------------------------------------------------- data
+def check_continued_model(model_args, data_args, max_seq_length_given: bool) -> str | None:
+    """Check, before any data work, that ``--model_name_or_path`` can take this run's tokens; returns a note or ``None``.
+
+    * ``--max_seq_length`` must fit the model's positions (``max_position_embeddings - 2``): a
+      value typed by the user is refused; the default (512) is lowered to the model's limit, with
+      a note.
+    * A model must be used with the tokenizer it was pretrained with: a ``--tokenizer_name_or_path``
+      that differs from the tokenizer saved in the model folder (vocabulary or quantizer) is refused,
+      and so is a tokenizer with more tokens than the model's embedding rows.
+
+    Raises:
+        ValueError: naming the option and what to pass instead.
+    """
+    if not model_args.model_name_or_path:
+        return None
+    from . import HeartBertConfig
+    from .runtime import load_heartbert_tokenizer
+
+    config = HeartBertConfig.from_pretrained(model_args.model_name_or_path)
+    note = None
+    limit = int(config.max_position_embeddings) - 2
+    if data_args.max_seq_length > limit:
+        if max_seq_length_given:
+            raise ValueError(
+                f"--max_seq_length {data_args.max_seq_length} exceeds the {limit} token positions of --model_name_or_path "
+                f"{model_args.model_name_or_path}; pass --max_seq_length {limit} or less."
+            )
+        note = f"--max_seq_length {data_args.max_seq_length} -> {limit}: the positions of {model_args.model_name_or_path}"
+        data_args.max_seq_length = limit
+    if model_args.tokenizer_name_or_path:
+        foreign = load_heartbert_tokenizer(model_args.tokenizer_name_or_path)
+        try:
+            own = load_heartbert_tokenizer(model_args.model_name_or_path)
+        except ValueError:  # a model folder without a tokenizer: the ids must at least fit its embedding rows
+            own = None
+        if own is not None and (own.get_vocab() != foreign.get_vocab() or own.quantizer_fingerprint != foreign.quantizer_fingerprint):
+            what = "vocabulary" if own.get_vocab() != foreign.get_vocab() else "quantizer"
+            raise ValueError(
+                f"--tokenizer_name_or_path {model_args.tokenizer_name_or_path} differs from the tokenizer saved with --model_name_or_path "
+                f"{model_args.model_name_or_path} ({what}: {len(foreign)} vs {len(own)} tokens): a model must be used with the tokenizer it "
+                "was pretrained with. Leave out --tokenizer_name_or_path, or pretrain a new model from scratch with that tokenizer."
+            )
+        if len(foreign) > int(config.vocab_size):
+            raise ValueError(
+                f"--tokenizer_name_or_path {model_args.tokenizer_name_or_path} has {len(foreign)} tokens, more than the {config.vocab_size} "
+                f"embedding rows of --model_name_or_path {model_args.model_name_or_path}: use the tokenizer the model was pretrained with."
+            )
+    return note
+
+
 def fit_or_load_tokenizer(model_args, data_args, training_args, train_raw):
     """Load ``tokenizer_name_or_path`` or ``output_dir/tokenizer``; else fit on the training split and save it there (with its processor)."""
     from .processing_heartbert import HeartBertProcessor
@@ -332,9 +385,13 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
             if getattr(model_args, name):
                 setattr(model_args, name, check_model_path(getattr(model_args, name), f"--{name} {what}"))
     except FileNotFoundError as err:
-        raise SystemExit(f"heartbert pretrain: {err}") from None
+        print(f"heartbert pretrain: error: {err}", file=sys.stderr)
+        return 2
 
     try:
+        note = check_continued_model(model_args, data_args, getattr(data_args, "max_seq_length_given", True))
+        if note and training_args.should_log:
+            print(f"[heartbert pretrain] {note}", flush=True)
         if data_args.prepared_blocks:
             tokenizer, train_ds, val_ds, summary = load_prepared(model_args, data_args)
         else:
@@ -344,7 +401,8 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
 
                 save_blocks(data_args.save_blocks, train_ds, val_ds, tokenizer, summary)
     except (ValueError, FileNotFoundError) as err:
-        raise SystemExit(f"heartbert pretrain: error: {err}") from err
+        print(f"heartbert pretrain: error: {err}", file=sys.stderr)
+        return 2
     if training_args.should_log:
         t = summary["train"]
         print(

@@ -55,12 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the quick start (see the module docstring)."""
     import torch
     from tqdm.auto import tqdm
-    from transformers import AutoModel, AutoProcessor, DataCollatorForLanguageModeling, HfArgumentParser
+    from transformers import AutoModel, AutoProcessor, DataCollatorForLanguageModeling
     from transformers.utils import logging as hf_logging
 
     from . import HeartBertConfig, HeartBertForMaskedLM, HeartBertProcessor, HeartBertTokenizer
     from .plotting import plot_tokens
-    from .runtime import set_torch_threads
+    from .runtime import HfArgumentParser, set_torch_threads
 
     parser = HfArgumentParser(QuickstartArguments, prog="heartbert quickstart", description=__doc__.split("\n\n")[0], formatter_class=HelpFormatter)
     (args,) = parser.parse_args_into_dataclasses(args=argv)

@@ -8,8 +8,10 @@ numpy-free and torch-free at import; torch is imported only by :func:`set_torch_
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
+import sys
 from pathlib import Path
 
 THREADS_HELP = (
@@ -275,3 +277,198 @@ def resolve_max_length(requested: int, config) -> int:
     if requested and requested > limit:
         raise ValueError(f"max_length {requested} exceeds the model's {limit} token positions.")
     return int(requested) if requested else min(limit, 512)
+
+
+# ------------------------------------------------------------------------------------ option parsing
+_COUNTS = frozenset(
+    {
+        "batch_size", "max_length", "max_seq_length", "vocab_size", "steps", "hidden_size", "num_layers", "num_hidden_layers",
+        "num_attention_heads", "intermediate_size", "max_tokens", "pack_batch_size", "tokenizer_max_examples", "max_train_records",
+        "max_eval_blocks", "preprocessing_num_workers", "num_proc", "lstm_hidden_size", "cv", "val_folds", "max_train_per_class",
+        "max_eval_examples", "torch_threads", "per_device_train_batch_size", "per_device_eval_batch_size",
+    }
+)  # fmt: skip
+"""Whole-number options that count something: positive, or 0 where 0 is the option's default (it then means "automatic" / "all")."""
+
+_NON_NEGATIVE = frozenset({"window", "lead", "seed", "bootstrap", "plot_start"})
+_POSITIVE = frozenset({"learning_rate", "plot_seconds", "num_train_epochs"})
+_SHARES = {  # option: (lowest, highest, lowest allowed, highest allowed)
+    "mlm_probability": (0.0, 1.0, False, True),
+    "validation_fraction": (0.0, 1.0, True, False),
+    "hidden_dropout_prob": (0.0, 1.0, True, False),
+    "attention_probs_dropout_prob": (0.0, 1.0, True, False),
+}
+_MIN_TOKENS = 3
+"""Shortest sequence a HeartBert model can take: <s>, one ECG token, </s>."""
+
+
+def check_numbers(obj) -> list[str]:
+    """The problems of the numeric options of one parsed arguments dataclass, as ``--name: ...`` lines (empty: all fine).
+
+    Rules by option name, the same in every command: counts (:data:`_COUNTS`) are positive, or 0
+    where 0 is the default; sequence lengths (``max_length``, ``max_seq_length``) are 0 (automatic,
+    where that is the default) or at least 3; shares such as ``--mlm_probability`` lie in their interval.
+    """
+    problems = []
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name, None)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        zero_ok = f.default == 0 and not isinstance(f.default, bool)
+        if f.name in _COUNTS:
+            if value < 0 or (value == 0 and not zero_ok) or value != int(value):
+                problems.append(f"--{f.name} must be a positive whole number{' (or 0: automatic)' if zero_ok else ''}, got {value}")
+            elif f.name in ("max_length", "max_seq_length") and 0 < value < _MIN_TOKENS:
+                problems.append(f"--{f.name} must be at least {_MIN_TOKENS} (<s>, one ECG token, </s>), got {value}")
+        elif f.name in _NON_NEGATIVE and value < 0:
+            problems.append(f"--{f.name} must be 0 or more, got {value}")
+        elif f.name in _POSITIVE and not value > 0:
+            problems.append(f"--{f.name} must be more than 0, got {value}")
+        elif f.name in _SHARES:
+            low, high, low_ok, high_ok = _SHARES[f.name]
+            if not ((low <= value if low_ok else low < value) and (value <= high if high_ok else value < high)):
+                interval = f"{'[' if low_ok else '('}{low:g}, {high:g}{']' if high_ok else ')'}"
+                problems.append(f"--{f.name} must lie in {interval}, got {value}")
+    return problems
+
+
+def unknown_option_message(parser: argparse.ArgumentParser, remaining: list[str]) -> str:
+    """``unrecognized arguments: --bach_size 8 (did you mean --batch_size?)``: what argparse says, with the closest options."""
+    import difflib
+
+    options = set(parser._option_string_actions)  # argparse keeps no public list
+    known = sorted(s for s in options if s.startswith("--") and (s == "--" + s[2:].replace("-", "_") or "--" + s[2:].replace("-", "_") not in options))
+    hints = []
+    for arg in remaining:
+        if not arg.startswith("-"):
+            continue
+        name = arg.split("=", 1)[0]
+        close = difflib.get_close_matches(name.replace("-", "_"), known, n=2, cutoff=0.6)
+        close = close or difflib.get_close_matches(name, known, n=2, cutoff=0.6)
+        if close:
+            hints.append(f"{name}: did you mean {' or '.join(close)}?")
+    return f"unrecognized arguments: {' '.join(remaining)}" + (f" ({'; '.join(hints)})" if hints else "")
+
+
+def _check_output_dirs(outputs) -> list[str]:
+    """``--output_dir X is a file`` for every parsed ``output_dir`` that names an existing file."""
+    problems = []
+    for obj in outputs:
+        out = getattr(obj, "output_dir", None)
+        if out and Path(out).expanduser().exists() and not Path(out).expanduser().is_dir():
+            problems.append(f"--output_dir {out} is a file, not a folder; pass a folder path (it is created when missing)")
+    return problems
+
+
+def HfArgumentParser(*args, **kwargs):  # noqa: N802 - a drop-in for transformers.HfArgumentParser
+    """``transformers.HfArgumentParser`` whose ``parse_args_into_dataclasses`` fails like argparse.
+
+    The transformers parser raises a bare ``ValueError`` traceback (exit 1) on an unknown option
+    (``--bach_size``, or ``--output_dir`` on a command that takes ``--output``); this one prints
+    the usage and ``error: unrecognized arguments: --bach_size 8 (--bach_size: did you mean
+    --batch_size?)`` and exits 2, before any work. It does the same (exit 2, option named) for a
+    ``ValueError`` from an arguments dataclass' ``__post_init__``, for a bad number
+    (:func:`check_numbers`) and for an ``--output_dir`` that is an existing file.
+    """
+    from transformers import HfArgumentParser as _Parser
+
+    class CheckedParser(_Parser):
+        def parse_args_into_dataclasses(self, args=None, return_remaining_strings=False, **more):
+            args = list(sys.argv[1:] if args is None else args)
+            if not return_remaining_strings:
+                _, remaining = self.parse_known_args(args=args)
+                if remaining:
+                    self.error(unknown_option_message(self, remaining))
+            try:
+                outputs = super().parse_args_into_dataclasses(args=args, return_remaining_strings=return_remaining_strings, **more)
+            except ValueError as err:  # a dataclass' own check of its values
+                self.error(str(err))
+            parsed = [o for o in outputs if dataclasses.is_dataclass(o)]
+            problems = [p for o in parsed for p in check_numbers(o)] + _check_output_dirs(parsed)
+            if problems:
+                self.error("; ".join(problems))
+            return outputs
+
+    return CheckedParser(*args, **kwargs)
+
+
+# ------------------------------------------------------------------------------------ output folders
+WFDB_SUFFIXES = (".hea", ".dat", ".atr", ".edf", ".mat")
+"""Files that mark a folder as holding (WFDB / EDF) records: a command never deletes such a folder."""
+
+
+def _holds_records(folder: Path, limit: int = 100_000) -> Path | None:
+    """The first record file (:data:`WFDB_SUFFIXES`) under ``folder``, or ``None`` (looks at most ``limit`` files)."""
+    for i, path in enumerate(folder.rglob("*")):
+        if i >= limit:
+            break
+        if path.suffix.lower() in WFDB_SUFFIXES and path.is_file():
+            return path
+    return None
+
+
+def check_replaceable_output(output_dir, inputs: dict[str, object], overwrite: bool, overwrite_option: str = "--overwrite_output_dir") -> None:
+    """Refuse, before any work, an ``--output_dir`` that the command would have to delete wrongly.
+
+    A command that replaces its output folder (``shutil.rmtree`` then a new one, as ``heartbert
+    prepare --overwrite_output_dir`` does) must not delete the user's data: it refuses an output
+    folder that is, or holds, one of its input folders (``--data_dir``, ``--cache_dir`` ...), and an
+    existing one that holds record files (:data:`WFDB_SUFFIXES`) whatever the inputs.
+
+    Args:
+        output_dir: the ``--output_dir`` value.
+        inputs: option name (``"--data_dir"``) -> its value (``None``: not given).
+        overwrite: whether the user asked to replace an existing ``output_dir``.
+
+    Raises:
+        ValueError: ``output_dir`` is a file, equals or contains an input folder, exists without
+            ``overwrite``, or exists and holds record files.
+    """
+    out = Path(output_dir).expanduser()
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--output_dir {output_dir} is a file, not a folder; pass a new folder path.")
+    target = out.resolve()
+    for option, value in inputs.items():
+        if not value:
+            continue
+        source = Path(os.fspath(value)).expanduser().resolve()
+        if source == target or target in source.parents:
+            where = "is" if source == target else "holds"
+            raise ValueError(
+                f"--output_dir {output_dir} {where} the {option} folder {value}: writing the output there would delete the input. "
+                "Pass a separate --output_dir (e.g. a sibling folder)."
+            )
+    if out.exists():
+        if not overwrite:
+            raise ValueError(f"--output_dir {output_dir} exists; pass {overwrite_option} to replace it, or choose a new folder.")
+        found = _holds_records(out)
+        if found is not None:
+            raise ValueError(
+                f"--output_dir {output_dir} holds record files ({found.relative_to(out)}); {overwrite_option} replaces the whole folder, "
+                "so it is refused here. Pass a separate --output_dir."
+            )
+
+
+def check_output_file(output, option: str = "--output", what: str = "a file", suffix: str = "") -> Path:
+    """Refuse, before any work, an output file path that cannot be written: an existing folder, or a path under a file.
+
+    Args:
+        output: the ``--output`` value.
+        option, what: how the message names the option and the file (``"a Parquet file"``).
+        suffix: the file's usual suffix, for the example in the message (``".parquet"``).
+
+    Returns:
+        ``output`` as a ``Path``.
+
+    Raises:
+        ValueError: ``output`` is an existing folder, or one of its parents is an existing file.
+    """
+    path = Path(output).expanduser()
+    if path.is_dir():
+        raise ValueError(f"{option} {output} is a folder; pass the path of {what} to write, e.g. {Path(output) / ('out' + suffix)}.")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"{option} {output}: {parent} is a file, not a folder; pass the path of {what} in a folder.")
+            break
+    return path
