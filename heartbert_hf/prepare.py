@@ -108,7 +108,7 @@ def screen_records(
     Returns:
         ``(good, bad)``. A record shorter than 1 s is bad: it gives no window.
     """
-    from .data.wfdb_io import check_record_files, list_local_records, read_annotation, read_record
+    from .data.wfdb_io import annotation_file, check_record_files, list_local_records, read_annotation, read_record
 
     good, bad = [], []
     for name in list(records) if records else list_local_records(folder):
@@ -125,7 +125,7 @@ def screen_records(
             for ext in annotations:
                 if read:
                     read_annotation(path, ext)
-                elif not path.with_name(f"{name}.{ext}").is_file():
+                elif annotation_file(path, ext) is None:  # in any case: 101.ATR counts, as read_annotation reads it
                     raise FileNotFoundError(f"annotation file {path.with_name(f'{name}.{ext}')} is missing (this config reads the .{ext} annotations).")
         except (ValueError, FileNotFoundError) as err:
             bad.append((name, str(err)))

@@ -76,7 +76,12 @@ class ModelArguments:
     preset: str | None = field(
         default=None, metadata={"help": "Argument defaults from a shipped preset file: quickstart, paper or gpu (heartbert_hf/presets/)."}
     )
-    model_name_or_path: str | None = field(default=None, metadata={"help": "Start from this HeartBert checkpoint instead of a new model."})
+    model_name_or_path: str | None = field(
+        default=None,
+        metadata={
+            "help": "Start from this HeartBert checkpoint instead of a new model; from a fine-tuned classifier or a HeartBertModel save the LM head starts new (with a warning)."
+        },
+    )
     tokenizer_name_or_path: str | None = field(
         default=None, metadata={"help": "Use this fitted HeartBert tokenizer; default: fit one on the training split (or reuse output_dir/tokenizer)."}
     )
@@ -414,7 +419,7 @@ def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
         )
 
     if model_args.model_name_or_path:
-        model = HeartBertForMaskedLM.from_pretrained(model_args.model_name_or_path, attn_implementation=model_args.attn_implementation)
+        model = HeartBertForMaskedLM.from_encoder(model_args.model_name_or_path, attn_implementation=model_args.attn_implementation)
     else:
         config = HeartBertConfig(
             vocab_size=len(tokenizer),

@@ -112,7 +112,7 @@ def _prepare_args(out, cache, sample_dir, tokenizer_dir):
     ]
 
 
-def test_prepare_interrupted_then_completes(tmp_path, sample_dir, tiny_tokenizer, monkeypatch):
+def test_prepare_interrupted_then_completes(tmp_path, sample_dir, tiny_tokenizer, monkeypatch, capsys):
     from heartbert_hf import prepare
     from heartbert_hf.data import processing
 
@@ -142,8 +142,8 @@ def test_prepare_interrupted_then_completes(tmp_path, sample_dir, tiny_tokenizer
 
     saved = AutoProcessor.from_pretrained(out / "tokenizer")  # the processor it tokenized with
     assert saved.feature_extractor.fingerprint == tiny_tokenizer.quantizer_fingerprint
-    with pytest.raises(FileExistsError, match="overwrite_output_dir"):
-        prepare.main(_prepare_args(out, cache, sample_dir, tokenizer_dir))
+    assert prepare.main(_prepare_args(out, cache, sample_dir, tokenizer_dir)) == 2  # an existing output_dir: one-line error, not a traceback
+    assert f"--output_dir {out} exists; pass --overwrite_output_dir" in capsys.readouterr().err
 
 
 def test_push_writes_loadable_parquet_at_the_hub_boundary(tmp_path, monkeypatch):
