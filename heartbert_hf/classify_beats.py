@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from .beat_reference import BEAT_CLASSES, UNCLASSIFIED, Reference, compare_with_reference, format_comparison, reference_beats
+from .data.wfdb_io import record_path
 from .runtime import THREADS_HELP, HelpFormatter, check_model_path, set_torch_threads
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "heartbert-aami-ds1"
@@ -368,7 +369,7 @@ def _record_path(item: str | Path) -> Path:
     path = Path(item)
     if path.suffix.lower() == ".edf" and path.is_file():  # read through wfdb's EDF reader (data/edf_io.py)
         return path
-    stem = path.with_suffix("") if path.suffix.lower() in (".hea", ".dat") else path
+    stem = record_path(path)  # data/101.hea, data/101.dat -> data/101, as read_record takes it
     if not stem.with_name(stem.name + ".hea").is_file():
         raise FileNotFoundError(f"record {item}: no WFDB header {stem}.hea (pass a record path without extension, or a folder of records).")
     return stem
