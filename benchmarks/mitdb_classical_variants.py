@@ -30,6 +30,7 @@ of the test run.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -47,9 +48,7 @@ def record_centred(x: np.ndarray, records: np.ndarray) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    from heartbert_hf.baselines import beat_feature_matrix, record_cv_predictions
+    from heartbert_hf.baselines import beat_feature_matrix, boosting_classifier, record_cv_predictions
     from heartbert_hf.rhythm import RR_FEATURE_NAMES
     from heartbert_hf.scorecard import format_table, scorecard
     from heartbert_hf.tasks import cv_folds, get_task, load_task_data
@@ -82,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = ["N", "S", "V", "F"]
     folds = cv_folds(sorted(set(records)), args.cv, args.seed)
 
-    def gradient_boosting():
-        return HistGradientBoostingClassifier(class_weight="balanced", max_iter=200, random_state=args.seed)
+    gradient_boosting = functools.partial(boosting_classifier, args.seed)
 
     predictions = {
         name: (y, record_cv_predictions(feats, y, records, folds, len(labels), args.seed, gradient_boosting if name.startswith("gb:") else None), records)

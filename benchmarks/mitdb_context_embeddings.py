@@ -39,6 +39,7 @@ and the paired differences; ``--output`` writes JSON. Never part of the test run
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -117,11 +118,10 @@ def context_vectors(model, processor, lead: np.ndarray, fs: float, r_peaks: np.n
 
 def main(argv: list[str] | None = None) -> int:
     import torch
-    from sklearn.ensemble import HistGradientBoostingClassifier
     from tqdm.auto import tqdm
 
     from heartbert_hf import HeartBertConfig, HeartBertModel
-    from heartbert_hf.baselines import record_cv_predictions
+    from heartbert_hf.baselines import boosting_classifier, record_cv_predictions
     from heartbert_hf.data.splits import MITDB_DS1
     from heartbert_hf.rhythm import RR_FEATURE_NAMES
     from heartbert_hf.runtime import load_heartbert_processor, set_torch_threads
@@ -169,8 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     folds = cv_folds(sorted(set(records)), 5, args.seed)
 
-    def gradient_boosting():
-        return HistGradientBoostingClassifier(class_weight="balanced", max_iter=200, random_state=args.seed)
+    gradient_boosting = functools.partial(boosting_classifier, args.seed)
 
     predictions = {name: (y, record_cv_predictions(x, y, records, folds, len(CLASSES), args.seed), records) for name, x in linear.items()}
     for name, x in tqdm(boosted.items(), desc="Gradient boosting, record-wise CV"):

@@ -86,6 +86,15 @@ def fit_features_baseline(x: np.ndarray, y: np.ndarray, n_classes: int, seed: in
     return model
 
 
+def boosting_classifier(seed: int = 42):
+    """The non-linear classical head of the benchmarks: scikit-learn's class-balanced
+    ``HistGradientBoostingClassifier`` (200 iterations, seeded, its defaults otherwise), unfitted;
+    a ``make_model`` for :func:`record_cv_predictions` via ``functools.partial(boosting_classifier, seed)``."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(class_weight="balanced", max_iter=200, random_state=seed)
+
+
 def record_cv_predictions(x: np.ndarray, y: np.ndarray, records: np.ndarray, folds, n_classes: int, seed: int = 42, make_model=None) -> np.ndarray:
     """Held-out class of every row: for each fold, fit on its training records and predict its test records.
 
