@@ -1,32 +1,36 @@
-"""Does pretraining help the rhythm arm once beats are embedded in their record's context? DS1 record-wise CV.
+"""Record-context beat vectors on DS1, record-wise CV: the tuning bench of heartbert_hf.context_arms.
 
     OMP_NUM_THREADS=1 python benchmarks/mitdb_context_embeddings.py --model PRETRAINED \
-        --data_dir ../shared/physionet/mitdb [--output results.json]
+        --data_dir ../shared/physionet/mitdb [--spans '[[-0.25, 0.45]]'] [--output results.json]
 
-The scorecard's encoder arms embed each beat from its own ±0.8 s window, min-max scaled on its own;
+The scorecard's window arms embed each beat from its own ±0.8 s window, min-max scaled on its own;
 there, the random-init encoder with RR features does as well as the pretrained one ((d) vs (e)).
-This benchmark embeds beats the way the encoder was pretrained instead: each DS1 record's MLII lead
-is tokenized in its 4000-sample windows (the feature extractor's own windowing and scaling), the
-encoder runs over them (sequences of at most ``--max_length`` tokens), and a beat's vector is the
-mean of the last hidden states of the tokens whose samples overlap [R − 0.25 s, R + 0.45 s]. Each
-record's median vector is subtracted (unsupervised, per record, like the RR features' record mean:
-transductive per record, no labels). Arms, all with the scorecard's classifier (standardised,
-class-balanced logistic regression, ``heartbert_hf.baselines.fit_features_baseline``) on the same
-record-wise folds (``heartbert_hf.tasks.cv_folds``, seed 42):
+The record-context classifier (``heartbert_hf.context_arms``, the scorecard's arms (f) / (g), and
+the shipped classifier) embeds beats the way the encoder was pretrained instead: each record's MLII
+lead is tokenized in its 4000-sample windows (``heartbert_hf.beat_context``), the encoder runs over
+them (sequences of at most ``--max_length`` tokens), and a beat's vector is the mean of the last
+hidden states (``--layers``, default the middle and last layer, ``heartbert_hf.context_arms.context_layers``)
+of the tokens overlapping each span of ``--spans`` around the R peak (default
+``heartbert_hf.context_arms.CONTEXT_SPANS_S``). Each record's median vector is subtracted
+(unsupervised, per record, like the RR features' record mean: no labels). This script compares, on
+the same record-wise folds (``heartbert_hf.tasks.cv_folds``, seed 42), with a standardised,
+class-balanced logistic regression (``heartbert_hf.baselines.fit_features_baseline``):
 
 * ``features``: the scorecard's arm (a), the 9 RR features plus the MLII beat at 60 Hz
   (``heartbert_hf.baselines.morphology_features``), the issue's linear classical bar;
 * ``rr``: the 5 per-record normalised RR features only (the strongest linear classical row);
-* ``context-random+rr``: a randomly initialised encoder of the same shape (seed 42), plus the RR features;
-* ``context-pretrained+rr``: the pretrained encoder, plus the RR features.
+* ``context-pretrained`` / ``context-random``: the context vectors alone of the pretrained /
+  randomly initialised (seed 42) encoder: what pretraining gives without rhythm;
+* ``context-pretrained+rr`` / ``context-random+rr``: the record-context classifier itself
+  (``heartbert_hf.context_arms.context_model``, fitted by ``heartbert_hf.probe.fit_linear_probe``,
+  applied by ``model.classify_beat_vectors`` on each held-out record);
 
 and with a non-linear head, scikit-learn's class-balanced ``HistGradientBoostingClassifier``
-(200 iterations, seeded, its defaults otherwise; the head of ``benchmarks/mitdb_classical_variants.py``'s
-``gb:`` rows), on the 5 normalised RR features plus the record-centred 60-Hz morphology:
+(``heartbert_hf.baselines.boosting_classifier``), on the 5 normalised RR features plus the
+record-centred 60-Hz morphology:
 
 * ``gb:rr+morphology``: those features alone (the strongest classical model here, jκ ≈ 0.6);
-* ``gb:context-random+rr`` / ``gb:context-pretrained+rr``: the context vectors of the random-init /
-  pretrained encoder plus the 5 RR features (the issue's arm (d) and its control, with this head);
+* ``gb:context-random+rr`` / ``gb:context-pretrained+rr``: the context vectors plus the 5 RR features;
 * ``gb:context-random+rr+morphology`` / ``gb:context-pretrained+rr+morphology``: those plus the
   morphology, i.e. the classical model with the context vectors added.
 
@@ -41,16 +45,21 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import platform
 import sys
 import time
 
 import numpy as np
 
+from heartbert_hf.context_arms import CONTEXT_RHYTHM, CONTEXT_SPANS_S
+
 CLASSES = ["N", "S", "V", "F"]
-NORMALISED_RR = ("pre_rr_norm", "post_rr_norm", "local_rr_norm", "pre_over_post", "pre_over_local")
+NORMALISED_RR = CONTEXT_RHYTHM
 """The per-record normalised RR features (of ``heartbert_hf.rhythm.RR_FEATURE_NAMES``) every ``rr`` row uses."""
+SPANS_S = CONTEXT_SPANS_S
+"""Pooling spans (seconds around the R peak) of a beat's vector, the ``--spans`` default."""
 POOL_S = (0.25, 0.45)
-"""Seconds before and after the R peak whose tokens are pooled into the beat's vector."""
+"""Seconds before and after the R peak that every beat must have inside the record (the default span)."""
 
 
 def record_beats(path: str):
@@ -79,49 +88,47 @@ def record_beats(path: str):
     return lead, rec.fs, peaks, labels, rr[keep], morphology
 
 
-def context_vectors(model, processor, lead: np.ndarray, fs: float, r_peaks: np.ndarray, max_length: int) -> np.ndarray:
-    """``(n_beats, hidden)``: mean last hidden state of the tokens overlapping each beat's pooling span."""
-    import torch
+def context_vectors(model, stream, fs: float, r_peaks: np.ndarray, spans_s, layers=None) -> np.ndarray:
+    """``(n_beats, n_spans * n_layers * hidden)``: uncentred beat vectors (``heartbert_hf.beat_context``, the shipped classifier's own path)."""
+    from heartbert_hf.beat_context import beat_token_spans, record_beat_vectors
 
-    from heartbert_hf.inference import chunk_bounds
+    return record_beat_vectors(model, stream, beat_token_spans(stream, r_peaks, fs, spans_s), layers=layers)
 
-    tok, fe = processor.tokenizer, processor.feature_extractor
-    texts, index = fe.ecg_to_text(lead[None, :], fs)
-    step = fs / fe.target_rate  # input samples per 360-Hz sample
-    seqs, starts, stops = [], [], []
-    for text, (_, window) in zip(texts, index):
-        enc = tok.backend_tokenizer.encode(text, add_special_tokens=False)
-        offsets = (np.array(enc.offsets) + window * fe.window_size) * step  # (n_tokens, 2) in input samples
-        for a, b in chunk_bounds(len(enc.ids), max_length - 2):
-            seqs.append([tok.bos_token_id, *enc.ids[a:b], tok.eos_token_id])
-            starts.append(offsets[a:b, 0])
-            stops.append(offsets[a:b, 1])
-    states = []
-    with torch.inference_mode():
-        for i in range(0, len(seqs), 16):
-            batch = seqs[i : i + 16]
-            width = max(map(len, batch))
-            ids = torch.full((len(batch), width), tok.pad_token_id)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for j, s in enumerate(batch):
-                ids[j, : len(s)], mask[j, : len(s)] = torch.tensor(s), 1
-            hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state  # (batch, width, hidden)
-            states += [hidden[j, 1 : len(s) - 1].numpy() for j, s in enumerate(batch)]
-    h = np.concatenate(states)  # (n_tokens, hidden), in signal order
-    start, stop = np.concatenate(starts), np.concatenate(stops)
-    cumulative = np.vstack([np.zeros((1, h.shape[1])), np.cumsum(h, axis=0)])
-    lo, hi = POOL_S[0] * fs, POOL_S[1] * fs
-    a = np.searchsorted(stop, r_peaks - lo, side="right")  # first token ending after the span starts
-    b = np.searchsorted(start, r_peaks + hi, side="left")  # first token starting after the span ends
-    return (cumulative[b] - cumulative[a]) / np.maximum(b - a, 1)[:, None]
+
+def model_cv_predictions(model, vectors: dict, rr: dict, labels: dict, folds, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out predictions of the classifier itself: per fold, ``heartbert_hf.probe.fit_linear_probe`` on the
+    training records' centred vectors, then ``model.classify_beat_vectors`` on each test record (centred on its own beats).
+
+    Returns ``(y, predicted)`` in fold order, with the record of each row."""
+    from heartbert_hf.beat_context import record_beat_logits
+    from heartbert_hf.probe import fit_linear_probe
+
+    ys, preds, recs = [], [], []
+    for train, test in folds:
+        fit_linear_probe(
+            model,
+            np.concatenate([vectors[r] - np.median(vectors[r], axis=0) for r in train]),
+            np.concatenate([labels[r] for r in train]),
+            rhythm_features=np.concatenate([rr[r] for r in train]),
+            seed=seed,
+        )
+        for r in test:
+            ys.append(labels[r])
+            preds.append(record_beat_logits(model, vectors[r], rr[r]).argmax(axis=1))
+            recs += [r] * len(labels[r])
+    return np.concatenate(ys), np.concatenate(preds), np.array(recs)
 
 
 def main(argv: list[str] | None = None) -> int:
+    import shlex
+
     import torch
     from tqdm.auto import tqdm
 
     from heartbert_hf import HeartBertConfig, HeartBertModel
     from heartbert_hf.baselines import boosting_classifier, record_cv_predictions
+    from heartbert_hf.beat_context import record_stream
+    from heartbert_hf.context_arms import context_layers, context_model
     from heartbert_hf.data.splits import MITDB_DS1
     from heartbert_hf.rhythm import RR_FEATURE_NAMES
     from heartbert_hf.runtime import load_heartbert_processor, set_torch_threads
@@ -132,72 +139,77 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True, help="pretrained HeartBert folder (its tokenizer and processor included)")
     parser.add_argument("--data_dir", required=True, help="MIT-BIH Arrhythmia Database folder (the 22 DS1 records are used)")
     parser.add_argument("--max_length", type=int, default=256, help="tokens per sequence, <s> and </s> included (at most the model's positions)")
+    parser.add_argument("--spans", default=json.dumps(SPANS_S), help="JSON list of [start_s, stop_s] pooling spans around the R peak")
+    parser.add_argument("--layers", default=None, help="JSON list of hidden_states indices pooled (default: the middle and the last layer)")
     parser.add_argument("--seed", type=int, default=42, help="fold, random-init and solver seed")
     parser.add_argument("--output", default=None, help="JSON file for the scorecard")
     args = parser.parse_args(argv)
+    spans_s = json.loads(args.spans)
+    layers = json.loads(args.layers) if args.layers else context_layers(HeartBertConfig.from_pretrained(args.model).num_hidden_layers)
     set_torch_threads(1)
     t0 = time.time()
     processor = load_heartbert_processor(args.model)
-    encoders = {"context-pretrained+rr": HeartBertModel.from_pretrained(args.model).eval()}
+    encoders = {"context-pretrained": HeartBertModel.from_pretrained(args.model).eval()}
     torch.manual_seed(args.seed)
-    encoders["context-random+rr"] = HeartBertModel(HeartBertConfig.from_pretrained(args.model)).eval()
-    rows = {"records": [], "labels": [], "rr": [], "morphology": [], "centred_morphology": [], **{name: [] for name in encoders}}
+    encoders["context-random"] = HeartBertModel(HeartBertConfig.from_pretrained(args.model)).eval()
+    labels, rr9, morph, vectors = {}, {}, {}, {name: {} for name in encoders}
     for record in tqdm(MITDB_DS1, desc="Embedding DS1 records"):
-        lead, fs, peaks, labels, rr, morphology = record_beats(f"{args.data_dir}/{record}")
-        rows["records"] += [record] * len(labels)
-        rows["labels"].append(labels)
-        rows["rr"].append(rr)
-        rows["morphology"].append(morphology)
-        rows["centred_morphology"].append(morphology - np.median(morphology, axis=0))  # per-record centring
+        lead, fs, peaks, labels[record], rr9[record], morph[record] = record_beats(f"{args.data_dir}/{record}")
+        stream = record_stream(processor, lead, fs, args.max_length)
         for name, model in encoders.items():
-            vectors = context_vectors(model, processor, lead, fs, peaks, args.max_length)
-            rows[name].append(vectors - np.median(vectors, axis=0))  # per-record centring
-    records, y = np.array(rows["records"]), np.concatenate(rows["labels"])
-    rr9 = np.concatenate(rows["rr"])
-    rr = rr9[:, [RR_FEATURE_NAMES.index(n) for n in NORMALISED_RR]]
-    morphology = np.concatenate(rows["centred_morphology"])
-    context = {name: np.concatenate(rows[name]) for name in encoders}
+            vectors[name][record] = context_vectors(model, stream, fs, peaks, spans_s, layers)
+    records = np.concatenate([[r] * len(labels[r]) for r in MITDB_DS1])
+    y = np.concatenate([labels[r] for r in MITDB_DS1])
+    cols = [RR_FEATURE_NAMES.index(n) for n in NORMALISED_RR]
+    rr = {r: rr9[r][:, cols] for r in MITDB_DS1}
+    rr_all = np.concatenate([rr[r] for r in MITDB_DS1])
+    morphology = np.concatenate([morph[r] - np.median(morph[r], axis=0) for r in MITDB_DS1])  # per-record centring
+    context = {name: np.concatenate([v[r] - np.median(v[r], axis=0) for r in MITDB_DS1]) for name, v in vectors.items()}
     linear = {
-        "features": np.hstack([rr9, np.concatenate(rows["morphology"])]),
-        "rr": rr,
-        **{name: np.hstack([context[name], rr]) for name in encoders},
+        "features": np.hstack([np.concatenate([rr9[r] for r in MITDB_DS1]), np.concatenate([morph[r] for r in MITDB_DS1])]),
+        "rr": rr_all,
+        **context,
     }
     boosted = {
-        "gb:rr+morphology": np.hstack([rr, morphology]),
-        **{f"gb:{name}": np.hstack([context[name], rr]) for name in encoders},
-        **{f"gb:{name}+morphology": np.hstack([context[name], rr, morphology]) for name in encoders},
+        "gb:rr+morphology": np.hstack([rr_all, morphology]),
+        **{f"gb:{name}+rr": np.hstack([context[name], rr_all]) for name in encoders},
+        **{f"gb:{name}+rr+morphology": np.hstack([context[name], rr_all, morphology]) for name in encoders},
     }
-    folds = cv_folds(sorted(set(records)), 5, args.seed)
-
+    folds = cv_folds(list(MITDB_DS1), 5, args.seed)
     gradient_boosting = functools.partial(boosting_classifier, args.seed)
 
     predictions = {name: (y, record_cv_predictions(x, y, records, folds, len(CLASSES), args.seed), records) for name, x in linear.items()}
+    classifiers = {
+        "context-pretrained+rr": context_model(args.model, CLASSES, False, args.seed, spans_s, layers),
+        "context-random+rr": context_model(args.model, CLASSES, True, args.seed, spans_s, layers),
+    }
+    for name, model in classifiers.items():  # the shipped classifier's own fitting and forward, fold by fold
+        predictions[name] = model_cv_predictions(model, vectors[name.removesuffix("+rr")], rr, labels, folds, args.seed)
     for name, x in tqdm(boosted.items(), desc="Gradient boosting, record-wise CV"):
         predictions[name] = (y, record_cv_predictions(x, y, records, folds, len(CLASSES), args.seed, make_model=gradient_boosting), records)
     comparisons = (
-        ("context-pretrained+rr", "context-random+rr", "pretraining under rhythm, context embeddings, linear head"),
-        ("context-pretrained+rr", "rr", "context embeddings vs the RR features alone, linear head"),
-        ("gb:context-pretrained+rr", "gb:context-random+rr", "pretraining under rhythm, context embeddings, gradient boosting"),
+        ("context-pretrained", "context-random", "pretraining, context vectors without rhythm"),
+        ("context-pretrained+rr", "context-random+rr", "pretraining under rhythm, the record-context classifier ((f) vs (g))"),
+        ("context-pretrained+rr", "features", "the record-context classifier vs the scorecard's arm (a) ((f) vs (a))"),
+        ("context-pretrained+rr", "rr", "the record-context classifier vs the RR features alone, linear head"),
+        ("gb:context-pretrained+rr", "gb:context-random+rr", "pretraining under rhythm, gradient boosting"),
         ("gb:context-pretrained+rr+morphology", "gb:context-random+rr+morphology", "pretraining under rhythm and morphology, gradient boosting"),
         ("gb:context-pretrained+rr+morphology", "gb:rr+morphology", "context embeddings vs the classical features alone, gradient boosting"),
-        ("gb:context-pretrained+rr+morphology", "features", "the best pretrained row vs the scorecard's arm (a)"),
     )
     card = scorecard(predictions, CLASSES, seed=args.seed, comparisons=comparisons)
+    pooled = ", ".join(f"[R{a:+g} s, R{b:+g} s]" for a, b in spans_s)
     notes = [
-        f"DS1 record-wise 5-fold CV ({len(set(records))} records, {len(y)} beats), seed {args.seed}; encoder {args.model}; "
-        f"beat vectors pooled from the record's 4000-sample windows over [R-{POOL_S[0]} s, R+{POOL_S[1]} s], minus the record's median",
-        f"wall time {time.time() - t0:.0f} s",
+        f"DS1 record-wise 5-fold CV ({len(MITDB_DS1)} records, {len(y)} beats), seed {args.seed}; encoder {args.model}; "
+        f"beat vectors pooled from the record's 4000-sample windows over {pooled} (hidden_states {layers}), minus the record's median; "
+        "context-*+rr rows: the record-context classifier itself (heartbert_hf.probe.fit_linear_probe, model.classify_beat_vectors)",
+        f"wall time {time.time() - t0:.0f} s; machine {platform.machine()} CPU, 1 torch thread",
     ]
     table = format_table(card, notes)
     print(table)
+    command = shlex.join(["python", "benchmarks/mitdb_context_embeddings.py", *(argv if argv is not None else sys.argv[1:])])
     if args.output:
         with open(args.output, "w") as f:
-            json.dump(
-                {"table": table, "scorecard": card, "command": ["python", "benchmarks/mitdb_context_embeddings.py", *(argv or sys.argv[1:])]},
-                f,
-                indent=1,
-                default=float,
-            )
+            json.dump({"table": table, "scorecard": card, "command": command}, f, indent=1, default=float)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The mitdb-aami scorecard on DS1: record-wise K-fold CV, five arms on identical folds and beats.
+"""The mitdb-aami scorecard on DS1: record-wise K-fold CV, seven arms on identical folds and beats.
 
     python benchmarks/mitdb_scorecard.py --model PRETRAINED --data_dir ../shared/physionet/mitdb \
         --output_dir outputs/scorecard [--encoder_saw_ds1 auto|yes|no] [--ship FOLDER] [any `heartbert finetune` option]
@@ -7,7 +7,8 @@
 Runs ``heartbert finetune --task mitdb-aami --cv 5`` (defaults below, each overridable) with the
 arms (a) RR + morphology logistic regression, (b) random-init encoder, (c) pretrained encoder,
 (d) pretrained encoder + rhythm, (e) random-init encoder + rhythm (the control for what
-pretraining adds once the head has the rhythm); prints the Markdown scorecard (95 % record-bootstrap CIs, paired
+pretraining adds once the head has the rhythm), (f) / (g) pretrained / random-init encoder reading
+each beat in its record's context, with the normalised RR features (``heartbert_hf.context_arms``); prints the Markdown scorecard (95 % record-bootstrap CIs, paired
 differences, gains only where the CI excludes 0 and no arm is degenerate), writes
 ``scorecard.json`` (table, notes, command, wall time) into ``--output_dir`` and the figure
 ``docs/figures/mitdb_scorecard_<output_dir name>.png``.
@@ -62,7 +63,7 @@ def parser():
     p = argparse.ArgumentParser(
         prog="python benchmarks/mitdb_scorecard.py",
         description="The mitdb-aami scorecard on DS1: runs `heartbert finetune --task mitdb-aami` with record-wise "
-        "K-fold CV, five arms on identical folds and beats, prints the Markdown scorecard and writes scorecard.json "
+        "K-fold CV, seven arms on identical folds and beats, prints the Markdown scorecard and writes scorecard.json "
         "and docs/figures/mitdb_scorecard_<output_dir name>.png.",
         epilog=f"Every other option is `heartbert finetune`'s (see `heartbert finetune --help`) and is passed on. "
         f"This script's defaults for them, which replace finetune's unless given: {defaults}.",
@@ -184,8 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     saw, ship_dir, base_note, merge, model = args.encoder_saw_ds1, args.ship, args.base_model_note, args.merge, args.model
     command = finetune_command(given)
     arms_given = option_value(given, "arms")
-    if ship_dir and arms_given is not None and not {"pretrained", "pretrained+rhythm"} & {a.strip() for a in arms_given.split(",")}:
-        raise SystemExit(f"--ship trains a pretrained-encoder arm, but --arms {arms_given} has none: add pretrained or pretrained+rhythm.")
+    if ship_dir and arms_given is not None and not {"pretrained", "pretrained+rhythm", "pretrained+context"} & {a.strip() for a in arms_given.split(",")}:
+        raise SystemExit(f"--ship trains a pretrained-encoder arm, but --arms {arms_given} has none: add pretrained, pretrained+rhythm or pretrained+context.")
     out = Path(args.output_dir)
     start = time.time()
     if merge:
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         mode = "TRANSDUCTIVE for the encoder: its self-supervised pretraining saw the DS1 signals (no labels), held-out folds included; DS2 stays inductive"
     notes = [
-        f"DS1 record-wise {report['n_folds']}-fold CV ({len(report['records'])} records), pooled held-out beats; encoder arms (b)-(e): {mode} ({how})",
+        f"DS1 record-wise {report['n_folds']}-fold CV ({len(report['records'])} records), pooled held-out beats; encoder arms (b)-(g): {mode} ({how})",
         f"model {model}; head {report['head']}; machine {platform.machine()} {os.cpu_count()}-core CPU, shared/busy; wall time {wall / 60:.0f} min",
         "command: "
         + shlex.join(
@@ -238,10 +239,13 @@ def ship(cv_command: list[str], report: dict, table: str, notes: list[str], fold
 
     from heartbert_hf.arms import NEURAL_ARMS
     from heartbert_hf.card import classifier_card, cv_scorecard_section
+    from heartbert_hf.context_arms import CONTEXT_ARMS
     from heartbert_hf.finetune import main as finetune_main
 
     arms = report["scorecard"]["arms"]
-    pretrained = [a for a in arms if a in NEURAL_ARMS and not NEURAL_ARMS[a][0]]  # the random-init arms are controls, never shipped
+    pretrained = [
+        a for a in arms if (a in NEURAL_ARMS and not NEURAL_ARMS[a][0]) or CONTEXT_ARMS.get(a) is False
+    ]  # random-init arms are controls, never shipped
     best = max(pretrained, key=lambda a: (not arms[a]["degenerate"], arms[a]["macro_f1"] or 0.0))
     drop = {"cv", "output_dir", "arms", "max_eval_examples", "bootstrap"}
     kept = [x for option in options(cv_command[2:]) if option_name(option[0]) not in drop for x in option]

@@ -9,7 +9,8 @@ An **arm** is one way of classifying the same beats / examples on the same split
 - ``pretrained``: the pretrained encoder;
 - ``pretrained+rhythm``: the pretrained encoder with the per-beat RR features fused into the head,
   normalised with the training beats' mean/std (:func:`rhythm_spec`, saved in the config);
-- ``random+rhythm``: the random-init encoder with the same RR features (what pretraining adds under rhythm).
+- ``random+rhythm``: the random-init encoder with the same RR features (what pretraining adds under rhythm);
+- ``pretrained+context`` / ``random+context``: beats read in their record's context (:mod:`heartbert_hf.context_arms`).
 
 The encoder arms (:data:`NEURAL_ARMS`) train through ``transformers.Trainer`` with a class-weighted
 loss (:func:`make_trainer`, :func:`class_weights`), or, for a single-label linear probe, are fitted by
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .context_arms import CONTEXT_ARMS, run_context_cv_arm
 from .inference import aggregate, to_probs
 from .runtime import load_heartbert_processor
 from .tasks import RHYTHM_COLUMN, example_labels, score, tokenize_split
@@ -101,7 +103,7 @@ NEURAL_ARMS = {"random": (True, False), "pretrained": (False, False), "pretraine
 RHYTHM_ARMS = tuple(arm for arm, (_, uses_rhythm) in NEURAL_ARMS.items() if uses_rhythm)
 """The arms that need per-beat RR features."""
 
-SAVE_ORDER = ("pretrained+rhythm", "pretrained", "random+rhythm", "random")
+SAVE_ORDER = ("pretrained+context", "pretrained+rhythm", "pretrained", "random+context", "random+rhythm", "random")
 """Which encoder arm a run saves in ``--output_dir`` (the first that ran); the others go to ``arm-<name>``."""
 
 
@@ -119,17 +121,22 @@ def resolve_arms(args, task) -> list[str]:
     elif args.random_init:
         arms = ["random"]
     elif RHYTHM_COLUMN in task.extra_columns:
-        arms = list(ARMS) if args.baseline else ["features", "pretrained", "pretrained+rhythm"]
+        arms = list(ARMS) if args.baseline else ["features", "pretrained", "pretrained+rhythm", "pretrained+context"]
+        if not args.data_dir:  # the record-context arms re-read the records from a local copy
+            arms = [a for a in arms if a not in CONTEXT_ARMS]
     else:
         arms = ["random", "pretrained"] if args.baseline else ["pretrained"]
     unknown = [a for a in arms if a not in ARMS]
     if unknown or not arms:
         raise ValueError(f"unknown --arms {unknown or args.arms!r}; choose from {list(ARMS)}.")
-    needs_rr = [a for a in arms if a == "features" or a in RHYTHM_ARMS]
+    needs_rr = [a for a in arms if a == "features" or a in RHYTHM_ARMS or a in CONTEXT_ARMS]
     if needs_rr and RHYTHM_COLUMN not in task.extra_columns:
         raise ValueError(f"arms {needs_rr} need per-beat RR features, which only mitdb-aami has; {task.name} runs random and pretrained.")
     if task.multi_label and "features" in arms:
         raise ValueError("the features arm is single-label (mitdb-aami).")
+    context = [a for a in arms if a in CONTEXT_ARMS]
+    if context and not args.data_dir:
+        raise ValueError(f"arms {context} re-read each record in full: pass --data_dir (a local MIT-BIH copy).")
     return [a for a in ARMS if a in arms]
 
 
@@ -436,6 +443,8 @@ def run_cv(args, tokenizer, data, task, labels, head: str, arms: list[str]) -> d
     tokenized_pool = tokenize_split(pool, tokenizer, args.max_length, "Tokenizing DS1") if any(a in NEURAL_ARMS for a in arms) else None
     report = {"task": task.name, "n_folds": args.cv, "records": records, "arms_run": arms, "folds": [], "arms": {}}
     probe_cache: dict = {}  # encoder → embeddings of tokenized_pool's sequences (linear probe)
+    context_cache: dict = {}  # record-context arm → (model, beat vectors of the pool, RR features)
+    pool_ids = np.asarray(pool["example_id"])
     pool_example_ids = np.asarray(tokenized_pool["example_id"]) if tokenized_pool is not None else None
     pooled = {arm: ([], [], []) for arm in arms}
     seconds = dict.fromkeys(arms, 0.0)
@@ -463,6 +472,13 @@ def run_cv(args, tokenizer, data, task, labels, head: str, arms: list[str]) -> d
             if arm == "features":
                 ids, probs, y = run_features_arm(train, {"test": test}, labels, args.seed)["test"]
                 fold[arm] = score(task, labels, y, probs)
+            elif arm in CONTEXT_ARMS:
+                in_train, in_test = np.isin(pool_ids, np.asarray(train["example_id"])), np.isin(pool_ids, np.asarray(test["example_id"]))
+                ids, probs, y, fit = run_context_cv_arm(args, pool, context_cache, labels, arm, in_train, in_test)
+                embedded = fit.pop("embed_seconds", {})
+                report.update({f"embed_{key}_seconds": sec for key, sec in embedded.items()})
+                t0 += sum(embedded.values())
+                fold[arm], fold[f"{arm}_probe_fit"] = score(task, labels, y, probs), fit
             elif fits_by_regression(head, task):
                 ids, probs, y, fit = run_probe_cv_arm(args, tokenized_pool, probe_cache, task, labels, arm, train_rows, test_rows, rhythm)
                 embedded = fit.pop("embed_seconds", {})  # an encoder's one-off embedding is not this arm's training time

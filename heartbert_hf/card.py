@@ -396,7 +396,8 @@ def cv_scorecard_section(table: str, n_folds: int) -> str:
         "## Cross-validated scorecard (DS1, record-wise)\n\n"
         f"The same recipe, run as record-wise {n_folds}-fold cross-validation over DS1, every arm on identical folds and beats "
         "(arms: (a) RR + morphology logistic regression, (b) random-init encoder, (c) pretrained encoder, (d) pretrained "
-        "encoder + rhythm, (e) random-init encoder + rhythm, where the run had them):\n\n"
+        "encoder + rhythm, (e) random-init encoder + rhythm, (f) / (g) pretrained / random-init encoder reading each beat in "
+        "its record's context + rhythm, where the run had them):\n\n"
         f"{table}\n\n"
         "No DS2 (inter-patient test) figure is reported here: DS2 is held out and measured elsewhere. The model was "
         "fine-tuned on every DS1 record, so it is inductive for DS2 and for any other patient."
@@ -496,6 +497,22 @@ def classifier_card(folder: str | Path, *, train_command: str, results_section: 
     kind, task_text = TASK_TEXT.get(
         task.name, ("classifier", f"task `{task.name}`, {'multi-label' if task.multi_label else 'one label'} over {', '.join(labels)}")
     )
+    spans = config.get("beat_context_spans")
+    if spans and task.name == "mitdb-aami":
+        pooled = ", ".join(f"[R{a:+g} s, R{b:+g} s]" for a, b in spans)
+        centring = ", minus the record's median beat vector" if config.get("beat_context_centring") == "record-median" else ""
+        layers = config.get("beat_context_layers")
+        states = (
+            f"the hidden states of layers {' and '.join(map(str, layers))} (of {config.get('num_hidden_layers')}), concatenated,"
+            if layers
+            else "the last hidden state"
+        )
+        task_text = (
+            "AAMI EC57 classes N (normal), S (supraventricular ectopic), V (ventricular ectopic), F (fusion) for every beat of a "
+            "record, read in its record's context: lead MLII (any rate; resampled to 360 Hz) tokenized in its 4000-sample windows as "
+            f"in pretraining, each beat's vector {states} averaged over the tokens in {pooled}{centring} "
+            "(`heartbert_hf.beat_context`)"
+        )
     rhythm = config.get("rhythm_feature_names") or []
     if rhythm:
         task_text += f", and the beat's RR features ({', '.join(rhythm)}; see `heartbert_hf.rhythm`)"
@@ -525,7 +542,13 @@ def classifier_card(folder: str | Path, *, train_command: str, results_section: 
             f"* Trained on {len(train)} records of one database ({db_name}): expect lower figures on other populations, leads and "
             "devices.\n* Not a medical device; not for clinical decisions."
         )
-    if rhythm:  # the text-classification pipeline passes only the tokenizer's output, so the model refuses it
+    if spans:
+        use_text += (
+            "; in Python, `heartbert_hf.beat_context` builds a record's inputs (`record_stream`, `beat_token_spans`) and "
+            "`model(input_ids=..., attention_mask=..., beat_spans=..., rhythm_features=...)` returns one row of logits per beat "
+            "(pass all of a record's beats: the centring is over the beats of the call)"
+        )
+    elif rhythm:  # the text-classification pipeline passes only the tokenizer's output, so the model refuses it
         use_text += (
             "; in Python, `model(input_ids=..., attention_mask=..., rhythm_features=x)` with x of shape (batch, "
             f'{len(rhythm)}) in raw units (`pipeline("text-classification")` passes no RR features and is refused)'

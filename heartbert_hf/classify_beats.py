@@ -7,10 +7,17 @@
 For each record: read one lead (``--lead``, a name or index; default MLII, else II, else the first ECG
 lead, i.e. in voltage units; a default lead that is flat or gives no beats is passed over for the
 next, with a note) at the record's own sampling rate; find the beats (the reference annotation file's beats with
-``--use_reference_beats``, else the R-peak detector of :mod:`heartbert_hf.rhythm`); cut ±0.8 s
-around each R peak (the ``mitdb-aami`` training window, :data:`heartbert_hf.tasks.BEAT_SECONDS`);
-tokenize and classify each beat (a beat tokenized into several sequences gets the mean of their
-class probabilities) with its RR features when the model takes them; then write
+``--use_reference_beats``, else the R-peak detector of :mod:`heartbert_hf.rhythm`); classify them
+with their RR features when the model takes them:
+
+* a **record-context** classifier (``config.beat_context_spans``; the shipped one) reads the whole
+  lead in its 4000-sample windows and classifies every beat from the tokens around its R peak,
+  centred on the record's median beat (:mod:`heartbert_hf.beat_context`);
+* a window classifier cuts ±0.8 s around each R peak (the ``mitdb-aami`` training window,
+  :data:`heartbert_hf.tasks.BEAT_SECONDS`), and tokenizes and classifies each beat (a beat
+  tokenized into several sequences gets the mean of their class probabilities);
+
+either way a beat whose ±0.8 s runs past the record or holds invalid samples is Q. Then write
 
 * ``<record>.<extension>``: a WFDB annotation file (``wfdb.wrann``; read it with
   ``wfdb.rdann(output_dir/record, extension)``), one annotation per beat at the R peak, in the
@@ -47,6 +54,7 @@ import numpy as np
 
 from .beat_reference import BEAT_CLASSES, UNCLASSIFIED, Reference, compare_with_reference, format_comparison, reference_beats
 from .data.wfdb_io import record_path
+from .lead_choice import lead_order, lead_problem
 from .runtime import THREADS_HELP, HelpFormatter, check_model_path, set_torch_threads
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "heartbert-aami-ds1"
@@ -225,57 +233,6 @@ def classify_segments(
 
 
 # ------------------------------------------------------------------ beats
-PREFERRED_LEADS = ("MLII", "II")
-"""Default leads, in order: the classifier was trained on MIT-BIH's modified lead II (MLII), which the
-standard limb lead II of a 12-lead ECG approximates best (names compared without case)."""
-
-
-def lead_order(lead_names: list[str], requested: str | None, record_id: str, units: list[str] | None = None) -> list[str]:
-    """The leads to try, in order: ``requested`` (a name, else an index) alone; else the ECG leads
-    (voltage units, :func:`heartbert_hf.data.lead_units.is_voltage`), :data:`PREFERRED_LEADS` first.
-
-    Raises:
-        ValueError: ``requested`` is no lead of the record, or no lead is in voltage units (an error
-            naming each signal with its units and saying to pass ``--lead``).
-    """
-    from .data.lead_units import is_voltage, non_ecg_signals
-
-    if requested is not None:
-        if requested in lead_names:
-            return [requested]
-        if requested.isdigit() and int(requested) < len(lead_names):
-            return [lead_names[int(requested)]]
-        raise ValueError(f"record {record_id} has no lead {requested!r}; its leads are {lead_names} (--lead takes a name or an index from 0).")
-    units = list(units or [None] * len(lead_names))
-    ecg = [name for name, unit in zip(lead_names, units) if is_voltage(unit)]
-    if not ecg:
-        raise ValueError(
-            f"record {record_id} has no ECG lead: none of its signals is in voltage units ({', '.join(non_ecg_signals(lead_names, units))}); "
-            "pass --lead NAME to classify one of them anyway."
-        )
-    by_name = {name.strip().upper(): name for name in reversed(ecg)}
-    preferred = [by_name[p] for p in PREFERRED_LEADS if p in by_name]
-    return preferred + [name for name in ecg if name not in preferred]
-
-
-def choose_lead(lead_names: list[str], requested: str | None, record_id: str, units: list[str] | None = None) -> str:
-    """``requested``, else the first of :data:`PREFERRED_LEADS` present, else the first ECG lead (see :func:`lead_order`)."""
-    return lead_order(lead_names, requested, record_id, units)[0]
-
-
-def lead_problem(signal: np.ndarray) -> str:
-    """Why a lead cannot be classified at all (``""``: it can): no valid sample, or constant
-    (:func:`heartbert_hf.ecg_signal.flat_leads` over its valid samples: a disconnected lead)."""
-    from .ecg_signal import flat_leads
-
-    valid = signal[np.isfinite(signal)]
-    if not valid.size:
-        return "holds no valid samples"
-    if flat_leads(valid[None])[0]:
-        return f"is flat (constant {valid[0]:g}: disconnected?)"
-    return ""
-
-
 def unclassifiable(signal: np.ndarray, samples: np.ndarray, sampling_rate: float, half_seconds: float) -> list[str]:
     """Why each beat cannot be classified (``""``: it can).
 
@@ -439,12 +396,28 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
     half = int(round(BEAT_SECONDS * fs))
     ok = np.asarray([note == "" for note in notes], dtype=bool)
     probs = np.full((len(samples), len(clf.labels)), np.nan)
-    chunk = BEATS_PER_CALL
     ok_idx = np.flatnonzero(ok)
-    if progress is not None:
+    if getattr(clf.model.config, "beat_context_spans", None) and len(ok_idx):  # the record read as a whole
+        from .beat_context import record_beat_probabilities
+
+        features = None if clf.rhythm_columns is None else rhythm[ok_idx][:, clf.rhythm_columns]
+        probs[ok_idx] = record_beat_probabilities(
+            clf.model,
+            clf.processor,
+            signal,
+            fs,
+            samples[ok_idx],
+            features,
+            clf.max_length,
+            batch_size=args.batch_size or None,
+            precision=args.precision,
+            progress=progress,
+        )
+        ok_idx = ok_idx[:0]
+    elif progress is not None:
         progress.reset(total=len(ok_idx))
-    for start in range(0, len(ok_idx), chunk):
-        idx = ok_idx[start : start + chunk]
+    for start in range(0, len(ok_idx), BEATS_PER_CALL):
+        idx = ok_idx[start : start + BEATS_PER_CALL]
         lo, hi = samples[idx[0]] - half, samples[idx[-1]] + half + 1  # the stretch these whole windows span
         segments = list(beat_segments(signal[lo:hi], fs, samples[idx] - lo, BEAT_SECONDS)[:, 0])  # (beats, width)
         probs[idx] = classify_segments(clf, segments, fs, rhythm[idx], args.batch_size or None, args.precision)

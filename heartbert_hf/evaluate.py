@@ -128,8 +128,18 @@ def evaluate(args: EvaluateArguments) -> dict:
         hint = " MIT-BIH DS2 (the test records) is not in this data_dir." if task.database == "mitdb" else ""
         raise ValueError(f"split {args.split!r} is not in the {task.name} data (have {list(data)}).{hint} Use --split validation to score the selection split.")
     ds = subsample(data[args.split], args.max_eval_examples, args.seed)
-    tokenized = tokenize_split(ds, tokenizer, int(info.get("max_length") or 0) or model.config.max_position_embeddings - 2, f"Tokenizing {args.split}")
-    uniq, probs, y = predict_examples(model, tokenized, args.batch_size or None)
+    max_length = int(info.get("max_length") or 0) or model.config.max_position_embeddings - 2
+    if getattr(model.config, "beat_context_spans", None):  # a record-context beat classifier reads the records whole
+        from .context_arms import predict_split
+        from .runtime import load_heartbert_processor
+
+        full = data[args.split]  # each record centred on all its beats, then the subsample's rows
+        row_of = {int(e): i for i, e in enumerate(full["example_id"])}
+        uniq, y = np.asarray(ds["example_id"]), list(ds["labels"])
+        probs = predict_split(model.eval(), load_heartbert_processor(args.model), full, args.data_dir, max_length)[[row_of[int(e)] for e in uniq]]
+    else:
+        tokenized = tokenize_split(ds, tokenizer, max_length, f"Tokenizing {args.split}")
+        uniq, probs, y = predict_examples(model, tokenized, args.batch_size or None)
     thresholds = [info["thresholds"][c] for c in labels] if task.multi_label and info.get("thresholds") else None
     from .tasks import score
 

@@ -20,17 +20,21 @@ What it does, in order:
    the validation split (mitdb-aami: held-out DS1 records), tunes multi-label thresholds there,
    and scores the test split when the data has one;
 6. runs the **arms** of the comparison on identical splits and beats (``--arms``; default for
-   mitdb-aami: all five of the scorecard, for other tasks ``pretrained,random``):
+   mitdb-aami: all seven of the scorecard, the record-context ones only with a local ``--data_dir``;
+   for other tasks ``pretrained,random``):
    ``features`` (RR + morphology logistic regression, :mod:`heartbert_hf.baselines`), ``random``
    (a randomly initialised HeartBert of the same shape), ``pretrained``, ``pretrained+rhythm``
    (the per-beat RR features fused into the head, normalised with the training beats' mean/std,
-   which are saved in the config) and ``random+rhythm`` (its random-init control);
+   which are saved in the config), ``random+rhythm`` (its random-init control), and
+   ``pretrained+context`` / ``random+context``: each beat read in its record's context (the record
+   re-read from ``--data_dir`` and embedded in its 4000-sample windows as in pretraining), with the
+   normalised RR features, head fitted by logistic regression (:mod:`heartbert_hf.context_arms`);
 7. writes the scorecard (:mod:`heartbert_hf.scorecard`): metrics with record-level bootstrap 95 %
    CIs, paired differences, and a gain only where both arms are non-degenerate and the CI of the
    difference excludes 0.
 
-The model saved in ``--output_dir`` is the first encoder arm of ``pretrained+rhythm``,
-``pretrained``, ``random+rhythm``, ``random`` that ran (``arms.SAVE_ORDER``); the others go to ``output_dir/arm-<name>``. Each saved folder
+The model saved in ``--output_dir`` is the first encoder arm of ``pretrained+context``, ``pretrained+rhythm``,
+``pretrained``, ``random+context``, ``random+rhythm``, ``random`` that ran (``arms.SAVE_ORDER``); the others go to ``output_dir/arm-<name>``. Each saved folder
 holds the model and the base model's processor (tokenizer, ``quantizer.json``,
 ``processor_config.json``), so ``AutoProcessor`` and the Auto model classes load it.
 
@@ -54,6 +58,7 @@ the saved model folder (model, processor, README card) once at the end.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -70,9 +75,11 @@ from .arms import (
     run_arm,
     run_cv,
     run_features_arm,
+    save_finetuned,
     saved_arm,
     write_json,
 )
+from .context_arms import CONTEXT_ARMS, run_context_arm
 from .runtime import THREADS_HELP, HelpFormatter, check_model_path, load_heartbert_tokenizer, resolve_max_length, set_torch_threads
 from .tasks import score, tokenize_split
 
@@ -120,7 +127,7 @@ class FinetuneArguments:
     arms: str = field(
         default="",
         metadata={
-            "help": "comma list of features,random,pretrained,pretrained+rhythm,random+rhythm (default: all five for mitdb-aami, pretrained,random otherwise)"
+            "help": "comma list of features,random,pretrained,pretrained+rhythm,random+rhythm,pretrained+context,random+context (default: all seven for mitdb-aami, the context ones only with --data_dir; pretrained,random otherwise)"
         },
     )
     random_init: bool = field(default=False, metadata={"help": "train from a randomly initialised HeartBert of the model's shape (the baseline) only"})
@@ -211,6 +218,7 @@ def finetune(args: FinetuneArguments, training_args=None) -> dict:
             how = "the probe is fitted on" if fits_by_regression(head, task) else "the model trains for --num_train_epochs on"
             notes.append(f"no test split ({where}) and no validation split: nothing is scored; {how} every training record")
         logger.warning("heartbert finetune: %s.", notes[-1])
+    unsampled = dict(data)  # the record-context arms centre each record on all its beats
     data["train"] = subsample_per_class(data["train"], args.max_train_per_class, args.seed, task.multi_label)
     for split in ("validation", "test"):
         if split in data:
@@ -237,12 +245,15 @@ def finetune(args: FinetuneArguments, training_args=None) -> dict:
     report["saved_arm"] = saved
     preds = {}
     for arm in arms:
+        out = args.output_dir if arm == saved else os.path.join(args.output_dir, f"arm-{arm}")
         if arm == "features":
             evals = {s: data[s] for s in ("validation", "test") if s in data}
             arm_preds = run_features_arm(data["train"], evals, labels, args.seed)
             report["arms"][arm] = {s: score(task, labels, p[2], p[1]) for s, p in arm_preds.items()}
+        elif arm in CONTEXT_ARMS:
+            save = functools.partial(save_finetuned, tokenizer=tokenizer, args=args, task=task, labels=labels, head="linear-probe")
+            report["arms"][arm], arm_preds = run_context_arm(args, data, labels, arm, out, save, unsampled)
         else:
-            out = args.output_dir if arm == saved else os.path.join(args.output_dir, f"arm-{arm}")
             report["arms"][arm], arm_preds = run_arm(args, tokenizer, tokenized, task, labels, head, arm, out, save=True, rhythm=rhythm)
         if scored:
             preds[arm] = arm_preds[scored]

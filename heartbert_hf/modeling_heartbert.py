@@ -28,15 +28,15 @@ the values, the batch rows and the limit.
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 from torch import nn
 from transformers import RobertaModel, RobertaPreTrainedModel
 from transformers.modeling_outputs import MaskedLMOutput, SequenceClassifierOutput
 from transformers.models.roberta.modeling_roberta import RobertaLMHead
 
+from .beat_pooling import content_stream, pool_spans, record_median, token_states
 from .configuration_heartbert import HEADS, HeartBertConfig
+from .modeling_checks import IdsOutOfRangeError, check_lm_head_loaded, check_sequence_length, describe_bad_indices
 
 __all__ = [
     "HEADS",
@@ -81,157 +81,6 @@ def classification_loss(logits: torch.Tensor, labels: torch.Tensor, problem_type
     if problem_type == "multi_label_classification":
         return nn.functional.binary_cross_entropy_with_logits(logits.float(), labels.float(), pos_weight=weight)
     return nn.functional.cross_entropy(logits.float(), labels.long().view(-1), weight=weight)
-
-
-def token_limit(config: HeartBertConfig) -> int:
-    """Longest token sequence (special tokens included) the model's position table holds.
-
-    RoBERTa numbers positions from ``pad_token_id + 1``, so it is
-    ``max_position_embeddings - pad_token_id - 1`` (512 for the published 514 positions).
-    """
-    return int(config.max_position_embeddings) - int(config.pad_token_id if config.pad_token_id is not None else 0) - 1
-
-
-def check_sequence_length(config: HeartBertConfig, input_ids: torch.Tensor | None, inputs_embeds: torch.Tensor | None) -> None:
-    """Refuse sequences longer than the position table before they reach it.
-
-    Raises:
-        ValueError: naming the sequence length (and the longest batch row), the model's limit and
-            the tokenizer arguments to pass (without it, the embedding lookup ends in ``index N is out of bounds``).
-    """
-    limit = token_limit(config)
-    where = ""
-    if input_ids is not None:
-        length = input_ids.shape[-1]
-        if length > limit and config.pad_token_id is not None:
-            # positions count non-padding tokens only: a batch padded past the limit is still fine
-            real = (input_ids != config.pad_token_id).sum(dim=-1).reshape(-1)  # (batch,)
-            row = int(real.argmax())
-            length = int(real[row])
-            where = f" (the longest is batch row {row})" if real.numel() > 1 else ""
-    elif inputs_embeds is not None:
-        length = inputs_embeds.shape[-2]
-    else:
-        return  # RobertaModel raises its own error for a call without inputs
-    if length > limit:
-        raise ValueError(
-            f"input has sequences of {length} tokens{where}, but this HeartBert has {limit} token positions "
-            f"(max_position_embeddings {config.max_position_embeddings}). Tokenize with truncation=True, max_length={limit}: "
-            f"on ECG input, processor(ecg=..., sampling_rate=..., truncation=True, max_length={limit}) returns the rest of "
-            f"each window as further (overflow) sequences, so nothing is lost."
-        )
-
-
-class IdsOutOfRangeError(ValueError, IndexError):
-    """Ids outside an embedding table of the model: token ids, token types or positions.
-
-    A ``ValueError`` like the package's other input errors, and an ``IndexError`` like torch's
-    ``index out of range in self`` that it replaces, so existing ``except IndexError`` still works.
-    """
-
-
-def out_of_range_rows(ids: torch.Tensor, size: int, shown: int = 3) -> str | None:
-    """Where ``ids`` ``(batch, seq)`` (or ``(seq,)``) leave ``0..size-1``, as text; ``None`` if nowhere.
-
-    Names up to ``shown`` batch rows, each with its distinct bad values (at most five) and the first
-    position holding one, e.g. ``"row 1: 400, 512 (first at position 2)"``.
-    """
-    ids = ids.detach().cpu().reshape(-1, ids.shape[-1]) if ids.dim() else ids.detach().cpu().reshape(1, 1)  # (rows, seq)
-    bad = (ids < 0) | (ids >= size)  # (rows, seq)
-    rows = bad.any(dim=-1).nonzero().flatten().tolist()
-    if not rows:
-        return None
-    parts = []
-    for row in rows[:shown]:
-        values = torch.unique(ids[row][bad[row]]).tolist()
-        listed = ", ".join(str(v) for v in values[:5]) + (f" and {len(values) - 5} more values" if len(values) > 5 else "")
-        parts.append(f"row {row}: {listed} (first at position {int(bad[row].nonzero()[0])})")
-    if len(rows) > shown:
-        parts.append(f"and {len(rows) - shown} more rows")
-    return "; ".join(parts)
-
-
-def describe_bad_indices(model: RobertaModel, input_ids, token_type_ids, position_ids) -> str | None:
-    """Why the embedding lookup of ``model`` failed, as an actionable message; ``None`` if not for bad ids.
-
-    Called only after the lookup raised (on CPU, torch checks the indices itself), so the normal
-    path pays nothing and no GPU synchronisation is added. Checks, in order: ``input_ids`` inside
-    the vocabulary (``0..vocab_size-1``), ``token_type_ids`` inside
-    ``0..type_vocab_size-1``, explicit ``position_ids`` inside ``0..max_position_embeddings-1``.
-    """
-    embeddings = model.embeddings
-    source = f"AutoTokenizer.from_pretrained({model.config.name_or_path!r})" if model.config.name_or_path else "the tokenizer saved with this model"
-    if input_ids is not None and not input_ids.is_floating_point():
-        vocab = embeddings.word_embeddings.num_embeddings
-        where = out_of_range_rows(input_ids, vocab)
-        if where:
-            return (
-                f"input_ids hold token ids outside this model's vocabulary 0..{vocab - 1} (vocab_size {vocab}): {where}. "
-                "They come from another tokenizer (RoBERTa, BERT, or a HeartBert tokenizer with a bigger vocabulary) "
-                f"or are not token ids at all (-100 marks ignored labels, never an input): tokenize with this model's own tokenizer, {source}."
-            )
-    if token_type_ids is not None:
-        types = embeddings.token_type_embeddings.num_embeddings
-        where = out_of_range_rows(token_type_ids, types)
-        if where:
-            return (
-                f"token_type_ids hold types outside 0..{types - 1} (type_vocab_size {types}): {where}. Leave token_type_ids out: "
-                "HeartBert input is one segment, and a BERT-style tokenizer's second-segment ids do not apply."
-            )
-    if position_ids is not None:
-        positions = embeddings.position_embeddings.num_embeddings
-        where = out_of_range_rows(position_ids, positions)
-        if where:
-            return (
-                f"position_ids hold positions outside 0..{positions - 1} (max_position_embeddings {positions}): {where}. "
-                f"Leave position_ids out (RoBERTa numbers them from pad_token_id + 1) and pass at most {token_limit(model.config)} "
-                "tokens per sequence (truncation=True, max_length=...)."
-            )
-    return None
-
-
-def check_lm_head_loaded(config: HeartBertConfig, missing_keys, source, encoder_start: bool = False) -> None:
-    """Refuse or flag a masked-LM load whose ``lm_head`` was not in the checkpoint.
-
-    transformers 5.x initialises missing weights at random and only logs a load report, so
-    ``pipeline("fill-mask")`` on a fine-tuned classifier would return noise (top-1 near
-    ``1 / vocab_size``, different on every load). What was saved is read from
-    ``config.architectures`` (``save_pretrained`` writes the class name there).
-
-    Args:
-        config: the loaded model's config.
-        missing_keys: checkpoint keys the model had to initialise (``output_loading_info``).
-        source: the folder or Hub id, for the messages.
-        encoder_start: the caller wants the encoder only (continued pretraining,
-            :meth:`HeartBertForMaskedLM.from_encoder`): a classifier checkpoint is fine.
-
-    Raises:
-        ValueError: the checkpoint is a fine-tuned classifier (an architecture other than an encoder
-            ``...Model`` or a ``...ForMaskedLM``) and ``encoder_start`` is false.
-
-    Warns:
-        UserWarning: the ``lm_head`` starts from random weights (an encoder-only save such as
-            ``HeartBertModel.save_pretrained``, or a classifier loaded with ``encoder_start``).
-    """
-    fresh = sorted(k for k in missing_keys if k.startswith("lm_head."))
-    if not fresh:
-        return
-    saved = list(getattr(config, "architectures", None) or [])
-    head = [a for a in saved if not (a.endswith("ForMaskedLM") or a.endswith("Model"))]
-    if head and not encoder_start:
-        raise ValueError(
-            f"{source} is a fine-tuned classifier (config.architectures {saved}) and has no masked-LM head (no lm_head weights): "
-            "loaded as HeartBertForMaskedLM its lm_head would be random and fill-mask / masked-LM predictions noise. For fill-mask or masked-LM scoring use a pretrained HeartBertForMaskedLM checkpoint (the output of "
-            "`heartbert pretrain`); load this folder with AutoModelForSequenceClassification (its predictions) or AutoModel (its "
-            "encoder). To continue masked-LM pretraining from its encoder, use HeartBertForMaskedLM.from_encoder(folder)."
-        )
-    what = f"saved as {saved}" if saved else "no config.architectures"
-    warnings.warn(
-        f"{source} has no masked-LM head ({what}): the lm_head ({len(fresh)} tensors) starts from random weights. "
-        "Fine for (continued) masked-LM pretraining; its fill-mask predictions are noise until it is trained.",
-        UserWarning,
-        stacklevel=4,  # the caller of from_pretrained / from_encoder
-    )
 
 
 class HeartBertModel(RobertaModel):
@@ -428,6 +277,15 @@ class HeartBertForSequenceClassification(RobertaPreTrainedModel):
     passes only the tokenizer's output, so a rhythm model is called directly (it names the missing
     features otherwise).
 
+    Record-context beat classifier (``config.beat_context_spans`` set, ``"linear-probe"`` head):
+    ``forward`` takes the sequences of one record's token stream and ``beat_spans``
+    ``(n_beats, n_spans, 2)`` (token ``[start, stop)`` per beat and span, from
+    :func:`heartbert_hf.beat_context.beat_token_spans`) and returns logits ``(n_beats, classes)``:
+    :meth:`beat_vectors` pools the stream per beat, :meth:`classify_beat_vectors` centres them on
+    the record's median beat and applies the head. Call it with all of a record's beats: the
+    centring is over the beats of the call (a long record can be pooled in pieces with
+    :meth:`beat_vectors` and classified at once).
+
     Freezing is applied at construction and after ``from_pretrained``; :meth:`apply_freezing`
     re-applies it.
 
@@ -455,7 +313,7 @@ class HeartBertForSequenceClassification(RobertaPreTrainedModel):
             self.dropout = nn.Dropout(config.hidden_dropout_prob)
             self.classifier = nn.Linear(2 * config.lstm_hidden_size + n_rhythm, config.num_labels)
         else:  # linear-probe
-            self.classifier = nn.Linear(config.hidden_size + n_rhythm, config.num_labels)
+            self.classifier = nn.Linear(config.pooled_size + n_rhythm, config.num_labels)
         self.post_init()
         self.apply_freezing()
 
@@ -518,20 +376,79 @@ class HeartBertForSequenceClassification(RobertaPreTrainedModel):
         std = torch.where(std == 0, torch.ones_like(std), std)
         return (x - mean) / std  # (batch, n_rhythm)
 
+    # ------------------------------------------------------------------ record-context beats
+    def beat_vectors(self, input_ids=None, attention_mask=None, beat_spans=None, **kwargs) -> torch.Tensor:
+        """Uncentred beat vectors ``(n_beats, config.pooled_size)`` of a record-context classifier.
+
+        Args:
+            input_ids: ``(batch, seq)`` right-padded ``<s> content </s>`` sequences of the record's token stream, in order.
+            attention_mask: ``(batch, seq)`` 0/1.
+            beat_spans: ``(n_beats, n_spans, 2)`` ``[start, stop)`` indices into the content tokens of these sequences.
+
+        Raises:
+            ValueError: not a record-context classifier, ``beat_spans`` missing or of the wrong span
+                count, or spans outside the tokens given.
+        """
+        spans = self.config.beat_context_spans
+        if not spans:
+            raise ValueError("this classifier classifies sequences (config.beat_context_spans is None); beat_spans are for record-context beat classifiers.")
+        if beat_spans is None:
+            raise ValueError(
+                f"this record-context beat classifier needs beat_spans (n_beats, {len(spans)}, 2) over one record's token stream: build its inputs "
+                "with heartbert_hf.beat_context (record_stream, beat_token_spans), or call record_beat_probabilities. The text-classification "
+                "pipeline passes only the tokenizer's output and cannot feed it."
+            )
+        beat_spans = torch.as_tensor(beat_spans)
+        if beat_spans.dim() != 3 or beat_spans.shape[1] != len(spans):
+            raise ValueError(
+                f"beat_spans has shape {tuple(beat_spans.shape)}; this model pools {len(spans)} span(s) per beat {spans}: expected (n_beats, {len(spans)}, 2)."
+            )
+        kwargs.pop("return_dict", None)
+        layers = self.config.beat_context_layers
+        with torch.no_grad():
+            outputs = self.roberta(input_ids, attention_mask=attention_mask, return_dict=True, output_hidden_states=bool(layers), **kwargs)
+        hidden = token_states(outputs, layers)  # (batch, seq, hidden * n_layers)
+        return pool_spans(content_stream(hidden, attention_mask), beat_spans)  # (n_beats, n_spans * n_layers * hidden)
+
+    def classify_beat_vectors(self, vectors: torch.Tensor, rhythm_features=None, centre: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits ``(n_beats, classes)`` from :meth:`beat_vectors` of one record.
+
+        Args:
+            vectors: ``(n_beats, n_spans * hidden)`` uncentred beat vectors.
+            rhythm_features: ``(n_beats, n_rhythm)`` raw RR features when the model takes them.
+            centre: ``(n_spans * hidden,)`` to subtract instead of the median of ``vectors``
+                (``record-median`` centring only).
+        """
+        x = vectors.float()
+        if self.config.beat_context_centring == "record-median":
+            x = x - (record_median(x) if centre is None else centre.to(x))  # (n_beats, n_spans * hidden)
+        rhythm = self.normalise_rhythm(rhythm_features, len(x), x.device)
+        if rhythm is not None:
+            x = torch.cat([x, rhythm], dim=-1)  # (n_beats, n_spans * hidden + n_rhythm)
+        return self.classifier(x.to(self.classifier.weight.dtype))  # (n_beats, classes)
+
     # ------------------------------------------------------------------ forward
-    def forward(self, input_ids=None, attention_mask=None, labels=None, rhythm_features=None, **kwargs) -> SequenceClassifierOutput:
-        """Logits ``(batch, num_labels)``, and the loss when ``labels`` is given.
+    def forward(self, input_ids=None, attention_mask=None, labels=None, rhythm_features=None, beat_spans=None, **kwargs) -> SequenceClassifierOutput:
+        """Logits ``(batch, num_labels)`` (``(n_beats, num_labels)`` for a record-context beat
+        classifier), and the loss when ``labels`` is given.
 
         Args:
             input_ids: ``(batch, seq)`` token ids (at most :func:`token_limit` tokens).
             attention_mask: ``(batch, seq)`` 0/1.
-            labels: ``(batch,)`` class ids, or ``(batch, num_labels)`` multi-hot floats (multi-label).
-            rhythm_features: ``(batch, n_rhythm)`` raw values of ``config.rhythm_feature_names``.
+            labels: ``(batch,)`` class ids, or ``(batch, num_labels)`` multi-hot floats (multi-label);
+                ``(n_beats,)`` for a record-context beat classifier.
+            rhythm_features: ``(batch, n_rhythm)`` raw values of ``config.rhythm_feature_names``
+                (``(n_beats, n_rhythm)`` for a record-context beat classifier).
+            beat_spans: ``(n_beats, n_spans, 2)``, record-context beat classifiers only (see :meth:`beat_vectors`).
         """
         kwargs.pop("return_dict", None)
         ref = input_ids if input_ids is not None else kwargs.get("inputs_embeds")
         if ref is None:
             raise ValueError("pass input_ids (batch, seq) or inputs_embeds (batch, seq, hidden).")
+        if self.config.beat_context_spans or beat_spans is not None:
+            logits = self.classify_beat_vectors(self.beat_vectors(input_ids, attention_mask, beat_spans, **kwargs), rhythm_features)
+            loss = None if labels is None else classification_loss(logits, labels.to(logits.device), "single_label_classification")
+            return SequenceClassifierOutput(loss=loss, logits=logits)
         rhythm = self.normalise_rhythm(rhythm_features, ref.shape[0], ref.device)
         if self.classifier_head == "linear-probe":
             with torch.no_grad():

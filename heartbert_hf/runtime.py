@@ -288,7 +288,11 @@ _COUNTS = frozenset(
         "max_eval_examples", "torch_threads", "per_device_train_batch_size", "per_device_eval_batch_size",
     }
 )  # fmt: skip
-"""Whole-number options that count something: positive, or 0 where 0 is the option's default (it then means "automatic" / "all")."""
+"""Whole-number options that count something: positive, or 0 where 0 is the option's default (it then means "automatic" / "all")
+or where 0 has a documented meaning of its own (:data:`_ZERO_MEANS_NONE`)."""
+
+_ZERO_MEANS_NONE = frozenset({"val_folds"})
+"""Counts whose default is not 0 but for which 0 means "none" (``--val_folds 0``: no validation records, train on every DS1 record)."""
 
 _NON_NEGATIVE = frozenset({"window", "lead", "seed", "bootstrap", "plot_start"})
 _POSITIVE = frozenset({"learning_rate", "plot_seconds", "num_train_epochs"})
@@ -314,10 +318,12 @@ def check_numbers(obj) -> list[str]:
         value = getattr(obj, f.name, None)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
-        zero_ok = f.default == 0 and not isinstance(f.default, bool)
+        zero_ok = (f.default == 0 and not isinstance(f.default, bool)) or f.name in _ZERO_MEANS_NONE
         if f.name in _COUNTS:
             if value < 0 or (value == 0 and not zero_ok) or value != int(value):
-                problems.append(f"--{f.name} must be a positive whole number{' (or 0: automatic)' if zero_ok else ''}, got {value}")
+                problems.append(
+                    f"--{f.name} must be a positive whole number{(' (or 0: none)' if f.name in _ZERO_MEANS_NONE else ' (or 0: automatic)') if zero_ok else ''}, got {value}"
+                )
             elif f.name in ("max_length", "max_seq_length") and 0 < value < _MIN_TOKENS:
                 problems.append(f"--{f.name} must be at least {_MIN_TOKENS} (<s>, one ECG token, </s>), got {value}")
         elif f.name in _NON_NEGATIVE and value < 0:

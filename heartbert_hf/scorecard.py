@@ -1,4 +1,4 @@
-"""The mitdb-aami scorecard: five arms on identical splits, record-level bootstrap CIs, honest gains.
+"""The mitdb-aami scorecard: up to seven arms on identical splits, record-level bootstrap CIs, honest gains.
 
 Arms (``heartbert finetune --task mitdb-aami`` runs those it can):
 
@@ -8,7 +8,9 @@ Arms (``heartbert finetune --task mitdb-aami`` runs those it can):
 * ``pretrained`` (c): the pretrained encoder;
 * ``pretrained+rhythm`` (d): the pretrained encoder with the RR features fused into its head;
 * ``random+rhythm`` (e): the random-init encoder with the same RR features: the control that says
-  what pretraining adds once the head has the rhythm ((d) vs (e)).
+  what pretraining adds once the head has the rhythm ((d) vs (e));
+* ``pretrained+context`` (f) / ``random+context`` (g): beats read in their record's context with the
+  normalised RR features (:mod:`heartbert_hf.context_arms`), pretrained / random-init encoder.
 
 Uncertainty: beats of one record are not independent, so the 95 % intervals come from a
 **record-level bootstrap** (Efron & Tibshirani 1993): records are resampled with replacement and
@@ -22,25 +24,31 @@ excludes 0; otherwise the report says why not.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
 
 from .metrics import confusion_metrics
 
-ARMS = ("features", "random", "pretrained", "pretrained+rhythm", "random+rhythm")
+ARMS = ("features", "random", "pretrained", "pretrained+rhythm", "random+rhythm", "pretrained+context", "random+context")
 ARM_TITLES = {
     "features": "(a) RR + morphology, logistic regression",
     "random": "(b) random-init encoder",
     "pretrained": "(c) pretrained encoder",
     "pretrained+rhythm": "(d) pretrained encoder + rhythm",
     "random+rhythm": "(e) random-init encoder + rhythm",
+    "pretrained+context": "(f) pretrained encoder, record context + rhythm",
+    "random+context": "(g) random-init encoder, record context + rhythm",
 }
 COMPARISONS = (
     ("pretrained", "random", "pretraining: (c) vs (b)"),
     ("pretrained+rhythm", "features", "HeartBert vs classical: (d) vs (a)"),
     ("pretrained+rhythm", "pretrained", "rhythm input: (d) vs (c)"),
     ("pretrained+rhythm", "random+rhythm", "pretraining under rhythm: (d) vs (e)"),
+    ("pretrained+context", "random+context", "pretraining in record context: (f) vs (g)"),
+    ("pretrained+context", "features", "record-context HeartBert vs classical: (f) vs (a)"),
+    ("pretrained+context", "pretrained+rhythm", "record context vs the beat's own window: (f) vs (d)"),
 )
 CI_METRICS = ("accuracy", "macro_f1", "cohen_kappa", "j_index", "jk_index")
 N_BOOTSTRAP = 1000
@@ -189,7 +197,7 @@ def plot_scorecard(card: dict, path, title: str = "mitdb-aami scorecard") -> Non
     import matplotlib.pyplot as plt
 
     arms = [a for a in ARMS if a in card["arms"]]
-    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    fig, ax = plt.subplots(figsize=(max(7.5, 1.45 * len(arms)), 4.2))
     width = 0.38
     for j, key in enumerate(("macro_f1", "jk_index")):
         vals = [card["arms"][a].get(key) or 0.0 for a in arms]
@@ -198,7 +206,7 @@ def plot_scorecard(card: dict, path, title: str = "mitdb-aami scorecard") -> Non
         x = np.arange(len(arms)) + (j - 0.5) * width
         ax.bar(x, vals, width, yerr=err, capsize=3, label={"macro_f1": "macro-F1 (N/S/V/F)", "jk_index": "jκ"}[key])
     ax.set_xticks(np.arange(len(arms)))
-    ax.set_xticklabels([ARM_TITLES[a].replace(", ", ",\n").replace(" + ", "\n+ ") for a in arms], fontsize=8)
+    ax.set_xticklabels([textwrap.fill(ARM_TITLES.get(a, a), 16) for a in arms], fontsize=8)
     ax.set_ylim(0, 1)
     ax.set_ylabel("score (95% record-bootstrap CI)")
     ax.set_title(title, fontsize=10)

@@ -309,8 +309,8 @@ def load_task_data(
         if n and not len(ds):  # as a split the data lacks: finetune / evaluate say so
             logger.warning("%s %s: none of its %d examples has a label of the task: the split is left out.", task.name, split, n)
             continue
-        keep = ["signal", "sampling_rate", "record_id", "patient_id", "labels", *[c for c in task.extra_columns if c in ds.column_names]]
-        ds = ds.select_columns(keep)
+        keep = ["signal", "sampling_rate", "record_id", "patient_id", "labels", *[c for c in (*task.extra_columns, "r_peak") if c in ds.column_names]]
+        ds = ds.select_columns(keep)  # r_peak: where the record-context arms find the beat in its record
         out[split] = ds.add_column("example_id", list(range(len(ds))))
     check_disjoint(out, task.group_column, allowed=() if strict_patients else task.published_shared_groups)
     return out

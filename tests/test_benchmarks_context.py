@@ -22,7 +22,10 @@ def test_context_vectors_pool_the_tokens_around_each_beat(tiny_model_dir, sample
     assert morphology.shape[1] == 42 and np.isfinite(morphology).all()  # 0.7 s at 60 Hz, in mV
     assert 0.3 < np.ptp(morphology, axis=1).mean() < 5  # a beat's QRS spans about a millivolt, not ADC counts
     assert peaks.min() >= 0.25 * fs and peaks.max() < lead.size - 0.45 * fs  # every pooling span inside the record
+    from heartbert_hf.beat_context import record_stream
+
     model = HeartBertModel.from_pretrained(tiny_model_dir).eval()
-    vectors = script.context_vectors(model, load_heartbert_processor(tiny_model_dir), lead, fs, peaks[:40], max_length=64)
+    stream = record_stream(load_heartbert_processor(tiny_model_dir), lead, fs, max_length=64)
+    vectors = script.context_vectors(model, stream, fs, peaks[:40], script.SPANS_S)
     assert vectors.shape == (40, model.config.hidden_size) and np.isfinite(vectors).all()
     assert not np.allclose(vectors[0], vectors[1]) and np.abs(vectors).sum(axis=1).min() > 0  # each beat pools tokens of its own

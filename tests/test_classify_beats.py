@@ -458,7 +458,7 @@ def test_the_shipped_classifier_labels_normal_and_ventricular_beats(short_record
     [(["V1", "MLII"], "MLII"), (["I", "II", "III"], "II"), (["i", "ii"], "ii"), (["MLII", "II"], "MLII"), (["V5", "V1"], "V5")],
 )
 def test_default_lead_is_mlii_then_ii_then_the_first(names, expected):
-    from heartbert_hf.classify_beats import choose_lead
+    from heartbert_hf.lead_choice import choose_lead
 
     assert choose_lead(names, None, "r") == expected
     with pytest.raises(ValueError, match=r"record r has no lead 'aVR'; its leads are"):

@@ -72,6 +72,7 @@ def test_an_option_of_another_command_names_this_commands_spelling(command, wron
         ("finetune", "--learning_rate", "0", "--learning_rate must be more than 0"),
         ("evaluate", "--max_eval_examples", "-5", "--max_eval_examples must be a positive whole number (or 0: automatic), got -5"),
         ("plot", "--window", "-1", "--window must be 0 or more, got -1"),
+        ("finetune", "--val_folds", "-1", "--val_folds must be a positive whole number (or 0: none), got -1"),
         ("plot", "--torch_threads", "-2", "--torch_threads must be a positive whole number (or 0: automatic), got -2"),
     ],
 )
@@ -197,3 +198,11 @@ def test_check_continued_model_caps_the_default_and_refuses_a_foreign_tokenizer(
     model = SimpleNamespace(model_name_or_path=str(bare), tokenizer_name_or_path=str(tmp_path / "other"))
     with pytest.raises(ValueError, match=f"has {len(other)} tokens, more than the"):
         check_continued_model(model, SimpleNamespace(max_seq_length=128), max_seq_length_given=True)
+
+
+def test_documented_zero_values_are_accepted():
+    """``--val_folds 0`` (train on every DS1 record) is how ``mitdb_scorecard.py --ship`` trains the shipped classifier."""
+    from heartbert_hf.finetune import parse_args
+
+    args, _ = parse_args(["--task", "mitdb-aami", "--model", "m", "--val_folds", "0"])
+    assert args.val_folds == 0

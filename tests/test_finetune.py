@@ -55,7 +55,15 @@ def test_mitdb_aami_end_to_end(mitdb_finetuned, tiny_model_dir):
     report = json.loads((mitdb_finetuned / "results.json").read_text())
     assert report["splits"] == {"train": ["101", "208"], "validation": ["118"]}  # record-wise, disjoint
     assert report["labels"] == ["N", "S", "V", "F"]
-    assert report["arms_run"] == ["features", "random", "pretrained", "pretrained+rhythm", "random+rhythm"]  # the scorecard's five arms
+    assert report["arms_run"] == [  # the scorecard's seven arms (the record-context ones because --data_dir is local)
+        "features",
+        "random",
+        "pretrained",
+        "pretrained+rhythm",
+        "random+rhythm",
+        "pretrained+context",
+        "random+context",
+    ]
     for arm in report["arms_run"]:  # every arm scores the same 60 validation beats
         val = report["arms"][arm]["validation"]
         assert 0.0 <= val["macro_f1"] <= 1.0 and np.isfinite(val["cohen_kappa"]) and np.isfinite(val["j_index"])
@@ -77,11 +85,18 @@ def test_mitdb_aami_end_to_end(mitdb_finetuned, tiny_model_dir):
         ["pretrained+rhythm", "features"],
         ["pretrained+rhythm", "pretrained"],
         ["pretrained+rhythm", "random+rhythm"],
+        ["pretrained+context", "random+context"],
+        ["pretrained+context", "features"],
+        ["pretrained+context", "pretrained+rhythm"],
     ]
     for c in card["comparisons"]:  # one record: the CI is a point, or an arm is degenerate; either way a reason is given
         assert c["claim"].startswith(("no gain claimed", c["arms"][0]))
-    assert report["saved_arm"] == "pretrained+rhythm" and (mitdb_finetuned / "arm-pretrained" / "config.json").is_file()
+    assert report["saved_arm"] == "pretrained+context" and (mitdb_finetuned / "arm-pretrained" / "config.json").is_file()
     assert json.loads((mitdb_finetuned / "arm-random+rhythm" / "config.json").read_text())["rhythm_feature_names"]  # the control saved with its RR spec
+    saved = json.loads((mitdb_finetuned / "config.json").read_text())
+    assert saved["beat_context_spans"] and saved["beat_context_centring"] == "record-median" and saved["classifier_head"] == "linear-probe"
+    assert report["arms"]["pretrained+context"]["init"] == "pretrained" and report["arms"]["random+context"]["init"] == "random"
+    assert json.loads((mitdb_finetuned / "arm-random+context" / "config.json").read_text())["beat_context_spans"] == saved["beat_context_spans"]
     # the tokenizer travels unchanged: never refitted on task data
     assert (mitdb_finetuned / "quantizer.json").read_bytes() == (tiny_model_dir / "quantizer.json").read_bytes()
     saved, original = (json.loads((d / "tokenizer.json").read_text()) for d in (mitdb_finetuned, tiny_model_dir))
@@ -94,7 +109,7 @@ def test_mitdb_aami_end_to_end(mitdb_finetuned, tiny_model_dir):
     processor = AutoProcessor.from_pretrained(mitdb_finetuned)
     assert isinstance(processor, HeartBertProcessor) and (mitdb_finetuned / "processor_config.json").is_file()
     assert processor.feature_extractor.fingerprint == HeartBertTokenizer.from_pretrained(tiny_model_dir).quantizer_fingerprint
-    config = json.loads((mitdb_finetuned / "config.json").read_text())
+    config = json.loads((mitdb_finetuned / "arm-pretrained+rhythm" / "config.json").read_text())
     assert config["heartbert_finetune"]["task"] == "mitdb-aami"
     assert config["id2label"] == {"0": "N", "1": "S", "2": "V", "3": "F"}
     from heartbert_hf.rhythm import RR_FEATURE_NAMES
@@ -103,14 +118,16 @@ def test_mitdb_aami_end_to_end(mitdb_finetuned, tiny_model_dir):
     assert 0.3 < config["rhythm_feature_mean"][0] < 1.5 and all(s > 0 for s in config["rhythm_feature_std"])  # seconds, from train beats
     card = (mitdb_finetuned / "README.md").read_text()  # the model card of the saved arm
     assert "license: odc-by" in card and "pipeline_tag: other" in card and "A HeartBert beat classifier" in card
-    assert "training: 1 epoch of 16 sequences" in card and "--num_train_epochs 1 --per_device_train_batch_size 16" in card
-    assert "## Results" in card and "Split `validation` (60 examples; records/patients 118)" in card and "(d) pretrained encoder + rhythm" in card
+    assert "in its record's context" in card and "beat_spans" in card and "fitted to convergence by class-balanced" in card
+    assert "--num_train_epochs 1 --per_device_train_batch_size 16" in card  # the command that made it
+    assert "## Results" in card and "Split `validation` (60 examples; records/patients 118)" in card
+    assert "(d) pretrained encoder + rhythm" in card and "(f) pretrained encoder, record context + rhythm" in card
 
 
 def test_rhythm_normalisation_is_fitted_on_training_beats(mitdb_finetuned, sample_dir, cache_dir):
     from heartbert_hf.tasks import get_task, load_task_data, subsample_per_class
 
-    config = json.loads((mitdb_finetuned / "config.json").read_text())
+    config = json.loads((mitdb_finetuned / "arm-pretrained+rhythm" / "config.json").read_text())
     data = load_task_data(get_task("mitdb-aami"), str(sample_dir), cache_dir, validation_records=["118"])
     train = subsample_per_class(data["train"], 40, 42)
     rr = np.asarray(train["rr_features"], dtype=np.float64)
@@ -132,11 +149,12 @@ def test_rhythm_classifier_reloads_with_identical_logits(mitdb_finetuned, sample
     peaks = detect_r_peaks(rec.p_signal[:, 0], rec.fs)[5:9]
     rr = torch.tensor(rr_features(detect_r_peaks(rec.p_signal[:, 0], rec.fs), rec.fs)[5:9])
     segs = beat_segments(rec.p_signal.T, rec.fs, peaks, 0.8)
-    tok = HeartBertTokenizer.from_pretrained(str(mitdb_finetuned))
+    folder = str(mitdb_finetuned / "arm-pretrained+rhythm")
+    tok = HeartBertTokenizer.from_pretrained(folder)
     enc = tok(ecg=[s for s in segs], sampling_rate=rec.fs, max_length=128, truncation=True, padding=True, return_tensors="pt")
     rr = rr[enc["overflow_to_sample_mapping"]]  # each sequence carries its beat's features
-    a = HeartBertForSequenceClassification.from_pretrained(str(mitdb_finetuned)).eval()
-    b = AutoModelForSequenceClassification.from_pretrained(str(mitdb_finetuned)).eval()
+    a = HeartBertForSequenceClassification.from_pretrained(folder).eval()
+    b = AutoModelForSequenceClassification.from_pretrained(folder).eval()
     with torch.no_grad():
         la = a(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], rhythm_features=rr).logits
         lb = b(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], rhythm_features=rr).logits
@@ -375,12 +393,16 @@ def test_embed_saved_dataset_rows(tiny_model_dir, sample_signals, tmp_path):
 
 
 def test_shipped_aami_classifier_is_complete_and_reloads_identically(tmp_path, sample_dir):
+    """The shipped record-context classifier: complete, card generated from its run, and the same
+    logits after save/reload through the Auto class and through trust_remote_code's saved copy."""
     import wfdb
     from transformers import AutoModelForSequenceClassification
 
     import heartbert_hf
-    from heartbert_hf import HeartBertTokenizer
-    from heartbert_hf.rhythm import RR_FEATURE_NAMES, beat_segments, detect_r_peaks, rr_features
+    from heartbert_hf.beat_context import beat_token_spans, record_stream
+    from heartbert_hf.context_arms import CONTEXT_RHYTHM
+    from heartbert_hf.rhythm import RR_FEATURE_NAMES, detect_r_peaks, rr_features
+    from heartbert_hf.runtime import load_heartbert_processor
 
     folder = Path(heartbert_hf.__file__).parent / "models" / "heartbert-aami-ds1"
     if not folder.is_dir():
@@ -388,29 +410,29 @@ def test_shipped_aami_classifier_is_complete_and_reloads_identically(tmp_path, s
     assert sum(f.stat().st_size for f in folder.iterdir()) < 25e6
     card = (folder / "README.md").read_text()
     assert "ODC-By" in card and "license: odc-by" in card and "TRANSDUCTIVE" in card and "inductive for DS2" in card
+    assert "model_name: heartbert-aami-ds1" in card and "(f) pretrained encoder, record context + rhythm" in card
     config = json.loads((folder / "config.json").read_text())
-    assert config["id2label"] == {"0": "N", "1": "S", "2": "V", "3": "F"} and config["rhythm_feature_names"] == list(RR_FEATURE_NAMES)
+    assert config["id2label"] == {"0": "N", "1": "S", "2": "V", "3": "F"} and config["rhythm_feature_names"] == list(CONTEXT_RHYTHM)
+    assert config["beat_context_spans"] and config["beat_context_centring"] == "record-median"
     assert len(config["heartbert_finetune"]["splits"]["train"]) == 22
-    rec = wfdb.rdrecord(str(sample_dir / "118"), channel_names=["MLII"])
-    peaks = detect_r_peaks(rec.p_signal[:, 0], rec.fs)
-    rr = rr_features(peaks, rec.fs)[10:14]
-    tok = HeartBertTokenizer.from_pretrained(str(folder))
-    enc = tok(
-        ecg=list(beat_segments(rec.p_signal.T, rec.fs, peaks[10:14], 0.8)),
-        sampling_rate=rec.fs,
-        max_length=256,
-        truncation=True,
-        padding=True,
-        return_tensors="pt",
-    )
-    features = torch.tensor(rr[enc["overflow_to_sample_mapping"].numpy()])
+    rec = wfdb.rdrecord(str(sample_dir / "118"), channel_names=["MLII"], sampto=7200)  # 20 s
+    peaks = detect_r_peaks(rec.p_signal[:, 0], rec.fs)[1:-1]
+    rr = torch.tensor(rr_features(peaks, rec.fs)[:, [RR_FEATURE_NAMES.index(n) for n in CONTEXT_RHYTHM]], dtype=torch.float32)
+    stream = record_stream(load_heartbert_processor(folder), rec.p_signal[:, 0], rec.fs, 256)
+    spans = torch.as_tensor(beat_token_spans(stream, peaks, rec.fs, config["beat_context_spans"]))
+    width = max(map(len, stream.sequences))
+    ids = torch.ones((len(stream.sequences), width), dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for i, seq in enumerate(stream.sequences):
+        ids[i, : len(seq)], mask[i, : len(seq)] = torch.tensor(seq), 1
     model = AutoModelForSequenceClassification.from_pretrained(str(folder)).eval()
     model.save_pretrained(tmp_path / "again")
     again = AutoModelForSequenceClassification.from_pretrained(str(tmp_path / "again")).eval()
     with torch.no_grad():
-        a = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], rhythm_features=features).logits
-        b = again(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], rhythm_features=features).logits
-    assert a.shape == (len(features), 4) and torch.equal(a, b)
+        a = model(input_ids=ids, attention_mask=mask, beat_spans=spans, rhythm_features=rr).logits
+        b = again(input_ids=ids, attention_mask=mask, beat_spans=spans, rhythm_features=rr).logits
+    assert a.shape == (len(peaks), 4) and len(peaks) >= 20 and torch.equal(a, b)
+    assert (a.argmax(dim=1) == 0).float().mean() > 0.8  # 118's first 20 s: normal (right bundle branch block) beats, AAMI N
 
 
 def test_model_card_update_is_quiet_and_keeps_the_text(tmp_path, caplog):
@@ -449,7 +471,7 @@ def test_evaluate_predictions_equal_one_sequence_at_a_time(mitdb_finetuned):
     from heartbert_hf.evaluate import predict_examples
     from heartbert_hf.modeling_heartbert import HeartBertForSequenceClassification
 
-    model = HeartBertForSequenceClassification.from_pretrained(str(mitdb_finetuned)).eval()
+    model = HeartBertForSequenceClassification.from_pretrained(str(mitdb_finetuned / "arm-pretrained+rhythm")).eval()
     rng = np.random.default_rng(0)
     n_rr = len(model.config.rhythm_feature_names or [])
     rows = {"input_ids": [], "attention_mask": [], "example_id": [], "labels": [], "rr_features": []}

@@ -93,7 +93,16 @@ def test_fresh_process_without_the_package_uses_remote_code_only_when_trusted(sa
 
 def test_remote_files_import_nothing_heavy_at_module_level(saved):
     folder, _, _ = saved
-    for name in ("ecg_signal.py", "quantization.py", "tokenization_heartbert.py", "configuration_heartbert.py", "modeling_heartbert.py"):
+    names = (
+        "ecg_signal.py",
+        "quantization.py",
+        "tokenization_heartbert.py",
+        "configuration_heartbert.py",
+        "modeling_heartbert.py",
+        "modeling_checks.py",
+        "beat_pooling.py",
+    )
+    for name in names:
         top_level = [row for row in (folder / name).read_text().splitlines() if row.startswith(("import ", "from "))]
         assert top_level, name
         for line in top_level:
