@@ -44,6 +44,20 @@ def finite_runs(signal: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
+def one_lead(signal) -> np.ndarray:
+    """``signal`` as a 1-D float64 lead: ``(samples,)``, or ``(samples, 1)`` / ``(1, samples)``.
+
+    Raises:
+        ValueError: more than one lead (a record-context classifier reads one lead: pick it first).
+    """
+    x = np.asarray(signal, dtype=np.float64)
+    if x.ndim == 2 and 1 in x.shape:
+        x = x.reshape(-1)
+    if x.ndim != 1:
+        raise ValueError(f"the signal has shape {x.shape}; a record-context classifier reads one lead, shape (samples,): pass e.g. signal[:, lead_index].")
+    return x
+
+
 def record_stream(processor, signal: np.ndarray, sampling_rate: float, max_length: int) -> RecordStream:
     """Tokenize one lead into the record's token stream.
 
@@ -55,12 +69,16 @@ def record_stream(processor, signal: np.ndarray, sampling_rate: float, max_lengt
         max_length: tokens per sequence, ``<s>`` and ``</s>`` included.
 
     Raises:
-        ValueError: ``max_length < 3``, or a bad sampling rate (from the feature extractor).
+        ValueError: ``max_length < 3``, a sampling rate that is not a positive finite number
+            (``TypeError`` for a non-number), or a signal that is not one lead.
     """
+    from .ecg_signal import check_sampling_rate
     from .inference import chunk_bounds
 
     if max_length < 3:
         raise ValueError(f"max_length must be at least 3 (<s>, one token, </s>), got {max_length}.")
+    sampling_rate = float(check_sampling_rate(sampling_rate))
+    signal = one_lead(signal)
     tokenizer = getattr(processor, "tokenizer", processor)
     fe = processor.feature_extractor
     backend = tokenizer.backend_tokenizer
@@ -80,6 +98,26 @@ def record_stream(processor, signal: np.ndarray, sampling_rate: float, max_lengt
                 stops.append(offsets[lo:hi, 1])
     empty = np.zeros(0)
     return RecordStream(sequences, np.concatenate(starts) if starts else empty, np.concatenate(stops) if stops else empty)
+
+
+def covered(stream: RecordStream, r_peaks: np.ndarray, sampling_rate: float, spans_s, spans: np.ndarray) -> np.ndarray:
+    """``(n_beats,)`` bool: every span of the beat lies wholly under contiguous tokens (no gap, flat
+    window or dropped end of the signal inside it), so its pooled vector is the one training saw."""
+    peaks = np.asarray(r_peaks, dtype=np.float64).reshape(-1)
+    n = len(stream.token_start)
+    ok = np.ones(len(peaks), dtype=bool)
+    if n == 0:
+        return ok & False
+    breaks = np.concatenate([[0], np.cumsum(stream.token_start[1:] > stream.token_stop[:-1] + 1e-6)])  # gaps before token i
+    for k, (a_s, b_s) in enumerate(spans_s):
+        first, end = spans[:, k, 0], spans[:, k, 1]
+        nonempty = end > first
+        first_c, last_c = np.minimum(first, n - 1), np.clip(end - 1, 0, n - 1)
+        ok &= nonempty
+        ok &= stream.token_start[first_c] <= peaks + a_s * sampling_rate + 1e-6
+        ok &= stream.token_stop[last_c] >= peaks + b_s * sampling_rate - 1e-6
+        ok &= breaks[last_c] == breaks[first_c]
+    return ok
 
 
 def beat_token_spans(stream: RecordStream, r_peaks: np.ndarray, sampling_rate: float, spans_s) -> np.ndarray:
@@ -215,16 +253,35 @@ def record_beat_probabilities(
         progress: a tqdm bar (reset to the number of sequences, updated per batch), or ``None``.
 
     Returns:
-        Softmax probabilities; a NaN row for a beat one of whose spans covers no token (in a
-        flat window or a gap, or past the signal's ends).
+        Softmax probabilities; a NaN row for a beat one of whose spans is not wholly under
+        contiguous tokens (:func:`covered`: it reaches a flat window, a gap, or an end of the
+        signal, including a last stretch shorter than the feature extractor's shortest window).
+
+    Raises:
+        ValueError: ``rhythm_features`` missing, of the wrong shape, or not finite (naming the beat
+            by its index in ``r_peaks``); a bad signal or sampling rate (:func:`record_stream`).
     """
     import torch
 
-    peaks = np.asarray(r_peaks).reshape(-1)
+    peaks = np.asarray(r_peaks, dtype=np.float64).reshape(-1)
+    names = list(model.config.rhythm_feature_names or [])
+    if names or rhythm_features is not None:
+        rhythm_features = np.asarray(rhythm_features if rhythm_features is not None else np.zeros((0, 0)), dtype=np.float64)
+        if rhythm_features.shape != (len(peaks), len(names)):
+            raise ValueError(
+                f"rhythm_features has shape {rhythm_features.shape}; expected one row per R peak and one column per rhythm feature "
+                f"of the model: ({len(peaks)}, {len(names)}) for {names}."
+            )
+        bad = np.argwhere(~np.isfinite(rhythm_features))
+        if len(bad):
+            row, col = bad[0]
+            raise ValueError(
+                f"rhythm_features are not finite: beat {row} (R peak at sample {peaks[row]:g}), feature {names[col]!r} is {rhythm_features[row, col]}."
+            )
     probs = np.full((len(peaks), model.config.num_labels), np.nan)
     stream = record_stream(processor, signal, sampling_rate, max_length)
-    spans = beat_token_spans(stream, peaks, sampling_rate, model.config.beat_context_spans)
-    usable = (spans[..., 1] > spans[..., 0]).all(axis=1)  # (n_beats,)
+    spans = beat_token_spans(stream, np.nan_to_num(peaks, nan=-1e12), sampling_rate, model.config.beat_context_spans)
+    usable = covered(stream, peaks, sampling_rate, model.config.beat_context_spans, spans) & np.isfinite(peaks)  # (n_beats,)
     if not usable.any():
         return probs
     if progress is not None:
@@ -232,6 +289,6 @@ def record_beat_probabilities(
     vectors = record_beat_vectors(
         model, stream, spans[usable], batch_size=batch_size, precision=precision, progress=None if progress is None else progress.update
     )
-    logits = record_beat_logits(model, vectors, None if rhythm_features is None else np.asarray(rhythm_features)[usable])
+    logits = record_beat_logits(model, vectors, None if rhythm_features is None else rhythm_features[usable])
     probs[usable] = torch.softmax(torch.as_tensor(logits, dtype=torch.float64), dim=-1).numpy()
     return probs

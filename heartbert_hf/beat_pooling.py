@@ -63,12 +63,17 @@ def pool_spans(stream: torch.Tensor, beat_spans: torch.Tensor) -> torch.Tensor:
         ``(n_beats, n_spans * hidden)`` in ``stream``'s dtype.
 
     Raises:
-        ValueError: ``beat_spans`` not of shape ``(n_beats, n_spans, 2)``, or a span outside
-            ``[0, n_tokens]`` or with ``stop < start`` (naming the beat and span).
+        ValueError: ``beat_spans`` not of shape ``(n_beats, n_spans, 2)``, fractional, or a span
+            outside ``[0, n_tokens]`` or with ``stop < start`` (naming the beat and span).
     """
-    spans = torch.as_tensor(beat_spans, device=stream.device).long()
+    spans = torch.as_tensor(beat_spans, device=stream.device)
     if spans.dim() != 3 or spans.shape[-1] != 2:
         raise ValueError(f"beat_spans has shape {tuple(spans.shape)}; expected (n_beats, n_spans, 2) token [start, stop) pairs.")
+    if spans.is_floating_point() and not bool((spans == spans.round()).all()):
+        raise ValueError("beat_spans hold fractional values: they are token indices (integers), from heartbert_hf.beat_context.beat_token_spans.")
+    spans = spans.long()
+    if len(spans) == 0:  # no beat: no vector
+        return stream.new_zeros((0, spans.shape[1] * stream.shape[1]))
     start, stop = spans[..., 0], spans[..., 1]  # (n_beats, n_spans)
     bad = (start < 0) | (stop < start) | (stop > len(stream))
     if bool(bad.any()):

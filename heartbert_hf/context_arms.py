@@ -108,7 +108,7 @@ def split_rhythm(ds, names=CONTEXT_RHYTHM) -> np.ndarray:
     return np.asarray(ds[RHYTHM_COLUMN], dtype=np.float64)[:, [RR_FEATURE_NAMES.index(n) for n in names]]
 
 
-def predict_split(model, processor, ds, data_dir: str | None, max_length: int) -> np.ndarray:
+def predict_split(model, processor, ds, data_dir: str | None, max_length: int, batch_size: int | None = None) -> np.ndarray:
     """Class probabilities ``(n_rows, classes)`` of a beats split by a saved record-context classifier
     (``heartbert evaluate``): its own spans, centring and RR features."""
     from .inference import to_probs
@@ -116,10 +116,13 @@ def predict_split(model, processor, ds, data_dir: str | None, max_length: int) -
 
     names = model.config.rhythm_feature_names
     rr = split_rhythm(ds, names) if names else None
-    return to_probs(probe_logits(model, split_vectors(model, processor, ds, data_dir, max_length), rr), "single_label_classification")
+    vectors = split_vectors(model, processor, ds, data_dir, max_length, batch_size=batch_size)
+    return to_probs(probe_logits(model, vectors, rr), "single_label_classification")
 
 
-def split_vectors(model, processor, ds, data_dir: str | None, max_length: int, desc: str = "Embedding records in context") -> np.ndarray:
+def split_vectors(
+    model, processor, ds, data_dir: str | None, max_length: int, desc: str = "Embedding records in context", batch_size: int | None = None
+) -> np.ndarray:
     """Centred beat vectors ``(n_rows, n_spans * hidden)`` of a beats split, in row order.
 
     Args:
@@ -128,6 +131,8 @@ def split_vectors(model, processor, ds, data_dir: str | None, max_length: int, d
         ds: rows with ``record_id`` and ``r_peak`` (the beats builder's columns).
         data_dir: the local MIT-BIH copy the split was built from.
         max_length: tokens per sequence.
+        desc: the progress bar's label.
+        batch_size: sequences per forward pass (default: :mod:`heartbert_hf.inference`'s).
 
     Raises:
         ValueError: no ``--data_dir`` (the records are re-read from it), or a split without ``r_peak``.
@@ -148,7 +153,7 @@ def split_vectors(model, processor, ds, data_dir: str | None, max_length: int, d
         rec = read_record(f"{data_dir}/{record}", leads=[LEAD])
         stream = record_stream(processor, rec.signal[0], rec.sampling_rate, max_length)
         spans = beat_token_spans(stream, peaks[rows], rec.sampling_rate, model.config.beat_context_spans)
-        vectors = record_beat_vectors(model, stream, spans)  # (n_rows_of_record, d)
+        vectors = record_beat_vectors(model, stream, spans, batch_size=batch_size)  # (n_rows_of_record, d)
         if out is None:
             out = np.zeros((len(ds), vectors.shape[1]))
         out[rows] = vectors - np.median(vectors, axis=0)

@@ -136,7 +136,8 @@ def evaluate(args: EvaluateArguments) -> dict:
         full = data[args.split]  # each record centred on all its beats, then the subsample's rows
         row_of = {int(e): i for i, e in enumerate(full["example_id"])}
         uniq, y = np.asarray(ds["example_id"]), list(ds["labels"])
-        probs = predict_split(model.eval(), load_heartbert_processor(args.model), full, args.data_dir, max_length)[[row_of[int(e)] for e in uniq]]
+        probs = predict_split(model.eval(), load_heartbert_processor(args.model), full, args.data_dir, max_length, args.batch_size or None)
+        probs = probs[[row_of[int(e)] for e in uniq]]
     else:
         tokenized = tokenize_split(ds, tokenizer, max_length, f"Tokenizing {args.split}")
         uniq, probs, y = predict_examples(model, tokenized, args.batch_size or None)

@@ -420,7 +420,7 @@ class HeartBertForSequenceClassification(RobertaPreTrainedModel):
                 (``record-median`` centring only).
         """
         x = vectors.float()
-        if self.config.beat_context_centring == "record-median":
+        if self.config.beat_context_centring == "record-median" and len(x):
             x = x - (record_median(x) if centre is None else centre.to(x))  # (n_beats, n_spans * hidden)
         rhythm = self.normalise_rhythm(rhythm_features, len(x), x.device)
         if rhythm is not None:

@@ -81,7 +81,38 @@ def _peak_samples(r_peaks) -> np.ndarray:
     return peaks
 
 
-def rr_features(r_peaks: np.ndarray, sampling_rate: float) -> np.ndarray:
+GAP_FLAT_S = 1.0
+"""A stretch of exactly constant samples at least this long (s) is a gap in the recording (lead off,
+a dropped-out stretch), as is any invalid (NaN) sample: :func:`broken_intervals`."""
+
+
+def broken_intervals(signal: np.ndarray, r_peaks: np.ndarray, sampling_rate: float) -> np.ndarray:
+    """Which RR intervals span a gap in the recording: ``(n_beats - 1,)`` bool.
+
+    Interval ``i`` (from peak ``i`` to ``i + 1``) is broken when the lead between them holds an
+    invalid (non-finite) sample or a constant stretch of at least :data:`GAP_FLAT_S`. Such an
+    interval measures the gap, not the heart: :func:`rr_features` leaves it out.
+
+    Args:
+        signal: ``(n_samples,)`` the lead the peaks were found on (NaN where invalid).
+        r_peaks: ``(n_beats,)`` increasing R-peak sample indices.
+        sampling_rate: Hz.
+    """
+    x = np.asarray(signal, dtype=np.float64).reshape(-1)
+    peaks = np.clip(np.round(_peak_samples(r_peaks)).astype(np.int64), 0, max(len(x) - 1, 0))
+    invalid = np.concatenate([[0], np.cumsum(~np.isfinite(x))])  # invalid samples before index i
+    same = np.concatenate([[False], np.diff(x) == 0])  # sample equal to the one before it
+    run = np.zeros(len(x), dtype=np.int64)  # length of the constant run ending at each sample
+    starts = np.flatnonzero(~same)
+    if len(x):
+        lengths = np.diff(np.append(starts, len(x)))
+        run = np.arange(len(x)) - np.repeat(starts, lengths) + 1
+    long_flat = np.concatenate([[0], np.cumsum(run >= max(2, int(round(GAP_FLAT_S * float(sampling_rate)))))])
+    a, b = peaks[:-1], peaks[1:] + 1
+    return ((invalid[b] - invalid[a]) > 0) | ((long_flat[b] - long_flat[a]) > 0)
+
+
+def rr_features(r_peaks: np.ndarray, sampling_rate: float, broken: np.ndarray | None = None) -> np.ndarray:
     """Per-beat RR features of one record (see :data:`RR_FEATURE_NAMES` for the columns).
 
     Edges: the first beat has no previous RR interval, so its ``pre_rr`` is its ``post_rr``; the
@@ -90,16 +121,23 @@ def rr_features(r_peaks: np.ndarray, sampling_rate: float) -> np.ndarray:
     value), so it is defined from the first beat on. Features are computed over the beats given:
     pass every beat of the record (all annotated beats, whatever their class), not a subset.
 
+    Gaps: intervals marked in ``broken`` (:func:`broken_intervals`) are left out. The beats on
+    either side of one are treated as a record's last and first beat (the local mean restarts
+    after it), and ``record_rr`` is the mean of the other intervals; a beat with no unbroken
+    interval on either side gets ``record_rr`` for its own intervals (ratios 1).
+
     Args:
         r_peaks: ``(n_beats,)`` R-peak sample indices of one record, strictly increasing, n ≥ 2.
         sampling_rate: samples per second of those indices (Hz).
+        broken: ``(n_beats - 1,)`` bool, intervals that span a gap; ``None``: none.
 
     Returns:
         ``(n_beats, len(RR_FEATURE_NAMES))`` float32.
 
     Raises:
-        ValueError: fewer than 2 beats, a NaN/inf peak, peaks not strictly increasing, or a rate that
-            is not a positive finite number (``TypeError`` for a non-number).
+        ValueError: fewer than 2 beats, a NaN/inf peak, peaks not strictly increasing, a rate that
+            is not a positive finite number (``TypeError`` for a non-number), ``broken`` of the
+            wrong length, or every interval broken.
     """
     sampling_rate = check_sampling_rate(sampling_rate)
     peaks = _peak_samples(r_peaks)
@@ -109,14 +147,25 @@ def rr_features(r_peaks: np.ndarray, sampling_rate: float) -> np.ndarray:
     if (rr <= 0).any():
         bad = int(np.flatnonzero(rr <= 0)[0])
         raise ValueError(f"R peaks must be strictly increasing; peak {bad + 1} (sample {peaks[bad + 1]:.0f}) is not after peak {bad}.")
-    pre = np.concatenate([rr[:1], rr])  # (n_beats,)
-    post = np.concatenate([rr, rr[-1:]])  # (n_beats,)
-    csum = np.concatenate([[0.0], np.cumsum(pre)])
-    idx = np.arange(len(pre))
-    lo = np.maximum(0, idx - LOCAL_BEATS + 1)
-    local = (csum[idx + 1] - csum[lo]) / (idx + 1 - lo)
-    record = np.full_like(pre, rr.mean())
-    out = np.stack([pre, post, local, record, pre / record, post / record, local / record, pre / post, pre / local], axis=1)
+    broken = np.zeros(len(rr), dtype=bool) if broken is None else np.asarray(broken, dtype=bool).reshape(-1)
+    if len(broken) != len(rr):
+        raise ValueError(f"broken has {len(broken)} values for the {len(rr)} RR intervals of {len(peaks)} beats.")
+    if broken.all():
+        raise ValueError("every RR interval spans a gap in the recording (invalid or flat stretches between all beats): no rhythm to measure.")
+    mean_rr = rr[~broken].mean()
+    out = np.empty((len(peaks), len(RR_FEATURE_NAMES)), dtype=np.float64)
+    starts = np.concatenate([[0], np.flatnonzero(broken) + 1])  # first beat of each unbroken run
+    stops = np.concatenate([np.flatnonzero(broken) + 1, [len(peaks)]])
+    for a, b in zip(starts, stops):
+        run = rr[a : b - 1] if b - a > 1 else np.array([mean_rr])  # the run's intervals (a lone beat: the record's mean)
+        pre = np.concatenate([run[:1], run])[: b - a]  # (run beats,)
+        post = np.concatenate([run, run[-1:]])[: b - a] if b - a > 1 else run[:1]
+        csum = np.concatenate([[0.0], np.cumsum(pre)])
+        idx = np.arange(len(pre))
+        lo = np.maximum(0, idx - LOCAL_BEATS + 1)
+        local = (csum[idx + 1] - csum[lo]) / (idx + 1 - lo)
+        record = np.full_like(pre, mean_rr)
+        out[a:b] = np.stack([pre, post, local, record, pre / record, post / record, local / record, pre / post, pre / local], axis=1)
     return out.astype(np.float32)
 
 

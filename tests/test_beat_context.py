@@ -303,3 +303,127 @@ def test_remote_code_reproduces_the_context_classifier(classifier, processor, re
     report = json.loads(next(row for row in proc.stdout.splitlines() if "REPORT{" in row).split("REPORT", 1)[1])
     assert report["class"].startswith("transformers_modules.")
     np.testing.assert_allclose(np.array(report["logits"]), expected, rtol=1e-5, atol=1e-5)
+
+
+# ------------------------------------------------------------------ real-world inputs (probe round 3)
+def test_rr_features_leave_out_intervals_across_a_gap(record_208):
+    from heartbert_hf.rhythm import RR_FEATURE_NAMES, broken_intervals, rr_features
+
+    signal, peaks, _ = record_208
+    x = signal.copy()
+    x[7200:12600] = x[7200]  # 15 s held constant: lead off
+    kept = np.flatnonzero(~((peaks > 7000) & (peaks < 12800)))  # the beats a detector finds: none in the gap
+    broken = broken_intervals(x, peaks[kept], 360.0)
+    assert broken.sum() == 1 and peaks[kept][np.flatnonzero(broken)[0]] < 7200 < peaks[kept][np.flatnonzero(broken)[0] + 1]
+    y = signal.copy()
+    i = int(np.flatnonzero(peaks > 14000)[0])
+    y[peaks[i] + 20 : peaks[i] + 70] = np.nan  # invalid samples between two beats
+    assert broken_intervals(y, peaks, 360.0).sum() == 1
+    assert not broken_intervals(signal, peaks, 360.0).any()  # a real ECG is never constant for 1 s
+    clean = rr_features(peaks, 360.0)
+    gap = rr_features(peaks[kept], 360.0, broken_intervals(x, peaks[kept], 360.0))
+    before = kept < np.flatnonzero(peaks > 7000)[0]
+    # the beats before the gap keep their raw intervals; their normalised ones move only with the record mean
+    np.testing.assert_allclose(gap[before][1:-1, :3], clean[kept[before]][1:-1, :3], rtol=1e-5)
+    record = RR_FEATURE_NAMES.index("record_rr")
+    assert gap[0, record] < 1.5 * clean[0, record]  # the 15-s interval is not in the record mean
+    assert rr_features(peaks[kept], 360.0)[0, record] > gap[0, record]  # it would be without `broken`
+    with pytest.raises(ValueError, match="every RR interval spans a gap"):
+        rr_features(peaks[:3], 360.0, np.array([True, True]))
+
+
+def test_record_beat_probabilities_checks_rhythm_features_by_beat_index(classifier, processor, record_208):
+    signal, peaks, rr = record_208
+    with pytest.raises(ValueError, match=r"rhythm_features has shape \(29, 5\); expected .* \(30, 5\)"):
+        record_beat_probabilities(classifier, processor, signal, 360.0, peaks[:30], rr[:29], 64)
+    bad = rr[:30].copy()
+    bad[10, 0] = np.nan
+    x = signal.copy()
+    x[:1000] = np.nan  # the first beats are unusable: the error must still name beat 10
+    with pytest.raises(ValueError, match="beat 10 .*pre_rr_norm"):
+        record_beat_probabilities(classifier, processor, x, 360.0, peaks[:30], bad, 64)
+
+
+def test_forward_with_no_beats_gives_empty_logits(classifier):
+    with torch.no_grad():
+        out = classifier(input_ids=torch.tensor([[0, 5, 6, 2]]), beat_spans=np.zeros((0, 2, 2), dtype=np.int64), rhythm_features=torch.zeros(0, len(RR)))
+    assert out.logits.shape == (0, 4)
+    with pytest.raises(ValueError, match="fractional"):
+        pool_spans(torch.zeros(4, 2), torch.tensor([[[0.5, 2.0]]]))
+
+
+def test_beats_whose_span_reaches_a_dropped_tail_are_not_classified(classifier, processor, record_208):
+    signal, peaks, rr = record_208
+    short, longer = signal[:8350], signal[:8370]  # 350 samples after the 2nd window: under min_window, dropped
+    near = np.flatnonzero((peaks + 0.45 * 360 > 8000) & (peaks < 8000))  # spans reaching past sample 8000
+    assert len(near)
+    cut = record_beat_probabilities(classifier, processor, short, 360.0, peaks[near], rr[near], 64)
+    kept = record_beat_probabilities(classifier, processor, longer, 360.0, peaks[near], rr[near], 64)
+    assert np.isnan(cut).all() and np.isfinite(kept).all()
+
+
+@pytest.mark.parametrize("rate, error", [(float("nan"), ValueError), (float("inf"), ValueError), (None, ValueError), ("360", TypeError), (0, ValueError)])
+def test_record_stream_refuses_bad_rates_clearly(processor, record_208, rate, error):
+    signal, _, _ = record_208
+    with pytest.raises(error, match="sampling_rate"):
+        record_stream(processor, signal[:7200], rate, 64)
+
+
+def test_record_stream_takes_one_lead_in_either_orientation(processor, record_208):
+    signal, _, _ = record_208
+    flat = record_stream(processor, signal[:7200], 360.0, 64)
+    column = record_stream(processor, signal[:7200, None], 360.0, 64)
+    assert flat.sequences == column.sequences
+    with pytest.raises(ValueError, match=r"shape \(2, 7200\); a record-context classifier reads one lead"):
+        record_stream(processor, np.stack([signal[:7200]] * 2), 360.0, 64)
+
+
+def test_classify_beats_refuses_another_max_length_for_a_context_classifier(shipped):
+    from heartbert_hf.classify_beats import load_classifier
+
+    assert load_classifier(str(shipped)).max_length == 128  # the length it was fitted with (the tiny model's positions - 2)
+    assert load_classifier(str(shipped), max_length=128).max_length == 128
+    with pytest.raises(ValueError, match="fitted on sequences of 128 tokens; --max_length 16"):
+        load_classifier(str(shipped), max_length=16)
+
+
+def test_classify_beats_leaves_a_lone_beat_unclassified(shipped, sample_dir, tmp_path):
+    import csv
+
+    import wfdb
+
+    from heartbert_hf.classify_beats import main
+
+    rec = wfdb.rdrecord(str(sample_dir / "208"), channel_names=["MLII"], sampfrom=7917, sampto=8717)  # 2.2 s around the V beat at 8317
+    ann = wfdb.rdann(str(sample_dir / "208"), "atr", sampfrom=7917, sampto=8717, shift_samps=True)
+    wfdb.wrsamp("lone", fs=360, units=["mV"], sig_name=["MLII"], p_signal=rec.p_signal, fmt=["16"], adc_gain=[200.0], baseline=[0], write_dir=str(tmp_path))
+    wfdb.wrann("lone", "atr", ann.sample, symbol=ann.symbol, fs=360, write_dir=str(tmp_path))
+    assert main(["--record", str(tmp_path / "lone"), "--model", str(shipped), "--output_dir", str(tmp_path / "out"), "--use_reference_beats"]) == 0
+    rows = list(csv.DictReader((tmp_path / "out" / "lone_beats.csv").open()))
+    assert rows and all(r["label"] == "Q" for r in rows)
+    assert any("fewer than 3 classifiable beats" in r["note"] for r in rows)
+
+
+def test_classify_beats_rr_features_ignore_a_flat_gap(shipped, sample_dir, tmp_path):
+    """A 15-s lead-off stretch used to enter the record's mean RR and turn beats far from it from N to S."""
+    import csv
+
+    import wfdb
+
+    from heartbert_hf.classify_beats import main
+
+    rec = wfdb.rdrecord(str(sample_dir / "101"), channel_names=["MLII"], sampto=21600)
+    ann = wfdb.rdann(str(sample_dir / "101"), "atr", sampto=21600)
+    rr_of = {}
+    for name, gap in (("clean", False), ("gap", True)):
+        x = rec.p_signal.copy()
+        if gap:
+            x[7200:12600, 0] = x[7200, 0]  # 20-35 s held constant
+        wfdb.wrsamp(name, fs=360, units=["mV"], sig_name=["MLII"], p_signal=x, fmt=["16"], adc_gain=[200.0], baseline=[0], write_dir=str(tmp_path))
+        keep = [i for i, s in enumerate(ann.sample) if not (gap and 7000 < s < 12800)]
+        wfdb.wrann(name, "atr", ann.sample[keep], symbol=[ann.symbol[i] for i in keep], fs=360, write_dir=str(tmp_path))
+        assert main(["--record", str(tmp_path / name), "--model", str(shipped), "--output_dir", str(tmp_path / "out"), "--use_reference_beats"]) == 0
+        rows = list(csv.DictReader((tmp_path / "out" / f"{name}_beats.csv").open()))
+        rr_of[name] = np.array([float(r["pre_rr_norm"]) for r in rows if int(r["sample"]) < 6000])
+    # normalised by the record's mean RR: without the 15-s interval it moves by the few beats lost in the gap only
+    np.testing.assert_allclose(rr_of["gap"], rr_of["clean"], rtol=0.05)
