@@ -20,8 +20,9 @@ import datasets
 
 from heartbert_hf.data.builder_base import PhysioNetBuilder, PhysioNetConfig, signal_features
 from heartbert_hf.data.labels import SUPERCLASSES, aggregate_scp, load_scp_statements, parse_scp_codes
+from heartbert_hf.data.record_files import download_records
 from heartbert_hf.data.splits import PTBXL_FOLDS
-from heartbert_hf.data.wfdb_io import download_records, read_record
+from heartbert_hf.data.wfdb_io import read_record
 
 logger = logging.getLogger(__name__)
 

@@ -352,7 +352,7 @@ def _record_path(item: str | Path) -> Path:
 
 def list_records(item: str) -> list[Path]:
     """The record paths of ``--record``: one record, or every record of a folder."""
-    from .data.wfdb_io import list_local_records
+    from .data.record_files import list_local_records
 
     path = Path(item)
     if path.is_dir():

@@ -136,7 +136,8 @@ def iter_sources(inputs: list[str], leads: list[str] | None, split: str | None, 
     ``features`` (the feature extractor) lets each WFDB source count its windows from the header.
     """
     from .data.lead_units import is_voltage, non_ecg_signals, signal_names
-    from .data.wfdb_io import list_local_records, read_record
+    from .data.record_files import list_local_records
+    from .data.wfdb_io import read_record
 
     def ecg_only(rec, left_out: list[str]):
         """Without --leads: the record's signals in voltage units only (the others named in ``left_out``)."""

@@ -108,7 +108,8 @@ def screen_records(
     Returns:
         ``(good, bad)``. A record shorter than 1 s is bad: it gives no window.
     """
-    from .data.wfdb_io import annotation_file, check_record_files, list_local_records, read_annotation, read_record
+    from .data.record_files import list_local_records
+    from .data.wfdb_io import annotation_file, check_record_files, read_annotation, read_record
 
     good, bad = [], []
     for name in list(records) if records else list_local_records(folder):
@@ -219,7 +220,7 @@ def load_source(args: DataArguments, skipped: list[tuple[str, str]] | None = Non
 def _leave_out_named_records(plan: dict[str, dict], err: Exception, skipped: list[tuple[str, str]]) -> bool:
     """Drop the records a :class:`~heartbert_hf.data.builder_base.RecordError` names from ``plan``. True if any was dropped."""
     from .data.builder_base import RecordError
-    from .data.wfdb_io import list_local_records
+    from .data.record_files import list_local_records
 
     if not isinstance(err, RecordError) or err.db not in plan or err.db not in WFDB_FOLDER_SOURCES:
         return False

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from heartbert_hf.data import builder_base, get_builder, load_physionet
-from heartbert_hf.data.wfdb_io import list_local_records
+from heartbert_hf.data.record_files import list_local_records
 
 SAMPLE = Path(__file__).resolve().parents[1] / "heartbert_hf" / "sample_data"
 
@@ -143,7 +143,7 @@ def three_records(tmp_path) -> Path:
 
 def test_records_file_omitting_headers_warns_with_the_count(three_records, caplog):
     (three_records / "RECORDS").write_text("101\n")
-    with caplog.at_level(logging.WARNING, logger="heartbert_hf.data.wfdb_io"):
+    with caplog.at_level(logging.WARNING, logger="heartbert_hf.data.record_files"):
         names = list_local_records(three_records)
     assert names == ["101"]
     messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -151,7 +151,7 @@ def test_records_file_omitting_headers_warns_with_the_count(three_records, caplo
 
 
 def test_complete_records_file_and_no_records_file_do_not_warn(three_records, caplog):
-    with caplog.at_level(logging.WARNING, logger="heartbert_hf.data.wfdb_io"):
+    with caplog.at_level(logging.WARNING, logger="heartbert_hf.data.record_files"):
         assert list_local_records(three_records) == ["101", "118", "208"]
         (three_records / "RECORDS").write_text("208\n101\n118\n")
         assert list_local_records(three_records) == ["208", "101", "118"]
@@ -160,7 +160,7 @@ def test_complete_records_file_and_no_records_file_do_not_warn(three_records, ca
 
 def test_records_file_listing_absent_records_warns(three_records, caplog):
     (three_records / "RECORDS").write_text("101\n118\n208\n209\n210\n")
-    with caplog.at_level(logging.WARNING, logger="heartbert_hf.data.wfdb_io"):
+    with caplog.at_level(logging.WARNING, logger="heartbert_hf.data.record_files"):
         assert list_local_records(three_records) == ["101", "118", "208"]
     assert any("2 record(s) skipped (209, 210)" in r.getMessage() for r in caplog.records)
 
@@ -170,14 +170,14 @@ def test_records_file_does_not_count_segments_of_listed_records(tmp_path, caplog
     write_as(tmp_path, "seg_2", "101", seconds=10)
     (tmp_path / "rec.hea").write_text("rec/2 2 360 7200\nseg_1 3600\nseg_2 3600\n")
     (tmp_path / "RECORDS").write_text("rec\n")
-    with caplog.at_level(logging.WARNING, logger="heartbert_hf.data.wfdb_io"):
+    with caplog.at_level(logging.WARNING, logger="heartbert_hf.data.record_files"):
         assert list_local_records(tmp_path) == ["rec"]
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 def test_builder_warns_when_records_file_skips_records(three_records, caplog):
     (three_records / "RECORDS").write_text("101\n")
-    with caplog.at_level(logging.WARNING, logger="heartbert_hf.data.wfdb_io"):
+    with caplog.at_level(logging.WARNING, logger="heartbert_hf.data.record_files"):
         dsd = load_physionet("mitdb", "windows", data_dir=three_records, cache_dir=three_records / ".cache")
     assert set(dsd["train"]["record_id"]) == {"101"}
     assert any("omits 2 record(s)" in r.getMessage() for r in caplog.records)

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from heartbert_hf.data.wfdb_io import check_record_files, list_local_records, read_record
+from heartbert_hf.data.record_files import list_local_records
+from heartbert_hf.data.wfdb_io import check_record_files, read_record
 
 N = 3601  # samples per signal: odd, and not a multiple of 3, so every packed format has a partial last block
 GAP = slice(1000, 1360)  # 1 s of invalid samples in lead 0

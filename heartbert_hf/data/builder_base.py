@@ -14,7 +14,8 @@ from pathlib import Path
 import datasets
 import numpy as np
 
-from .wfdb_io import annotation_file, base_url, check_record_files, download_records, list_local_records, read_annotation, read_header
+from .record_files import base_url, download_records, list_local_records
+from .wfdb_io import annotation_file, check_record_files, read_annotation, read_header
 
 DEFAULT_WINDOW_SECONDS = 4000 / 360
 """One HeartBert window (4000 samples at 360 Hz, ~11.1 s), in seconds at any rate."""
@@ -94,7 +95,7 @@ def builder_code_hash(builder_cls: type) -> str:
 
     here = Path(__file__).resolve().parent
     files = [inspect.getsourcefile(sys.modules[builder_cls.__module__]) or ""]
-    files += [str(here / f"{name}.py") for name in ("builder_base", "wfdb_io", "lead_units", "edf_io", "labels", "splits")]
+    files += [str(here / f"{name}.py") for name in ("builder_base", "wfdb_io", "record_files", "lead_units", "edf_io", "labels", "splits")]
     files += [str(here.parent / "rhythm.py")]
     digest = hashlib.sha256()
     for name in files:
