@@ -232,7 +232,7 @@ def record_beat_probabilities(
     sampling_rate: float,
     r_peaks: np.ndarray,
     rhythm_features: np.ndarray | None,
-    max_length: int,
+    max_length: int | None = None,
     *,
     batch_size: int | None = None,
     precision: str = "fp32",
@@ -245,10 +245,11 @@ def record_beat_probabilities(
         processor: its processor.
         signal: ``(samples,)`` the lead; non-finite samples are gaps (see :func:`record_stream`).
         sampling_rate: Hz of ``signal``.
-        r_peaks: ``(n_beats,)`` R-peak sample numbers: all the beats to classify, which are also
-            the beats the record is centred on.
+        r_peaks: ``(n_beats,)`` R-peak sample numbers: all the beats to classify; the record is
+            centred on those of them wholly under the tokens (:func:`covered`).
         rhythm_features: ``(n_beats, n_rhythm)`` in the model's ``rhythm_feature_names`` order, or ``None``.
-        max_length: tokens per sequence.
+        max_length: tokens per sequence (default: the length the classifier was fitted with,
+            ``config.heartbert_finetune["max_length"]``, else its positions - 2, at most 512).
         batch_size, precision: as :func:`record_beat_vectors`.
         progress: a tqdm bar (reset to the number of sequences, updated per batch), or ``None``.
 
@@ -278,6 +279,9 @@ def record_beat_probabilities(
             raise ValueError(
                 f"rhythm_features are not finite: beat {row} (R peak at sample {peaks[row]:g}), feature {names[col]!r} is {rhythm_features[row, col]}."
             )
+    if max_length is None:
+        fitted = (getattr(model.config, "heartbert_finetune", None) or {}).get("max_length")
+        max_length = int(fitted or min(int(model.config.max_position_embeddings) - 2, 512))
     probs = np.full((len(peaks), model.config.num_labels), np.nan)
     stream = record_stream(processor, signal, sampling_rate, max_length)
     spans = beat_token_spans(stream, np.nan_to_num(peaks, nan=-1e12), sampling_rate, model.config.beat_context_spans)

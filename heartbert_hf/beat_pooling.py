@@ -3,7 +3,7 @@
 A record-context beat classifier (``HeartBertConfig.beat_context_spans``) reads a record the way the
 encoder was pretrained: the lead's 4000-sample windows, tokenized and cut into sequences
 (:mod:`heartbert_hf.beat_context` builds them). The content tokens of those sequences, in signal
-order, form the record's *token stream*; a beat's vector is the mean last hidden state of the
+order, form the record's *token stream*; a beat's vector is the mean hidden state (last layer unless ``beat_context_layers`` says) of the
 stream tokens overlapping each of its spans around the R peak, the spans concatenated. With
 ``beat_context_layers`` the token states of several layers are concatenated first. With
 ``beat_context_centring="record-median"`` each beat vector has the record's median beat vector

@@ -76,8 +76,12 @@ MIN_CONTEXT_BEATS = 3
 classified: each beat is judged against the record's median beat, and with one or two beats that median
 is the beat itself (measured: a V beat of sample 208, alone in a 2.2-s excerpt, came out N at p 0.90)."""
 
-FEW_CONTEXT_BEATS = 20
-"""Below this many classifiable beats the summary says the record-context labels rest on a small median."""
+SHORT_CONTEXT_S = 240.0
+"""A record shorter than this (s) gets a warning that a record-context classifier's labels are unstable:
+the record's median beat, which every beat is judged against, still moves. Measured with
+``benchmarks/context_length_stability.py`` on the three 10-min sample excerpts: the labels of the first
+10-120 s differ from the whole record's on up to 100 % (101 at 10 s), 32 % (118 at 60 s) and 35 % (208 at
+20 s) of beats; from 240 s on, on at most 7.5 %."""
 
 BEATS_PER_CALL = 256
 """Beats tokenized and classified at a time: memory stays bounded on a 24-hour record."""
@@ -420,10 +424,11 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
         for i in ok_idx:
             notes[i] = f"fewer than {MIN_CONTEXT_BEATS} classifiable beats in the record to compare with (record-context classifier)"
         ok_idx = ok_idx[:0]
-    elif context and len(ok_idx) < FEW_CONTEXT_BEATS:
+    elif context and len(signal) / fs < SHORT_CONTEXT_S:
         notes_out.append(
-            f"only {len(ok_idx)} classifiable beats: each is judged against the median of these few (record-context classifier); "
-            "on 10-s PTB-XL sinus strips 23.8 % of beats came out S, V or F: treat those labels as candidates"
+            f"the record is {len(signal) / fs:.0f} s long; the record-context classifier judges each beat against the record's "
+            f"median beat, which is unstable under {SHORT_CONTEXT_S:.0f} s (measured: up to a third of the labels change with the length "
+            "of the excerpt; on 10-s PTB-XL sinus strips 23.8 % of beats came out S, V or F): treat these labels as candidates to review"
         )
     if context and len(ok_idx):  # the record read as a whole
         from .beat_context import record_beat_probabilities

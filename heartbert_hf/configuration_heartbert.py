@@ -50,7 +50,7 @@ class HeartBertConfig(RobertaConfig):
     * ``beat_context_spans``: ``None`` (the model classifies sequences), or ``[[start_s, stop_s], ...]``
       seconds around the R peak (negative = before it): the model is a **record-context beat
       classifier** (``"linear-probe"`` head only). It reads a record's token stream and classifies
-      beats: each beat's vector is the mean last hidden state of the tokens overlapping each span,
+      beats: each beat's vector is the mean hidden state (``beat_context_layers``, default the last) of the tokens overlapping each span,
       the spans concatenated (:mod:`heartbert_hf.beat_pooling`; inputs built by
       :mod:`heartbert_hf.beat_context`).
     * ``beat_context_centring``: ``None`` or ``"record-median"`` (subtract the median beat vector of

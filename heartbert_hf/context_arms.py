@@ -15,13 +15,14 @@ the same classifier as the ``features`` arm) whatever ``--head`` says. Arms:
 
 The records are read again from ``--data_dir`` (the beats dataset holds ±0.8 s windows only), with
 the beats builder's reader (:func:`heartbert_hf.data.wfdb_io.read_record`), so R peaks line up with
-the dataset's ``r_peak`` column. The median is over the beats of the record in the split being
-embedded (every N/S/V/F beat unless ``--max_train_per_class`` / ``--max_eval_examples`` subsample).
+the dataset's ``r_peak`` column. The median is over every N/S/V/F beat of the record in its split,
+also when ``--max_train_per_class`` / ``--max_eval_examples`` subsample the rows that are fitted or scored.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 
@@ -146,6 +147,7 @@ def split_vectors(
         raise ValueError("the record-context arms (pretrained+context, random+context) re-read each record: pass --data_dir (a local MIT-BIH copy).")
     if "r_peak" not in ds.column_names:
         raise ValueError("the record-context arms need the beats' r_peak column (the mitdb beats builder's).")
+    data_dir = str(Path(data_dir).expanduser())  # as the builders read it
     records, peaks = np.asarray(ds["record_id"]), np.asarray(ds["r_peak"], dtype=np.int64)
     out = None
     for record in tqdm(list(dict.fromkeys(records)), desc=desc, unit="record"):

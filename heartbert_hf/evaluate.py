@@ -113,18 +113,27 @@ def evaluate(args: EvaluateArguments) -> dict:
     check_label_space(info.get("labels"), labels, args.model)
     tokenizer = load_heartbert_tokenizer(args.model)
     model = HeartBertForSequenceClassification.from_pretrained(args.model)
-    val_records = (info.get("splits") or {}).get("validation") if task.database == "mitdb" else None
+    saved_splits = info.get("splits") or {}
+    val_records = saved_splits.get("validation") if task.database == "mitdb" else None
+    # a model trained on every DS1 record (--val_folds 0) has no validation records: none are carved out of its training ones
+    val_folds = 0 if task.database == "mitdb" and saved_splits.get("train") and not val_records else 5
     extra = {"skip_missing": True} if info.get("skip_missing_records") and task.database == "ptbxl" else {}
     data = load_task_data(
         task,
         args.data_dir,
         args.cache_dir,
         validation_records=val_records,
+        val_folds=val_folds,
         seed=info.get("seed", 42),
         strict_patients=bool(info.get("strict_patients")),
         **extra,
     )
     if args.split not in data:
+        if args.split == "validation" and val_folds == 0:
+            raise ValueError(
+                f"{args.model} was trained on every training record ({', '.join(saved_splits['train'])}; --val_folds 0): it has no "
+                "validation records, and scoring its training records would flatter it. Score the test split (MIT-BIH DS2) with --split test."
+            )
         hint = " MIT-BIH DS2 (the test records) is not in this data_dir." if task.database == "mitdb" else ""
         raise ValueError(f"split {args.split!r} is not in the {task.name} data (have {list(data)}).{hint} Use --split validation to score the selection split.")
     ds = subsample(data[args.split], args.max_eval_examples, args.seed)

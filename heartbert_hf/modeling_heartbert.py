@@ -284,7 +284,8 @@ class HeartBertForSequenceClassification(RobertaPreTrainedModel):
     :meth:`beat_vectors` pools the stream per beat, :meth:`classify_beat_vectors` centres them on
     the record's median beat and applies the head. Call it with all of a record's beats: the
     centring is over the beats of the call (a long record can be pooled in pieces with
-    :meth:`beat_vectors` and classified at once).
+    :meth:`beat_vectors` and classified at once), so leave out beats whose spans are not wholly under
+    the tokens (:func:`heartbert_hf.beat_context.covered`), as ``record_beat_probabilities`` does.
 
     Freezing is applied at construction and after ``from_pretrained``; :meth:`apply_freezing`
     re-applies it.

@@ -404,7 +404,7 @@ def test_classify_beats_leaves_a_lone_beat_unclassified(shipped, sample_dir, tmp
     assert any("fewer than 3 classifiable beats" in r["note"] for r in rows)
 
 
-def test_classify_beats_rr_features_ignore_a_flat_gap(shipped, sample_dir, tmp_path):
+def test_classify_beats_rr_features_ignore_a_flat_gap(shipped, sample_dir, tmp_path, capsys):
     """A 15-s lead-off stretch used to enter the record's mean RR and turn beats far from it from N to S."""
     import csv
 
@@ -427,3 +427,44 @@ def test_classify_beats_rr_features_ignore_a_flat_gap(shipped, sample_dir, tmp_p
         rr_of[name] = np.array([float(r["pre_rr_norm"]) for r in rows if int(r["sample"]) < 6000])
     # normalised by the record's mean RR: without the 15-s interval it moves by the few beats lost in the gap only
     np.testing.assert_allclose(rr_of["gap"], rr_of["clean"], rtol=0.05)
+    assert "the record is 60 s long" in capsys.readouterr().out  # short records: the unstable-median warning
+
+
+def test_evaluate_refuses_validation_for_a_model_trained_on_every_record(shipped, sample_dir, tmp_path, capsys):
+    """``--val_folds 0`` leaves no validation records: evaluate used to carve them out of the training records."""
+    from heartbert_hf.evaluate import main
+
+    argv = ["--model", str(shipped), "--data_dir", str(sample_dir), "--cache_dir", str(tmp_path / "cache"), "--output_dir", str(tmp_path), "--no_update_card"]
+    assert main([*argv, "--split", "validation"]) == 2
+    assert "trained on every training record" in capsys.readouterr().err
+
+
+def test_context_paths_accept_a_home_relative_data_dir(classifier, processor, sample_dir, tmp_path, monkeypatch):
+    import shutil
+
+    from heartbert_hf.context_arms import split_vectors
+    from heartbert_hf.tasks import get_task, load_task_data
+
+    home = tmp_path / "home"
+    shutil.copytree(sample_dir, home / "sd")
+    monkeypatch.setenv("HOME", str(home))
+    ds = load_task_data(get_task("mitdb-aami"), "~/sd", str(tmp_path / "cache"), val_folds=0)["train"]
+    ds = ds.select([i for i, r in enumerate(ds["record_id"]) if r == "118"])
+    vectors = split_vectors(classifier, processor, ds, "~/sd", 64)
+    assert vectors.shape == (len(ds), classifier.config.pooled_size) and np.isfinite(vectors).all()
+
+
+def test_record_beat_probabilities_defaults_to_the_fitted_length(shipped, sample_dir):
+    import wfdb
+
+    from heartbert_hf.classify_beats import load_classifier
+    from heartbert_hf.context_arms import CONTEXT_RHYTHM
+    from heartbert_hf.rhythm import RR_FEATURE_NAMES, rr_features
+
+    clf = load_classifier(str(shipped))
+    rec = wfdb.rdrecord(str(sample_dir / "101"), channel_names=["MLII"], sampto=21600)
+    peaks = wfdb.rdann(str(sample_dir / "101"), "atr", sampfrom=300, sampto=21000).sample
+    rr = rr_features(peaks, 360.0)[:, [RR_FEATURE_NAMES.index(n) for n in CONTEXT_RHYTHM]]
+    default = record_beat_probabilities(clf.model, clf.processor, rec.p_signal[:, 0], 360.0, peaks, rr)
+    np.testing.assert_array_equal(default, record_beat_probabilities(clf.model, clf.processor, rec.p_signal[:, 0], 360.0, peaks, rr, 128))
+    assert not np.allclose(default, record_beat_probabilities(clf.model, clf.processor, rec.p_signal[:, 0], 360.0, peaks, rr, 32), equal_nan=True)

@@ -415,7 +415,7 @@ def test_shipped_aami_classifier_is_complete_and_reloads_identically(tmp_path, s
     assert config["id2label"] == {"0": "N", "1": "S", "2": "V", "3": "F"} and config["rhythm_feature_names"] == list(CONTEXT_RHYTHM)
     assert config["beat_context_spans"] and config["beat_context_centring"] == "record-median"
     assert len(config["heartbert_finetune"]["splits"]["train"]) == 22
-    rec = wfdb.rdrecord(str(sample_dir / "118"), channel_names=["MLII"], sampto=7200)  # 20 s
+    rec = wfdb.rdrecord(str(sample_dir / "118"), channel_names=["MLII"], sampto=108000)  # 300 s: past the length where labels settle
     peaks = detect_r_peaks(rec.p_signal[:, 0], rec.fs)[1:-1]
     rr = torch.tensor(rr_features(peaks, rec.fs)[:, [RR_FEATURE_NAMES.index(n) for n in CONTEXT_RHYTHM]], dtype=torch.float32)
     stream = record_stream(load_heartbert_processor(folder), rec.p_signal[:, 0], rec.fs, 256)
@@ -431,8 +431,8 @@ def test_shipped_aami_classifier_is_complete_and_reloads_identically(tmp_path, s
     with torch.no_grad():
         a = model(input_ids=ids, attention_mask=mask, beat_spans=spans, rhythm_features=rr).logits
         b = again(input_ids=ids, attention_mask=mask, beat_spans=spans, rhythm_features=rr).logits
-    assert a.shape == (len(peaks), 4) and len(peaks) >= 20 and torch.equal(a, b)
-    assert (a.argmax(dim=1) == 0).float().mean() > 0.8  # 118's first 20 s: normal (right bundle branch block) beats, AAMI N
+    assert a.shape == (len(peaks), 4) and len(peaks) >= 300 and torch.equal(a, b)
+    assert (a.argmax(dim=1) == 0).float().mean() > 0.8  # 118's first 5 min: mostly right bundle branch block beats, AAMI N
 
 
 def test_model_card_update_is_quiet_and_keeps_the_text(tmp_path, caplog):
