@@ -42,7 +42,15 @@ logger = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------ loading
 def build_model(
-    model: str, head: str, labels: list[str], problem_type: str, random_init: bool, seed: int, lstm_hidden_size: int = 128, rhythm: dict | None = None
+    model: str,
+    head: str,
+    labels: list[str],
+    problem_type: str,
+    random_init: bool,
+    seed: int,
+    lstm_hidden_size: int = 128,
+    rhythm: dict | None = None,
+    beat_context: dict | None = None,
 ):
     """A classifier of the requested head over ``model``'s encoder (or a random one of its shape).
 
@@ -54,7 +62,10 @@ def build_model(
         random_init: ignore the pretrained weights (the baseline).
         seed: initialisation seed.
         lstm_hidden_size: BiLSTM width.
-        rhythm: ``{"names", "mean", "std"}`` of the rhythm features fed to the head (``None``: none).
+        rhythm: ``{"names", "mean", "std"}`` of the rhythm features fed to the head (``None``: none;
+            without ``mean`` / ``std`` the features are fed raw).
+        beat_context: ``{"spans", "layers", "centring"}``: a record-context beat classifier
+            (``HeartBertConfig.beat_context_*``; :mod:`heartbert_hf.context_arms`), or ``None``.
     """
     import torch
     from transformers import set_seed
@@ -71,8 +82,12 @@ def build_model(
     config.lstm_hidden_size = lstm_hidden_size
     config.architectures = None
     config.rhythm_feature_names = list(rhythm["names"]) if rhythm else None
-    config.rhythm_feature_mean = [float(v) for v in rhythm["mean"]] if rhythm else None
-    config.rhythm_feature_std = [float(v) for v in rhythm["std"]] if rhythm else None
+    config.rhythm_feature_mean = [float(v) for v in rhythm["mean"]] if rhythm and rhythm.get("mean") is not None else None
+    config.rhythm_feature_std = [float(v) for v in rhythm["std"]] if rhythm and rhythm.get("std") is not None else None
+    context = beat_context or {}
+    config.beat_context_spans = [list(map(float, span)) for span in context["spans"]] if context else None
+    config.beat_context_layers = list(context["layers"]) if context.get("layers") is not None else None
+    config.beat_context_centring = context.get("centring")
     config.check_heads()  # unknown head → ValueError listing the choices
     set_seed(seed)
     if random_init:

@@ -136,6 +136,11 @@ def beat_token_spans(stream: RecordStream, r_peaks: np.ndarray, sampling_rate: f
     return out
 
 
+def fitted_max_length(config) -> int:
+    """The tokens per sequence a fine-tuned classifier was fitted with (``config.heartbert_finetune``), 0 when unknown."""
+    return int((getattr(config, "heartbert_finetune", None) or {}).get("max_length") or 0)
+
+
 def _batch_size(device, max_length: int) -> int:
     from .inference import CPU_BATCH_TOKENS, GPU_BATCH_SIZE
 
@@ -280,8 +285,7 @@ def record_beat_probabilities(
                 f"rhythm_features are not finite: beat {row} (R peak at sample {peaks[row]:g}), feature {names[col]!r} is {rhythm_features[row, col]}."
             )
     if max_length is None:
-        fitted = (getattr(model.config, "heartbert_finetune", None) or {}).get("max_length")
-        max_length = int(fitted or min(int(model.config.max_position_embeddings) - 2, 512))
+        max_length = fitted_max_length(model.config) or min(int(model.config.max_position_embeddings) - 2, 512)
     probs = np.full((len(peaks), model.config.num_labels), np.nan)
     stream = record_stream(processor, signal, sampling_rate, max_length)
     spans = beat_token_spans(stream, np.nan_to_num(peaks, nan=-1e12), sampling_rate, model.config.beat_context_spans)

@@ -180,6 +180,7 @@ def load_classifier(model: str | None, max_length: int = 0) -> BeatClassifier:
     """
     from transformers import AutoModelForSequenceClassification
 
+    from .beat_context import fitted_max_length
     from .rhythm import RR_FEATURE_NAMES
     from .runtime import load_heartbert_processor
 
@@ -205,7 +206,7 @@ def load_classifier(model: str | None, max_length: int = 0) -> BeatClassifier:
     limit = int(net.config.max_position_embeddings) - 2
     if max_length > limit:
         raise ValueError(f"max_length {max_length} exceeds the model's {limit} token positions.")
-    fitted = int((getattr(net.config, "heartbert_finetune", None) or {}).get("max_length") or 0)
+    fitted = fitted_max_length(net.config)
     if getattr(net.config, "beat_context_spans", None) and fitted:
         if max_length and max_length != fitted:  # shorter sequences give every token other neighbours: other vectors
             raise ValueError(

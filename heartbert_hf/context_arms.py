@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .rhythm import RR_FEATURE_NAMES
+from .tasks import SINGLE
 
 logger = logging.getLogger(__name__)
 
@@ -60,37 +61,14 @@ def context_model(model: str, labels: list[str], random_init: bool, seed: int, s
         ``spans_s`` (default :data:`CONTEXT_SPANS_S`), ``beat_context_layers`` = ``layers`` (default
         :func:`context_layers`), record-median centring and :data:`CONTEXT_RHYTHM` inputs, in eval mode.
     """
-    import torch
-    from transformers.utils import logging as hf_logging
-
+    from .arms import build_model
     from .configuration_heartbert import HeartBertConfig
-    from .modeling_heartbert import HeartBertForSequenceClassification
 
-    base = HeartBertConfig.from_pretrained(model)
-    config = HeartBertConfig.from_pretrained(
-        model,
-        beat_context_layers=list(layers) if layers is not None else context_layers(base.num_hidden_layers),
-        classifier_head="linear-probe",
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={name: i for i, name in enumerate(labels)},
-        problem_type="single_label_classification",
-        beat_context_spans=[list(map(float, span)) for span in (spans_s or CONTEXT_SPANS_S)],
-        beat_context_centring="record-median",
-        rhythm_feature_names=list(CONTEXT_RHYTHM),
-        rhythm_feature_mean=None,
-        rhythm_feature_std=None,
-        architectures=None,
-    )
-    torch.manual_seed(seed)
-    if random_init:
-        return HeartBertForSequenceClassification(config).eval()
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()  # the classifier's tensors are new by design
-    try:
-        return HeartBertForSequenceClassification.from_pretrained(model, config=config).eval()
-    finally:
-        hf_logging.set_verbosity(verbosity)
+    if layers is None:
+        layers = context_layers(HeartBertConfig.from_pretrained(model).num_hidden_layers)
+    beat_context = {"spans": spans_s or CONTEXT_SPANS_S, "layers": layers, "centring": "record-median"}
+    rhythm = {"names": CONTEXT_RHYTHM}  # fed raw: the fitted probe standardises them
+    return build_model(model, "linear-probe", labels, SINGLE, random_init, seed, rhythm=rhythm, beat_context=beat_context).eval()
 
 
 def split_rhythm(ds, names=CONTEXT_RHYTHM) -> np.ndarray:
@@ -107,6 +85,12 @@ def split_rhythm(ds, names=CONTEXT_RHYTHM) -> np.ndarray:
     if unknown:
         raise ValueError(f"rhythm features {unknown} are not computed by heartbert_hf.rhythm ({list(RR_FEATURE_NAMES)}).")
     return np.asarray(ds[RHYTHM_COLUMN], dtype=np.float64)[:, [RR_FEATURE_NAMES.index(n) for n in names]]
+
+
+def rows_of(full, subset) -> list[int]:
+    """Positions in ``full`` of the rows of ``subset`` (a subsample of it), matched by ``example_id``."""
+    position = {int(e): i for i, e in enumerate(full["example_id"])}
+    return [position[int(e)] for e in subset["example_id"]]
 
 
 def predict_split(model, processor, ds, data_dir: str | None, max_length: int, batch_size: int | None = None) -> np.ndarray:
@@ -204,9 +188,7 @@ def run_context_arm(args, data: dict, labels: list[str], arm: str, output_dir: s
     vectors = {}
     for name, ds in data.items():
         full = (unsampled or data)[name]
-        row_of = {int(e): i for i, e in enumerate(full["example_id"])}
-        rows = [row_of[int(e)] for e in ds["example_id"]]
-        vectors[name] = split_vectors(model, processor, full, args.data_dir, args.max_length, f"{arm}: embedding {name} records")[rows]
+        vectors[name] = split_vectors(model, processor, full, args.data_dir, args.max_length, f"{arm}: embedding {name} records")[rows_of(full, ds)]
     evals = {name: (vectors[name], split_rhythm(data[name])) for name in ("validation", "test") if name in data}
     train = data["train"]
     info, probs = fit_and_predict(model, vectors["train"], train["labels"], split_rhythm(train), evals, args.class_weighting, args.seed)

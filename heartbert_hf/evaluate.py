@@ -139,14 +139,12 @@ def evaluate(args: EvaluateArguments) -> dict:
     ds = subsample(data[args.split], args.max_eval_examples, args.seed)
     max_length = int(info.get("max_length") or 0) or model.config.max_position_embeddings - 2
     if getattr(model.config, "beat_context_spans", None):  # a record-context beat classifier reads the records whole
-        from .context_arms import predict_split
+        from .context_arms import predict_split, rows_of
         from .runtime import load_heartbert_processor
 
         full = data[args.split]  # each record centred on all its beats, then the subsample's rows
-        row_of = {int(e): i for i, e in enumerate(full["example_id"])}
         uniq, y = np.asarray(ds["example_id"]), list(ds["labels"])
-        probs = predict_split(model.eval(), load_heartbert_processor(args.model), full, args.data_dir, max_length, args.batch_size or None)
-        probs = probs[[row_of[int(e)] for e in uniq]]
+        probs = predict_split(model.eval(), load_heartbert_processor(args.model), full, args.data_dir, max_length, args.batch_size or None)[rows_of(full, ds)]
     else:
         tokenized = tokenize_split(ds, tokenizer, max_length, f"Tokenizing {args.split}")
         uniq, probs, y = predict_examples(model, tokenized, args.batch_size or None)
