@@ -369,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     """
     import shlex
 
+    from .runtime import release_process_group
+
     argv = list(sys.argv[1:] if argv is None else argv)
     args, training_args = parse_args(argv)
     try:
@@ -376,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as err:
         print(f"heartbert finetune: error: {err}", file=sys.stderr)
         return 2
+    finally:
+        release_process_group()
     print_report(report, args)
     card = write_card(report, args, shlex.join(["heartbert", "finetune", *argv]))
     print(f"results: {args.output_dir}" + (" (README.md card)" if card else ""))

@@ -358,6 +358,15 @@ def compute_metrics(eval_pred) -> dict:
 # ---------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None, callbacks: list | None = None) -> int:
     """Run pretraining (see the module docstring). ``callbacks`` are added to the Trainer (tests)."""
+    from .runtime import release_process_group
+
+    try:
+        return _pretrain(argv, callbacks)
+    finally:
+        release_process_group()
+
+
+def _pretrain(argv: list[str] | None, callbacks: list | None) -> int:
     import torch
     from transformers import Trainer, TrainerCallback
     from transformers.trainer_utils import get_last_checkpoint

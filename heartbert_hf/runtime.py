@@ -93,6 +93,22 @@ def set_torch_threads(requested: int = 0) -> int:
     return requested
 
 
+def release_process_group() -> None:
+    """Destroy torch.distributed's default process group, if this process started one.
+
+    ``TrainingArguments`` starts one under ``torchrun``/``accelerate launch``. A process that exits
+    without destroying it can die with SIGABRT ("terminate called without an active exception") while
+    the interpreter shuts down: gloo's worker threads still hold tensors then (pytorch/pytorch#190489).
+    A rank that finishes first (rank 1 skips the card and plots) made ``torchrun`` fail a finished run
+    that way. Call it on the way out of every command that trains with ``Trainer``; a no-op when torch
+    was never imported or no group exists.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.distributed.is_available() or not torch.distributed.is_initialized():
+        return
+    torch.distributed.destroy_process_group()
+
+
 HUB_PROBE_TIMEOUT_S = 10.0
 """Seconds one request may take when :func:`check_model_path` asks the Hub whether a repo exists."""
 

@@ -228,3 +228,18 @@ def test_commands_load_what_check_model_path_resolved(tiny_model_dir, monkeypatc
     monkeypatch.setattr(runtime, "check_model_path", lambda name, what="model folder": str(tiny_model_dir) if name == "org/cached" else real(name, what))
     processor, model = load_model("org/cached")
     assert model.config.vocab_size == len(processor.tokenizer) and model.name_or_path == str(tiny_model_dir)
+
+
+def test_release_process_group_destroys_the_group_and_is_a_no_op_without_one(tmp_path):
+    """torchrun ranks that exit with a live gloo group can die with SIGABRT at shutdown (a finished
+    2-process pretraining failed CI that way): every Trainer command releases it on the way out."""
+    import torch.distributed as dist
+
+    from heartbert_hf.runtime import release_process_group
+
+    release_process_group()  # nothing started: no error
+    assert not dist.is_initialized()
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    assert dist.is_initialized()
+    release_process_group()
+    assert not dist.is_initialized()
