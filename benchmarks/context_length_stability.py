@@ -40,7 +40,7 @@ def labels(clf, lead: np.ndarray, fs: float, beats: np.ndarray, n: int, cols: li
 def main(argv: list[str] | None = None) -> int:
     import wfdb
 
-    from heartbert_hf.classify_beats import load_classifier
+    from heartbert_hf.beat_classifier import load_classifier
     from heartbert_hf.rhythm import RR_FEATURE_NAMES
     from heartbert_hf.runtime import set_torch_threads
 

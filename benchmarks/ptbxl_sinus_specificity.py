@@ -62,7 +62,8 @@ def select_records(ptbxl_dir: Path) -> tuple[list[str], list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from heartbert_hf.classify_beats import ClassifyBeatsArguments, classify_record, load_classifier
+    from heartbert_hf.beat_classifier import load_classifier
+    from heartbert_hf.classify_beats import ClassifyBeatsArguments, classify_record
     from heartbert_hf.runtime import set_torch_threads
 
     parser = argparse.ArgumentParser(prog="ptbxl_sinus_specificity.py", description=__doc__.split("\n\n")[0])

@@ -220,7 +220,7 @@ def shipped(tiny_model_dir, sample_dir, tmp_path_factory):
 def test_finetune_saves_a_loadable_context_classifier_with_its_card(shipped, sample_dir, tmp_path):
     import wfdb
 
-    from heartbert_hf.classify_beats import load_classifier
+    from heartbert_hf.beat_classifier import load_classifier
     from heartbert_hf.context_arms import CONTEXT_RHYTHM, CONTEXT_SPANS_S, predict_split
     from heartbert_hf.rhythm import RR_FEATURE_NAMES
     from heartbert_hf.tasks import get_task, load_task_data
@@ -379,7 +379,7 @@ def test_record_stream_takes_one_lead_in_either_orientation(processor, record_20
 
 
 def test_classify_beats_refuses_another_max_length_for_a_context_classifier(shipped):
-    from heartbert_hf.classify_beats import load_classifier
+    from heartbert_hf.beat_classifier import load_classifier
 
     assert load_classifier(str(shipped)).max_length == 128  # the length it was fitted with (the tiny model's positions - 2)
     assert load_classifier(str(shipped), max_length=128).max_length == 128
@@ -457,7 +457,7 @@ def test_context_paths_accept_a_home_relative_data_dir(classifier, processor, sa
 def test_record_beat_probabilities_defaults_to_the_fitted_length(shipped, sample_dir):
     import wfdb
 
-    from heartbert_hf.classify_beats import load_classifier
+    from heartbert_hf.beat_classifier import load_classifier
     from heartbert_hf.context_arms import CONTEXT_RHYTHM
     from heartbert_hf.rhythm import RR_FEATURE_NAMES, rr_features
 

@@ -291,7 +291,7 @@ def test_unannotated_record_and_missing_model(beat_model_dir, tmp_path, capsys):
 
 def test_rhythm_model_gets_the_rr_features_it_names(tiny_tokenizer, tiny_config, short_records, tmp_path, capsys):
     """A BiLSTM head over two RR features: the features reach it (a model without them would raise)."""
-    from heartbert_hf.classify_beats import classify_segments, load_classifier
+    from heartbert_hf.beat_classifier import classify_segments, load_classifier
     from heartbert_hf.rhythm import RR_FEATURE_NAMES
 
     names = ["pre_over_post", "pre_rr_norm"]
@@ -395,7 +395,7 @@ def test_a_rhythm_model_from_finetune_classifies_a_record(tiny_model_dir, short_
     """`heartbert finetune --arms pretrained+rhythm` output is a model classify-beats runs, RR features included."""
     import wfdb
 
-    from heartbert_hf.classify_beats import load_classifier
+    from heartbert_hf.beat_classifier import load_classifier
     from heartbert_hf.finetune import main as finetune_main
 
     model = tmp_path / "ft"
@@ -432,16 +432,16 @@ def test_a_rhythm_model_from_finetune_classifies_a_record(tiny_model_dir, short_
 
 
 def test_no_model_and_no_shipped_classifier_is_a_clear_error(short_records, tmp_path, capsys, monkeypatch):
-    from heartbert_hf import classify_beats
+    from heartbert_hf import beat_classifier
 
-    monkeypatch.setattr(classify_beats, "DEFAULT_MODEL", tmp_path / "absent")
+    monkeypatch.setattr(beat_classifier, "DEFAULT_MODEL", tmp_path / "absent")
     code, _, stderr = _run(["--record", str(short_records / "208"), "--output_dir", str(tmp_path / "o")], capsys)
     assert code == 2 and "is not installed; pass --model" in stderr
 
 
 def test_the_shipped_classifier_labels_normal_and_ventricular_beats(short_records, tmp_path, capsys):
     """The default --model on (training) records: 101's N beats and 208's V beats mostly get their own class."""
-    from heartbert_hf.classify_beats import DEFAULT_MODEL
+    from heartbert_hf.beat_classifier import DEFAULT_MODEL
 
     if not DEFAULT_MODEL.is_dir():
         pytest.skip("the shipped classifier heartbert_hf/models/heartbert-aami-ds1 is not in this checkout")

@@ -241,7 +241,7 @@ def test_mlm_load_of_an_encoder_save_warns_and_of_an_mlm_checkpoint_is_silent(ti
 
 
 def test_shipped_classifier_refuses_masked_lm_and_still_loads_as_classifier_and_encoder():
-    from heartbert_hf.classify_beats import DEFAULT_MODEL
+    from heartbert_hf.beat_classifier import DEFAULT_MODEL
 
     with pytest.raises(ValueError, match="fine-tuned classifier"):
         AutoModelForMaskedLM.from_pretrained(DEFAULT_MODEL)
