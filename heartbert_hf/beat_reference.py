@@ -58,7 +58,7 @@ class Reference:
         return f"{self.file.name} holds no beat annotations: " + (held if self.non_beat else "it is empty")
 
 
-def reference_beats(path: Path, extension: str, per_frame: float = 1.0, n_samples: int | None = None) -> Reference | None:
+def reference_beats(path: Path, extension: str, frame_rate: float, lead_rate: float, n_samples: int | None = None) -> Reference | None:
     """The reference beats of a record as AAMI classes, or ``None`` without an annotation file.
 
     Non-beat annotations (rhythm ``+``, noise ``~``, artefact ``|``, ...) are counted, not kept; paced
@@ -66,33 +66,37 @@ def reference_beats(path: Path, extension: str, per_frame: float = 1.0, n_sample
 
     Args:
         path: the record path without extension.
-        extension: the annotator, e.g. ``atr`` (found in any case).
-        per_frame: the lead's samples per frame: annotation sample numbers count frames, so they are
-            multiplied by it (multi-frequency records).
+        extension: the annotator, e.g. ``atr`` (found in any case; a leading dot is ignored).
+        frame_rate: the record header's ``fs``: annotation sample numbers count its frames, unless
+            the file states the lead's rate as its own resolution
+            (:func:`heartbert_hf.data.annotation_time.annotation_samples_in_lead`).
+        lead_rate: Hz of the lead the beats are placed in (``frame_rate x`` its samples per frame).
         n_samples: the lead's length; beats outside ``[0, n_samples)`` are dropped and counted.
 
     Raises:
-        ValueError: the annotation file cannot be read.
+        ValueError: the annotation file cannot be read, or it states a time resolution that is
+            neither the frame rate nor the lead's rate (its beats would land at the wrong times).
     """
+    from .data.annotation_time import annotation_samples_in_lead
     from .data.labels import aami_class
     from .data.wfdb_io import read_annotation
 
     try:
-        ann = read_annotation(path, extension)  # the extension in any case
+        ann = read_annotation(path, extension.lstrip("."))  # the extension in any case
     except FileNotFoundError:
         return None
     found = path.with_name(f"{path.name}.{ann.extension}")
+    lead_samples = annotation_samples_in_lead(ann.sample, ann.fs, frame_rate, lead_rate, f"record {path.name}: {found.name}")
     beats: dict[int, str] = {}
     non_beat: dict[str, int] = {}
-    for s, sym in zip(ann.sample, ann.symbol):
+    for s, sym in zip(lead_samples, ann.symbol):
         if aami_class(sym) is not None:
             beats.setdefault(int(s), aami_class(sym))
         else:
             non_beat[sym] = non_beat.get(sym, 0) + 1
-    order = sorted(beats)
-    samples = np.round(np.asarray(order, dtype=np.float64) * per_frame).astype(np.int64)
+    samples = np.asarray(sorted(beats), dtype=np.int64)
     inside = (samples >= 0) & (samples < (n_samples if n_samples is not None else np.inf))
-    classes = [beats[s] for s, keep in zip(order, inside) if keep]
+    classes = [beats[s] for s in samples[inside]]
     return Reference(found, samples[inside], classes, non_beat, int((~inside).sum()))
 
 

@@ -300,9 +300,8 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
         frame_rate = float(wfdb.rdheader(str(path)).fs)
     except Exception:
         frame_rate = fs
-    # annotations count frames (the header's fs); a lead with k samples per frame runs at k x fs
-    per_frame = fs / (frame_rate or fs)
-    reference = reference_beats(path.with_name(record_id), args.reference_extension, per_frame, len(signal))
+    per_frame = fs / (frame_rate or fs)  # a lead with k samples per frame runs at k x the header's fs
+    reference = reference_beats(path.with_name(record_id), args.reference_extension, frame_rate or fs, fs, len(signal))
     unit = rec.units[i] if rec.units else "mV"
     if detected is None:
         samples, source = find_beats(detect_on, fs, reference, args.use_reference_beats, record_id, args.reference_extension)

@@ -5,7 +5,6 @@ that keeps a prepared (cached) dataset from outliving the files it was built fro
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 
+from .annotation_time import annotation_samples_in_lead
 from .record_files import base_url, download_records, list_local_records
 from .wfdb_io import annotation_file, check_record_files, read_annotation, read_header
 
@@ -95,7 +95,7 @@ def builder_code_hash(builder_cls: type) -> str:
 
     here = Path(__file__).resolve().parent
     files = [inspect.getsourcefile(sys.modules[builder_cls.__module__]) or ""]
-    files += [str(here / f"{name}.py") for name in ("builder_base", "wfdb_io", "record_files", "lead_units", "edf_io", "labels", "splits")]
+    files += [str(here / f"{name}.py") for name in ("builder_base", "annotation_time", "wfdb_io", "record_files", "lead_units", "edf_io", "labels", "splits")]
     files += [str(here.parent / "rhythm.py")]
     digest = hashlib.sha256()
     for name in files:
@@ -318,21 +318,10 @@ def read_annotations_in_signal(
     ann = read_annotation(path, extension)
     ann_file = path.with_name(f"{path.name}.{ann.extension}")  # the file read: 101.ATR as well as 101.atr
     frame_rate, rate = float(read_header(path).fs), float(sampling_rate)
-    unit = frame_rate
-    if ann.fs and math.isfinite(float(ann.fs)) and float(ann.fs) > 0:
-        if math.isclose(float(ann.fs), rate, rel_tol=1e-6):
-            unit = rate
-        elif not math.isclose(float(ann.fs), frame_rate, rel_tol=1e-6):
-            raise RecordError(
-                f"{db} record {path.name}: {ann_file} counts samples at {float(ann.fs):g} Hz, but the record's frame rate is "
-                f"{frame_rate:g} Hz (leads at {rate:g} Hz): is it the annotation file of another version of the record? "
-                f"Write it at {frame_rate:g} Hz (wfdb.wrann(..., fs={frame_rate:g})).",
-                db,
-                [path.name],
-            )
-    samples = np.asarray(ann.sample, dtype=np.int64)
-    if not math.isclose(unit, rate, rel_tol=1e-9):
-        samples = np.round(samples * (rate / unit)).astype(np.int64)
+    try:
+        samples = annotation_samples_in_lead(ann.sample, ann.fs, frame_rate, rate, f"{db} record {path.name}: {ann_file}")
+    except ValueError as err:
+        raise RecordError(str(err), db, [path.name]) from None
     symbols = list(ann.symbol or [""] * len(samples))
     notes = list(ann.aux_note)
     inside = (samples >= 0) & (samples < signal_length)
