@@ -120,11 +120,12 @@ def split_vectors(
         batch_size: sequences per forward pass (default: :mod:`heartbert_hf.inference`'s).
 
     Raises:
-        ValueError: no ``--data_dir`` (the records are re-read from it), or a split without ``r_peak``.
+        ValueError: no ``--data_dir`` (the records are re-read from it), a split without ``r_peak``,
+            or a beat whose spans the record's token stream does not cover (:func:`heartbert_hf.beat_context.covered`).
     """
     from tqdm.auto import tqdm
 
-    from .beat_context import beat_token_spans, record_beat_vectors, record_stream
+    from .beat_context import beat_token_spans, covered, record_beat_vectors, record_stream
     from .data.wfdb_io import read_record
 
     if not data_dir:
@@ -139,6 +140,15 @@ def split_vectors(
         rec = read_record(f"{data_dir}/{record}", leads=[LEAD])
         stream = record_stream(processor, rec.signal[0], rec.sampling_rate, max_length)
         spans = beat_token_spans(stream, peaks[rows], rec.sampling_rate, model.config.beat_context_spans)
+        seen = covered(stream, peaks[rows], rec.sampling_rate, model.config.beat_context_spans, spans)
+        if not seen.all():  # the task data leaves out cut beats and invalid samples; a flat stretch remains
+            missing = peaks[rows][~seen]
+            raise ValueError(
+                f"record {record}: {len(missing)} beat(s) (R peaks at samples {', '.join(map(str, missing[:5]))}"
+                f"{' ...' if len(missing) > 5 else ''}) lie where lead {LEAD} gives no tokens (a flat or too-short stretch): "
+                "the record-context classifier cannot see them. Leave the record out, or classify it with "
+                "`heartbert classify-beats`, which marks such beats Q."
+            )
         vectors = record_beat_vectors(model, stream, spans, batch_size=batch_size)  # (n_rows_of_record, d)
         if out is None:
             out = np.zeros((len(ds), vectors.shape[1]))

@@ -227,8 +227,15 @@ def _log_dropped(task: TaskSpec, split: str, n: int, records: list[str], why: st
     logger.log(level, "%s %s: dropped %d of %d examples with %s: records %s.", task.name, split, len(records), n, why, listed)
 
 
-def _drop_incomplete(ds, task: TaskSpec):
-    """Drop beats cut by the record's start or end (not centred) and examples under 1 s."""
+def _drop_incomplete(ds, task: TaskSpec, split: str = ""):
+    """Drop beats cut by the record's start or end (not centred), beats whose segment holds invalid
+    (NaN) samples, and examples under 1 s.
+
+    A beat in a stretch of invalid samples (leads off, dropped data: the WFDB invalid code, NaN as
+    ``wfdb.rdrecord`` reads it) has no signal to classify: the window arms could not tokenize it and the
+    record-context arms would pool it from no tokens. It is left out, as ``classify-beats`` leaves it
+    unclassified (Q), with a warning naming the records.
+    """
     n = len(ds)
     if "r_peak_index" in ds.column_names:
         half_s = task.builder_kwargs.get("beat_seconds", BEAT_SECONDS)
@@ -241,8 +248,20 @@ def _drop_incomplete(ds, task: TaskSpec):
             return keep
 
         ds = ds.filter(centred, batched=True, desc="whole beats")
-    else:
-        ds = ds.filter(lambda b: [len(s[0]) >= fs for s, fs in zip(b["signal"], b["sampling_rate"])], batched=True, desc="whole examples")
+        if len(ds) < n:
+            logger.info("%s: dropped %d of %d examples cut by a record boundary.", task.name, n - len(ds), n)
+
+        def finite(batch):
+            return {"valid": [bool(np.isfinite(np.asarray(sig, dtype=np.float64)).all()) for sig in batch["signal"]]}
+
+        valid = ds.map(finite, batched=True, remove_columns=ds.column_names, desc="valid samples")["valid"]
+        if not all(valid):
+            invalid = [r for r, ok in zip(ds["record_id"], valid) if not ok]
+            why = f"invalid (NaN) samples in the beat's ±{half_s:g} s segment (leads off or dropped data; not classifiable)"
+            _log_dropped(task, split or "data", len(ds), invalid, why, logging.WARNING)
+            ds = ds.select([i for i, ok in enumerate(valid) if ok])
+        return ds
+    ds = ds.filter(lambda b: [len(s[0]) >= fs for s, fs in zip(b["signal"], b["sampling_rate"])], batched=True, desc="whole examples")
     if len(ds) < n:
         logger.info("%s: dropped %d of %d examples cut by a record boundary.", task.name, n - len(ds), n)
     return ds
@@ -303,7 +322,7 @@ def load_task_data(
     for split in ("train", "validation", "test"):
         if split not in raw:
             continue
-        ds = _drop_incomplete(raw[split], task)
+        ds = _drop_incomplete(raw[split], task, split)
         n = len(ds)
         ds = _to_label_column(ds, task, labels, split)
         if n and not len(ds):  # as a split the data lacks: finetune / evaluate say so

@@ -455,3 +455,37 @@ def test_single_label_examples_without_a_label_or_outside_the_classes_are_droppe
     by_level = {(r.levelname, r.getMessage()) for r in caplog.records}
     assert ("WARNING", "mitdb-aami train: dropped 1 of 5 examples with no label: records 101.") in by_level
     assert ("INFO", "mitdb-aami train: dropped 1 of 5 examples with a class outside N/S/V/F (Q): records 100.") in by_level
+
+
+def test_beats_with_invalid_samples_are_left_out_with_a_warning(sample_dir, tmp_path, caplog):
+    """A 30-s stretch of invalid samples (NaN, the WFDB invalid code) in a test record: its beats have
+    no signal, so every arm leaves them out (the record-context arms scored them from no tokens,
+    probe4 s08), with a warning naming the record; the other beats are kept."""
+    import shutil
+
+    import numpy as np
+    import wfdb
+
+    from heartbert_hf.tasks import get_task, load_task_data
+
+    data_dir = tmp_path / "mitdb"
+    data_dir.mkdir()
+    for ext in ("hea", "dat", "atr"):
+        shutil.copy(sample_dir / f"101.{ext}", data_dir / f"101.{ext}")
+    n, gap = 360 * 120, (360 * 50, 360 * 80)
+    r = wfdb.rdrecord(str(sample_dir / "208"), sampto=n)
+    a = wfdb.rdann(str(sample_dir / "208"), "atr", sampto=n - 1)
+    x = r.p_signal.copy()
+    x[gap[0] : gap[1]] = np.nan
+    wfdb.wrsamp("213", fs=360, units=r.units, sig_name=r.sig_name, p_signal=x, fmt=["16", "16"], write_dir=str(data_dir))
+    wfdb.wrann("213", "atr", a.sample, symbol=a.symbol, write_dir=str(data_dir))
+    with caplog.at_level("WARNING"):
+        test = load_task_data(get_task("mitdb-aami"), str(data_dir), str(tmp_path / "cache"))["test"]
+    half = int(0.8 * 360)
+    beats = [s for s, sym in zip(a.sample, a.symbol) if sym in "NLRejAaJSVFE"]
+    touching = [s for s in beats if s + half >= gap[0] and s - half < gap[1]]
+    whole = [s for s in beats if s - half >= 0 and s + half < n]
+    assert len(touching) > 20
+    assert sorted(test["r_peak"]) == sorted(set(whole) - set(touching))
+    warned = [m.getMessage() for m in caplog.records if "invalid (NaN) samples" in m.getMessage()]
+    assert len(warned) == 1 and f"dropped {len(touching)} of" in warned[0] and "213" in warned[0]
