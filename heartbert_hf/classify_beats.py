@@ -46,6 +46,8 @@ every record done; 1: some failed; 2: none done (or bad arguments / model).
 from __future__ import annotations
 
 import csv
+import math
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +85,9 @@ the record's median beat, which every beat is judged against, still moves. Measu
 
 BEATS_PER_CALL = 256
 """Beats tokenized and classified at a time: memory stays bounded on a 24-hour record."""
+
+MIN_PLOT_SECONDS = 0.5
+"""Shortest ``--plot_seconds``: a strip of less than about one beat shows no label."""
 
 
 @dataclass
@@ -202,15 +207,17 @@ def find_beats(signal: np.ndarray, sampling_rate: float, reference, use_referenc
     return np.asarray(detect_r_peaks(signal, sampling_rate), dtype=np.int64), "R-peak detector"
 
 
-def read_lead(path: Path, args: ClassifyBeatsArguments) -> tuple[str, object, np.ndarray, np.ndarray | None, list[str]]:
-    """Read the lead to classify: ``(lead, record, signal in mV for detection, detected R peaks or None, notes)``.
+def read_lead(path: Path, args: ClassifyBeatsArguments) -> tuple[str, object, int, np.ndarray, np.ndarray | None, list[str]]:
+    """Read the lead to classify: ``(lead, record, row of the lead in record.signal, signal in mV for detection, detected R peaks or None, notes)``.
 
-    Without ``--lead``, a default lead (:func:`lead_order`) that is flat, holds no valid sample or gives no
-    R peak is passed over for the next ECG lead, with a note. Raises ``ValueError`` when no lead is usable
-    (each one tried named with its problem, and --lead suggested), or the ``--lead`` one is not."""
+    ``lead`` names the lead for messages, with its signal index when another signal has the same name
+    (:func:`heartbert_hf.data.lead_units.lead_label`). Without ``--lead``, a default lead
+    (:func:`lead_order`) that is flat, holds no valid sample or gives no R peak is passed over for the
+    next ECG lead, with a note. Raises ``ValueError`` when no lead is usable (each one tried named with
+    its problem, and --lead suggested), or the ``--lead`` one is not."""
     import wfdb
 
-    from .data.lead_units import millivolts_per_unit, signal_names
+    from .data.lead_units import lead_label, millivolts_per_unit, signal_names
     from .data.wfdb_io import read_record
 
     record_id = path.stem if path.suffix.lower() == ".edf" else path.name
@@ -224,18 +231,18 @@ def read_lead(path: Path, args: ClassifyBeatsArguments) -> tuple[str, object, np
         whole = read_record(path)
         names, units = whole.lead_names, whole.units
     tried = []
-    for lead in lead_order(names, args.lead, record_id, units):
-        rec = whole if whole is not None else read_record(path, leads=[lead])
-        i = rec.lead_names.index(lead)
-        signal = np.asarray(rec.signal[i], dtype=np.float64)
-        mv = signal * (millivolts_per_unit(rec.units[i] if rec.units else None) or 1.0)  # GQRS thresholds are in mV
+    for index in lead_order(names, args.lead, record_id, units):
+        lead = lead_label(names, index)
+        rec, row = (whole, index) if whole is not None else (read_record(path, leads=[index]), 0)
+        signal = np.asarray(rec.signal[row], dtype=np.float64)
+        mv = signal * (millivolts_per_unit(rec.units[row] if rec.units else None) or 1.0)  # GQRS thresholds are in mV
         problem, peaks = lead_problem(signal), None
         if not problem and not args.use_reference_beats:
             peaks = find_beats(mv, float(rec.sampling_rate), None, False, record_id, args.reference_extension)[0]
             problem = "" if len(peaks) else "gives no beats (R-peak detector)"
         if not problem:
             notes = [f"lead {t}; classified on lead {lead} instead (--lead chooses the lead)" for t in tried]
-            return lead, rec, mv, peaks, notes
+            return lead, rec, row, mv, peaks, notes
         if args.lead is not None:
             raise ValueError(f"record {record_id}, lead {lead} {problem}; its leads are {names}: pass another --lead.")
         tried.append(f"{lead} {problem}")
@@ -253,17 +260,37 @@ def _record_path(item: str | Path) -> Path:
     return stem
 
 
+def output_name(record_id: str) -> str:
+    """The name of a record's output files: ``record_id`` with every run of characters a WFDB record name
+    cannot hold (``wfdb.wrann`` takes letters, digits, ``-`` and ``_``) replaced by ``_``
+    (``"patient 01"`` -> ``"patient_01"``, ``"rec.2024"`` -> ``"rec_2024"``)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", record_id) or "record"
+
+
+def check_output_names(paths: list[Path]) -> None:
+    """Refuse, before any work, records whose outputs would have the same :func:`output_name` (one would overwrite the other)."""
+    seen: dict[str, Path] = {}
+    for path in paths:
+        name = output_name(path.stem if path.suffix.lower() == ".edf" else path.name)
+        if name in seen:
+            raise ValueError(
+                f"records {seen[name]} and {path} would both write their outputs as {name} ({name}_beats.csv, ...): "
+                "rename one, or classify them into separate --output_dir folders."
+            )
+        seen[name] = path
+
+
 def list_records(item: str) -> list[Path]:
-    """The record paths of ``--record``: one record, or every record of a folder."""
+    """The record paths of ``--record``: one record, or every record of a folder (``~`` is the home folder)."""
     from .data.record_files import list_local_records
 
-    path = Path(item)
+    path = Path(item).expanduser()
     if path.is_dir():
         names = list_local_records(path)
         if not names:
             raise FileNotFoundError(f"no WFDB records (*.hea) in folder {path}.")
         return [path / name for name in names]
-    return [_record_path(item)]
+    return [_record_path(path)]
 
 
 def strip_start(samples: np.ndarray, labels: list[str], sampling_rate: float, seconds: float) -> float:
@@ -292,8 +319,7 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
 
     check_extensions(args.extension, args.reference_extension)
     record_id = path.stem if path.suffix.lower() == ".edf" else path.name
-    lead, rec, detect_on, detected, notes_out = read_lead(path, args)
-    i = rec.lead_names.index(lead)
+    lead, rec, i, detect_on, detected, notes_out = read_lead(path, args)
     signal = np.asarray(rec.signal[i], dtype=np.float64)
     fs = float(rec.sampling_rate)
     try:
@@ -363,16 +389,19 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
         )
     labels = [clf.labels[int(np.argmax(p))] if np.isfinite(p).all() else UNCLASSIFIED for p in probs]
 
-    out = Path(args.output_dir)
+    out = Path(args.output_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
-    ann_file = out / f"{record_id}.{args.extension}"
+    name = output_name(record_id)
+    if name != record_id:
+        notes_out.append(f"{record_id!r} is no WFDB record name (letters, digits, - and _ only): the outputs are named {name}")
+    ann_file = out / f"{name}.{args.extension}"
     ann_samples = np.round(samples / per_frame).astype(np.int64)  # (n_beats,) in the record's annotation (frame) units
-    wfdb.wrann(record_id, args.extension, ann_samples, symbol=labels, fs=fs / per_frame, write_dir=str(out))
+    wfdb.wrann(name, args.extension, ann_samples, symbol=labels, fs=fs / per_frame, write_dir=str(out))
 
     comparison = None
     if reference is not None and len(reference.samples):
         comparison = compare_with_reference(samples, labels, reference.samples, reference.classes, fs, clf.labels)
-    csv_file = out / f"{record_id}_beats.csv"
+    csv_file = out / f"{name}_beats.csv"
     with csv_file.open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["sample", "time_s", "label", *[f"p_{c}" for c in clf.labels], *RR_FEATURE_NAMES, "reference", "note"])
@@ -383,20 +412,31 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
             writer.writerow([int(ann_samples[i]), f"{s / fs:.3f}", labels[i], *p, *rr, matched[i], notes[i]])
 
     start = args.plot_start if args.plot_start is not None else strip_start(samples, labels, fs, args.plot_seconds)
-    png = plot_beat_labels(
-        signal,
-        fs,
-        samples,
-        labels,
-        out / f"{record_id}_strip.png",
-        start_s=start,
-        seconds=args.plot_seconds,
-        title=f"record {record_id}, lead {lead}: HeartBert beat labels",
-        units=unit,
-        reference_labels=comparison["matched_reference"] if comparison else None,
-    )
+    duration = len(signal) / fs
+    if start >= duration:  # an --plot_start past the end of a shorter record of a folder: its last strip
+        start = max(duration - args.plot_seconds, 0.0)
+        notes_out.append(
+            f"--plot_start {args.plot_start:g} s is past the end of the record ({duration:.1f} s): the strip shows its last {duration - start:.1f} s"
+        )
+    files = [ann_file, csv_file]
+    try:  # the labels are written: a strip that cannot be drawn is a note, not a failed record
+        files.append(
+            plot_beat_labels(
+                signal,
+                fs,
+                samples,
+                labels,
+                out / f"{name}_strip.png",
+                start_s=start,
+                seconds=args.plot_seconds,
+                title=f"record {record_id}, lead {lead}: HeartBert beat labels",
+                units=unit,
+                reference_labels=comparison["matched_reference"] if comparison else None,
+            )
+        )
+    except ValueError as err:
+        notes_out.append(f"no strip plot: {err}")
     ref = reference or Reference(Path(""), np.zeros(0, dtype=np.int64), [])
-    files = [ann_file, csv_file, png]
     reference_q = (ref.classes.count(UNCLASSIFIED), len(ref.classes))
     return RecordResult(
         record_id, lead, fs, source, samples, labels, probs, files, len(signal) / fs, comparison, ref.outside, reference_q, ref.file.name, notes_out
@@ -453,11 +493,14 @@ def run(args: ClassifyBeatsArguments) -> tuple[list[RecordResult], list[tuple[st
         raise ValueError(f"--on_error must be skip or raise, got {args.on_error!r}.")
     if args.precision not in PRECISIONS:
         raise ValueError(f"--precision must be one of {PRECISIONS}, got {args.precision!r}.")
-    if args.plot_seconds <= 0:
-        raise ValueError(f"--plot_seconds must be positive, got {args.plot_seconds}.")
+    if not (math.isfinite(args.plot_seconds) and args.plot_seconds >= MIN_PLOT_SECONDS):
+        raise ValueError(f"--plot_seconds must be a length in seconds of at least {MIN_PLOT_SECONDS:g}, got {args.plot_seconds}.")
+    if args.plot_start is not None and not (math.isfinite(args.plot_start) and args.plot_start >= 0):
+        raise ValueError(f"--plot_start must be a time in seconds from the record start, 0 or more, got {args.plot_start}.")
     check_extensions(args.extension, args.reference_extension)
     set_torch_threads(args.torch_threads)
     paths = list_records(args.record)
+    check_output_names(paths)
     clf = load_classifier(args.model, args.max_length)
     results, failures = [], []
     # progress bars only on a terminal (disable=None), so logs and pipes get clean lines
@@ -504,5 +547,5 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {record}: {reason}", file=sys.stderr)
     if not results:
         return 2
-    print(f"{sum(len(r.labels) for r in results)} beats in {len(results)} record(s) → {args.output_dir}")
+    print(f"{sum(len(r.labels) for r in results)} beats in {len(results)} record(s) → {Path(args.output_dir).expanduser()}")
     return 1 if failures else 0

@@ -12,10 +12,14 @@ their masked-mean embeddings, i.e. the mean over all of the window's tokens. Row
 ``example`` (row of a dataset input, else 0), ``lead``, ``lead_name``, ``window``,
 ``start_sample`` (in the input's own sampling rate), ``n_sequences``, ``embedding`` (float32 list).
 
-Without ``--leads``, only a record's signals in voltage units (mV, uV, V; no units: mV, the WFDB
-default) are embedded: the others (PLETH in NU, ABP in mmHg, ...) are not ECG leads; they are
-listed at the end, and ``--leads`` names them to embed them anyway (:mod:`heartbert_hf.data.lead_units`).
-A record with no signal in voltage units is a bad record. ``--input`` also takes EDF files (``*.edf``).
+Without ``--leads``, only a record's ECG leads are embedded: its signals in voltage units (mV, uV, V;
+no units: mV, the WFDB default) whose names are no standard non-ECG name (EEG, EOG, EMG, Resp, 10-20
+EEG derivations such as C4-A1). The others (PLETH in NU, ABP in mmHg, EEG in uV, ...) are listed at
+the end, and ``--leads`` names them to embed them anyway (:mod:`heartbert_hf.data.lead_units`). A
+record with no ECG lead is a bad record. ``--leads`` takes names or signal indices from 0; a name that
+several signals share (Holter records naming every signal ``ECG``) selects all of them, and their rows'
+``lead_name`` carries the index: ``ECG (signal 0)``, ``ECG (signal 1)``. ``--input`` also takes EDF
+files (``*.edf``).
 
 Bad input does not stop a batch: with ``--on_error skip`` (the default for folders, saved datasets
 and lists of records) a record that cannot be read or tokenized (too short, NaN samples, a corrupt
@@ -54,7 +58,7 @@ class EmbedArguments:
     input: list[str] = field(metadata={"help": "WFDB record paths (with or without .hea), folders of records, or a Dataset.save_to_disk folder"})
     output: str = field(default="embeddings.parquet", metadata={"help": "Parquet file to write"})
     leads: list[str] | None = field(
-        default=None, metadata={"help": "WFDB lead names to keep (default: every signal in voltage units, the ECG leads; the others are listed)"}
+        default=None, metadata={"help": "WFDB lead names or signal indices to keep (default: the ECG leads, by units and name; the others are listed)"}
     )
     split: str | None = field(default=None, metadata={"help": "split of a saved DatasetDict (default: all splits)"})
     max_length: int = field(default=0, metadata={"help": "tokens per sequence (0: the model's positions - 2, at most 512)"})
@@ -99,7 +103,7 @@ class EmbedReport:
         """The end-of-run summary, one line per item."""
         out = []
         if self.non_ecg:
-            out.append(f"left out the non-ECG signals (units not a voltage) of {len(self.non_ecg)} record(s); --leads NAME ... embeds them:")
+            out.append(f"left out the non-ECG signals (units not a voltage, or a non-ECG name) of {len(self.non_ecg)} record(s); --leads NAME ... embeds them:")
             out += [f"  {name}: {', '.join(signals)}" for name, signals in self.non_ecg]
         if self.skipped:
             out.append(f"skipped {len(self.skipped)} of {self.n_sources} record(s):")
@@ -135,51 +139,55 @@ def iter_sources(inputs: list[str], leads: list[str] | None, split: str | None, 
 
     ``features`` (the feature extractor) lets each WFDB source count its windows from the header.
     """
-    from .data.lead_units import is_voltage, non_ecg_signals, signal_names
+    from .data.lead_units import is_ecg_signal, lead_label, non_ecg_signals, signal_names
     from .data.record_files import list_local_records
-    from .data.wfdb_io import read_record
+    from .data.wfdb_io import _lead_indices, read_record
 
-    def ecg_only(rec, left_out: list[str]):
-        """Without --leads: the record's signals in voltage units only (the others named in ``left_out``)."""
+    def select(record_name: str, names: list[str], units: list[str | None]) -> tuple[list[int], list[str]]:
+        """``(signal indices to embed, "NAME [units]" left out)``: the ``--leads`` (a name several signals share
+        selects them all), else the ECG leads (:func:`heartbert_hf.data.lead_units.is_ecg_signal`)."""
         if leads is not None:
-            return rec.signal, rec.lead_names
-        left_out += non_ecg_signals(rec.lead_names, rec.units)
-        keep = [i for i, unit in enumerate(rec.units or [None] * len(rec.lead_names)) if is_voltage(unit)]
+            wanted = [i for lead in leads for i in ([j for j, n in enumerate(names) if n == lead] if names.count(lead) > 1 else [lead])]
+            return _lead_indices(record_name, names, wanted), []
+        units = list(units or []) + [None] * (len(names) - len(units or []))
+        keep, left_out = [i for i, (n, u) in enumerate(zip(names, units)) if is_ecg_signal(n, u)], non_ecg_signals(names, units)
         if not keep:
-            raise ValueError(f"none of its signals is in voltage units ({', '.join(left_out)}), so none is an ECG lead; pass --leads NAME to embed one anyway.")
-        return rec.signal[keep], [rec.lead_names[i] for i in keep]
+            raise ValueError(f"none of its signals is an ECG lead by its units and name ({', '.join(left_out)}); pass --leads NAME to embed one anyway.")
+        return keep, left_out
 
     def wfdb_source(stem: Path) -> Source:
         source = Source(stem.stem if stem.suffix.lower() == ".edf" else stem.name, 0, None)
-        chosen, left_out = leads, []
-        if stem.suffix.lower() != ".edf":  # an EDF file is read whole and its non-ECG signals dropped after
+        names = units = None  # from the header; an EDF file (read whole) or a multi-segment master: once read
+        if stem.suffix.lower() != ".edf":
             try:
                 import wfdb
 
                 header = wfdb.rdheader(str(stem))
-                names, units = signal_names(header.sig_name or []), list(header.units or [])
-                ecg = [n for n, u in zip(names, units) if is_voltage(u)]
-                if leads is None and 0 < len(ecg) < len(names) and len(set(ecg)) == len(ecg):  # read the ECG leads only
-                    chosen, left_out = ecg, non_ecg_signals(names, units)
-                n_leads = len(chosen) if chosen else int(header.n_sig)
+                if header.sig_name:
+                    names, units = signal_names(header.sig_name), list(header.units or [])
+                n_leads = len(select(source.name, names, units)[0]) if names else int(header.n_sig)
                 if features is not None:
                     source.n_windows = _expected_windows(int(header.sig_len or 0), n_leads, float(header.fs), features)
-            except Exception:  # an unreadable header is reported when the record is read
+            except Exception:  # an unreadable header (or a bad --leads) is reported when the record is read
                 source.n_windows = None
 
         def load():
-            rec = read_record(stem, leads=chosen)
-            dropped = []
-            signal, lead_names = ecg_only(rec, dropped)
-            source.left_out = left_out + dropped
-            return signal, rec.sampling_rate, lead_names
+            if names is None:  # read every signal, then choose
+                rec = read_record(stem)
+                keep, source.left_out = select(source.name, rec.lead_names, rec.units)
+                signal, all_names = rec.signal[keep], rec.lead_names
+            else:
+                keep, source.left_out = select(source.name, names, units)
+                rec = read_record(stem, leads=keep)
+                signal, all_names = rec.signal, names
+            return signal, rec.sampling_rate, [lead_label(all_names, i) for i in keep]  # "ECG (signal 1)" where names repeat
 
         source.load = load
         return source
 
     sources: list[Source] = []
     for item in inputs:
-        path = Path(item)
+        path = Path(item).expanduser()
         if path.is_dir() and ((path / "dataset_info.json").is_file() or (path / "dataset_dict.json").is_file()):
             sources += _dataset_sources(path, split)
         elif path.is_dir():
@@ -190,7 +198,7 @@ def iter_sources(inputs: list[str], leads: list[str] | None, split: str | None, 
         elif path.suffix.lower() == ".edf" and path.is_file():
             sources.append(wfdb_source(path))
         else:
-            stem = _record_path(item)
+            stem = _record_path(str(path))
             if not stem.with_name(stem.name + ".hea").is_file():
                 raise FileNotFoundError(f"input {item} is neither a WFDB record (no {stem}.hea), a folder of records, nor a saved dataset.")
             sources.append(wfdb_source(stem))
@@ -292,7 +300,7 @@ def _on_error(args: EmbedArguments) -> str:
         raise ValueError(f"--on_error must be one of {ON_ERROR}, got {args.on_error!r}.")
     if args.on_error != "auto":
         return args.on_error
-    single = len(args.input) == 1 and not Path(args.input[0]).is_dir()
+    single = len(args.input) == 1 and not Path(args.input[0]).expanduser().is_dir()
     return "raise" if single else "skip"
 
 
@@ -337,7 +345,7 @@ def embed(args: EmbedArguments, report: EmbedReport | None = None):
         raise ValueError(f"--precision must be one of {PRECISIONS}, got {args.precision!r}.")
     if args.batch_size < 0:
         raise ValueError(f"--batch_size must be 0 (automatic) or a positive count, got {args.batch_size}.")
-    check_output_file(args.output, "--output", "a Parquet file", ".parquet")  # before minutes of embedding, not after
+    output = check_output_file(args.output, "--output", "a Parquet file", ".parquet")  # ~ expanded; before minutes of embedding, not after
     set_torch_threads(args.torch_threads)
     hf_logging.disable_progress_bar()  # the weight-loading bar: one per run, no information
     processor, model = load_model(args.model)
@@ -401,8 +409,8 @@ def embed(args: EmbedArguments, report: EmbedReport | None = None):
         detail = "; ".join(f"{name}: {reason}" for name, reason in report.skipped[:5])
         raise ValueError(f"no windows to embed in {args.input}" + (f" (skipped: {detail})." if detail else "."))
     frame = pd.DataFrame.from_records(records)
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(args.output, index=False)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(output, index=False)
     return frame
 
 

@@ -325,8 +325,8 @@ def plot_beat_labels(
         The path written.
 
     Raises:
-        ValueError: ``labels`` / ``reference_labels`` and ``beat_samples`` differ in length, or the
-            strip lies outside the signal.
+        ValueError: ``labels`` / ``reference_labels`` and ``beat_samples`` differ in length, the
+            strip starts after the signal's end, holds fewer than 2 samples, or its start or length is not finite.
     """
     signal = np.asarray(signal, dtype=np.float64).ravel()
     beat_samples = np.asarray(beat_samples, dtype=np.int64)
@@ -334,10 +334,14 @@ def plot_beat_labels(
         raise ValueError(
             f"{len(beat_samples)} beats but {len(labels)} labels" + (f" and {len(reference_labels)} reference labels." if reference_labels is not None else ".")
         )
+    if not (np.isfinite(start_s) and np.isfinite(seconds)):
+        raise ValueError(f"the strip's start and length must be numbers of seconds, got start {start_s} and length {seconds}.")
     n = int(round(seconds * sampling_rate))
     lo = max(int(round(start_s * sampling_rate)), 0)
-    if lo >= len(signal) or n <= 0:
-        raise ValueError(f"the strip {start_s:g}-{start_s + seconds:g} s lies outside the signal ({len(signal) / sampling_rate:g} s).")
+    if n < 2:
+        raise ValueError(f"a strip of {seconds:g} s holds {max(n, 0)} sample(s) at {sampling_rate:g} Hz: pass a longer one.")
+    if lo >= len(signal):
+        raise ValueError(f"the strip {start_s:g}-{start_s + seconds:g} s starts after the end of the signal ({len(signal) / sampling_rate:g} s).")
     lo = max(0, min(lo, len(signal) - n))  # a strip that would run past the end starts earlier
     hi = min(lo + n, len(signal))
     t = np.arange(lo, hi) / sampling_rate

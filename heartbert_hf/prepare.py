@@ -415,7 +415,7 @@ def prepare(data_args: DataArguments, tok_args: TokenizeArguments, hub_args: Hub
 
     set_torch_threads(data_args.torch_threads)
     skipped = [] if skipped is None else skipped
-    out = Path(data_args.output_dir)
+    out = Path(data_args.output_dir).expanduser()  # also when set from Python, not the command line (runtime.expand_user_paths)
     inputs = {f"--{name}": getattr(data_args, name) for name in ("data_dir", "mitdb_dir", "ptbxl_dir", "edb_dir", "cache_dir")}
     check_replaceable_output(out, {**inputs, "--tokenizer": tok_args.tokenizer if tok_args.tokenize else None}, data_args.overwrite_output_dir)
     dsd = load_source(data_args, skipped)

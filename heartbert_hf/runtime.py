@@ -334,6 +334,9 @@ def check_numbers(obj) -> list[str]:
         value = getattr(obj, f.name, None)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
+        if value != value:  # NaN passes every comparison below
+            problems.append(f"--{f.name} must be a number, got nan")
+            continue
         zero_ok = (f.default == 0 and not isinstance(f.default, bool)) or f.name in _ZERO_MEANS_NONE
         if f.name in _COUNTS:
             if value < 0 or (value == 0 and not zero_ok) or value != int(value):
@@ -382,6 +385,48 @@ def _check_output_dirs(outputs) -> list[str]:
     return problems
 
 
+PATH_OPTIONS = frozenset(
+    {
+        "output_dir", "output", "logging_dir", "record", "input", "data_dir", "data_dirs", "mitdb_dir", "ptbxl_dir", "edb_dir",
+        "cache_dir", "model", "model_name_or_path", "tokenizer", "tokenizer_name_or_path", "save_blocks", "prepared_blocks",
+        "resume_from_checkpoint", "folder",
+    }
+)  # fmt: skip
+"""Options of the ``heartbert`` commands that take file or folder paths: a leading ``~`` in their
+values is the home folder (:func:`expand_user_paths`)."""
+
+
+def expand_user_paths(argv: list[str]) -> list[str]:
+    """``argv`` with ``~`` / ``~user`` expanded (``os.path.expanduser``) in the values of :data:`PATH_OPTIONS`.
+
+    A shell expands ``~`` in ``--output_dir ~/x`` but not in ``--output_dir=~/x`` (nor does a launcher
+    or a Python call): without this, ``Path("~/x")`` is a folder literally named ``~`` in the working
+    folder. Values of other options (``--lead``, ...) are left as typed.
+    """
+    out, option = [], None
+    for arg in argv:
+        if arg.startswith("--"):
+            name, eq, value = arg[2:].partition("=")
+            option = name.replace("-", "_")
+            if eq and option in PATH_OPTIONS and value.startswith("~"):
+                arg = f"--{name}={os.path.expanduser(value)}"
+        elif arg.startswith("-") and not arg[1:2].isdigit():
+            option = None
+        elif option in PATH_OPTIONS and arg.startswith("~"):
+            arg = os.path.expanduser(arg)
+        out.append(arg)
+    return out
+
+
+def expand_user(path: str | os.PathLike | None):
+    """``path`` with a leading ``~`` expanded, as text when it was text (``None`` stays ``None``):
+    for path options set from Python rather than the command line (see :func:`expand_user_paths`)."""
+    if path is None:
+        return None
+    expanded = os.path.expanduser(os.fspath(path))
+    return expanded if isinstance(path, str) else Path(expanded)
+
+
 def HfArgumentParser(*args, **kwargs):  # noqa: N802 - a drop-in for transformers.HfArgumentParser
     """``transformers.HfArgumentParser`` whose ``parse_args_into_dataclasses`` fails like argparse.
 
@@ -390,13 +435,14 @@ def HfArgumentParser(*args, **kwargs):  # noqa: N802 - a drop-in for transformer
     the usage and ``error: unrecognized arguments: --bach_size 8 (--bach_size: did you mean
     --batch_size?)`` and exits 2, before any work. It does the same (exit 2, option named) for a
     ``ValueError`` from an arguments dataclass' ``__post_init__``, for a bad number
-    (:func:`check_numbers`) and for an ``--output_dir`` that is an existing file.
+    (:func:`check_numbers`) and for an ``--output_dir`` that is an existing file. A leading ``~`` in
+    a path option's value is the home folder, also in ``--output_dir=~/x`` (:func:`expand_user_paths`).
     """
     from transformers import HfArgumentParser as _Parser
 
     class CheckedParser(_Parser):
         def parse_args_into_dataclasses(self, args=None, return_remaining_strings=False, **more):
-            args = list(sys.argv[1:] if args is None else args)
+            args = expand_user_paths(list(sys.argv[1:] if args is None else args))
             if not return_remaining_strings:
                 _, remaining = self.parse_known_args(args=args)
                 if remaining:

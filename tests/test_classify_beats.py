@@ -355,8 +355,12 @@ def test_plot_beat_labels(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="labels"):
         plot_beat_labels(signal, 250, beats, labels[:-1], tmp_path / "bad.png")
-    with pytest.raises(ValueError, match="outside the signal"):
+    with pytest.raises(ValueError, match=r"the strip 100-110 s starts after the end of the signal \(12 s\)"):
         plot_beat_labels(signal, 250, beats, labels, tmp_path / "bad.png", start_s=100)
+    with pytest.raises(ValueError, match=r"a strip of 0.001 s holds 0 sample\(s\) at 250 Hz: pass a longer one"):
+        plot_beat_labels(signal, 250, beats, labels, tmp_path / "bad.png", seconds=0.001)
+    with pytest.raises(ValueError, match="must be numbers of seconds"):
+        plot_beat_labels(signal, 250, beats, labels, tmp_path / "bad.png", start_s=float("nan"))
 
 
 @pytest.mark.slow
@@ -460,7 +464,7 @@ def test_the_shipped_classifier_labels_normal_and_ventricular_beats(short_record
 def test_default_lead_is_mlii_then_ii_then_the_first(names, expected):
     from heartbert_hf.lead_choice import choose_lead
 
-    assert choose_lead(names, None, "r") == expected
+    assert names[choose_lead(names, None, "r")] == expected
     with pytest.raises(ValueError, match=r"record r has no lead 'aVR'; its leads are"):
         choose_lead(names, "aVR", "r")
 
@@ -664,7 +668,7 @@ def test_non_ecg_signals_are_not_chosen_by_default(beat_model_dir, tmp_path, cap
     rec = _write(tmp_path, "noecg", signal * 50.0, ["PLETH", "ABP"], ["NU", "mmHg"])
     code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "n")], capsys)
     assert code == 2
-    assert "record noecg has no ECG lead: none of its signals is in voltage units (PLETH [NU], ABP [mmHg]); pass --lead NAME" in stderr
+    assert "record noecg has no ECG lead: none of its signals is in voltage units with an ECG name (PLETH [NU], ABP [mmHg]); pass --lead NAME" in stderr
 
 
 def test_an_edf_file_is_classified_and_plotted(beat_model_dir, tiny_model_dir, tmp_path, capsys):
@@ -684,3 +688,111 @@ def test_an_edf_file_is_classified_and_plotted(beat_model_dir, tiny_model_dir, t
     assert len(wfdb.rdann(str(tmp_path / "o" / "e101"), "hbt").sample) > 20
     assert plot_main(["--record", str(tmp_path / "e101.edf"), "--tokenizer", str(tiny_model_dir), "--output", str(tmp_path / "p.png"), "--lead", "1"]) == 0
     assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _rename_signals(rec, names):
+    """Give the signals of a written record the header names ``names`` (wfdb.wrsamp refuses repeated names)."""
+    hea = rec.with_name(rec.name + ".hea")
+    lines = hea.read_text().splitlines()
+    for k, name in enumerate(names):
+        fields = lines[1 + k].split(" ")
+        lines[1 + k] = " ".join(fields[:8] + [name]) if len(fields) > 8 else lines[1 + k] + " " + name
+    hea.write_text("\n".join(lines) + "\n")
+    return rec
+
+
+def test_signals_sharing_a_name_are_chosen_by_index(beat_model_dir, tmp_path, capsys):
+    """Before: with two signals named ECG (Long-Term AF / SCD Holter headers), --lead 1 read signal 0, and a flat
+    signal 0 refused the record ("lead ECG is flat; lead ECG is flat") although signal 1 is a good ECG."""
+    import wfdb
+
+    signal = _minute_of_101()
+    signal[:, 1] = 0.0  # V1 disconnected: signal 0 MLII, signal 1 flat
+    rec = _rename_signals(_write(tmp_path, "dup", signal[:, ::-1].copy(), ["A", "B"], ["mV", "mV"]), ["ECG", "ECG"])
+    assert wfdb.rdheader(str(rec)).sig_name == ["ECG", "ECG"]
+    model = ["--model", str(beat_model_dir)]
+    code, stdout, stderr = _run(["--record", str(rec), *model, "--output_dir", str(tmp_path / "o"), "--lead", "1"], capsys)
+    assert code == 0, stderr
+    assert "record dup (lead ECG (signal 1)," in stdout
+    code, stdout, stderr = _run(["--record", str(rec), *model, "--output_dir", str(tmp_path / "d")], capsys)
+    assert code == 0, stderr
+    assert "note: lead ECG (signal 0) is flat (constant 0: disconnected?); classified on lead ECG (signal 1) instead" in stdout
+    code, stdout, stderr = _run(["--record", str(rec), *model, "--output_dir", str(tmp_path / "n"), "--lead", "ECG"], capsys)
+    assert code == 2
+    assert "record dup names 2 signals 'ECG' (signals 0, 1): pass the signal index, e.g. --lead 1" in stderr
+    code, stdout, stderr = _run(["--record", str(rec), *model, "--output_dir", str(tmp_path / "f"), "--lead", "0"], capsys)
+    assert code == 2 and "record dup, lead ECG (signal 0) is flat" in stderr
+
+
+def test_eeg_in_microvolts_is_not_a_default_lead(beat_model_dir, tmp_path, capsys):
+    """Before: an EEG channel in uV (polysomnography: SHHS, slpdb) ahead of the ECG was tried as the first ECG lead."""
+    signal = _minute_of_101()
+    eeg = np.random.default_rng(0).normal(scale=30.0, size=len(signal))  # uV
+    rec = _write(tmp_path, "psg", np.c_[eeg, eeg, signal[:, 0]], ["EEG (C4-A1)", "O2-A1", "ECG"], ["uV", "uV", "mV"])
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 0, stderr
+    assert "record psg (lead ECG," in stdout and "EEG" not in stdout and "O2-A1" not in stdout
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "e"), "--lead", "O2-A1"], capsys)
+    assert "(lead O2-A1," in stdout or "lead O2-A1 gives no beats" in stderr  # --lead still reads it on request
+
+
+@pytest.mark.parametrize("name, written", [("patient 01", "patient_01"), ("rec.2024", "rec_2024")])
+def test_an_edf_named_with_a_space_or_dot_is_written_under_a_wfdb_name(beat_model_dir, tmp_path, capsys, name, written):
+    """Before: the record was classified, then wfdb.wrann refused the name and nothing was written (exit 2)."""
+    import wfdb
+    from wfdb.io.convert.edf import wfdb_to_edf
+
+    rec = wfdb.rdrecord(str(SAMPLE_DIR / "101"), sampto=360 * 30, physical=False)
+    rec.record_name = "e101"
+    rec.wrsamp(write_dir=str(tmp_path))
+    wfdb_to_edf(str(tmp_path / "e101"), output_filename=str(tmp_path / f"{name}.edf"))
+    code, stdout, stderr = _run(["--record", str(tmp_path / f"{name}.edf"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 0, stderr
+    assert f"note: {name!r} is no WFDB record name (letters, digits, - and _ only): the outputs are named {written}" in stdout
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [f"{written}.hbt", f"{written}_beats.csv", f"{written}_strip.png"]
+    assert len(wfdb.rdann(str(tmp_path / "o" / written), "hbt").sample) > 20
+
+
+def test_records_whose_output_names_collide_are_refused_up_front(tmp_path):
+    from pathlib import Path
+
+    from heartbert_hf.classify_beats import check_output_names, output_name
+
+    assert output_name("a b.c") == "a_b_c" and output_name("208") == "208"
+    check_output_names([Path("x/208"), Path("x/a b.edf")])
+    with pytest.raises(ValueError, match=r"records x/a b.edf and x/a_b would both write their outputs as a_b \(a_b_beats.csv, ...\): rename one"):
+        check_output_names([Path("x/a b.edf"), Path("x/a_b")])
+
+
+def test_strip_options_are_checked_up_front_and_a_start_past_the_end_is_clamped(beat_model_dir, tmp_path, capsys):
+    """Before: --plot_start 200 on a 60-s record of a folder made it a failed record after its labels were written;
+    --plot_start nan said "cannot convert float NaN to integer"; --plot_seconds 0.001 said the strip lies outside the signal."""
+    rec = _write(tmp_path, "one", _minute_of_101(), ["MLII", "V1"], ["mV", "mV"])
+    model = ["--record", str(rec), "--model", str(beat_model_dir)]
+    code, stdout, stderr = _run([*model, "--output_dir", str(tmp_path / "o"), "--plot_start", "200"], capsys)
+    assert code == 0, stderr
+    assert f"note: --plot_start 200 s is past the end of the record ({SECONDS:.1f} s): the strip shows its last 10.0 s" in stdout
+    assert (tmp_path / "o" / "one_strip.png").is_file()
+    for option, value, message in [
+        ("--plot_start", "nan", "--plot_start must be a number, got nan"),
+        ("--plot_start", "-3", "--plot_start must be 0 or more, got -3.0"),
+        ("--plot_seconds", "0.001", "--plot_seconds must be a length in seconds of at least 0.5, got 0.001"),
+        ("--plot_seconds", "inf", "--plot_seconds must be a length in seconds of at least 0.5, got inf"),
+    ]:
+        try:
+            code, stdout, stderr = _run([*model, "--output_dir", str(tmp_path / "x"), option, value], capsys)
+        except SystemExit as exit:  # the options parser's own check of numbers (heartbert_hf.runtime.check_numbers)
+            code, stderr = exit.code, capsys.readouterr().err
+        assert code == 2 and message in stderr, (option, value, stderr)
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_tilde_in_the_output_dir_is_the_home_folder(beat_model_dir, tmp_path, monkeypatch, capsys):
+    """Before: --output_dir=~/labels (no shell expansion) wrote into a folder literally named ~ in the working folder."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    rec = _write(tmp_path, "one", _minute_of_101(), ["MLII", "V1"], ["mV", "mV"])
+    code, stdout, stderr = _run(["--record", str(rec), "--model", str(beat_model_dir), "--output_dir=~/labels"], capsys)
+    assert code == 0, stderr
+    assert (tmp_path / "home" / "labels" / "one_beats.csv").is_file() and not (tmp_path / "~").exists()
+    assert f"→ {tmp_path / 'home' / 'labels'}" in stdout

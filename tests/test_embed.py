@@ -102,7 +102,7 @@ def test_non_ecg_signals_are_left_out_and_named_unless_leads_names_them(tiny_mod
     out = tmp_path / "e.parquet"
     assert main(["--model", str(tiny_model_dir), "--input", str(rec), "--output", str(out)]) == 0
     err = capsys.readouterr().err
-    assert "left out the non-ECG signals (units not a voltage) of 1 record(s); --leads NAME ... embeds them:" in err
+    assert "left out the non-ECG signals (units not a voltage, or a non-ECG name) of 1 record(s); --leads NAME ... embeds them:" in err
     assert "  a1: PLETH [NU]" in err
     assert set(pd.read_parquet(out)["lead_name"]) == {"II", "V"}
     assert main(["--model", str(tiny_model_dir), "--input", str(rec), "--output", str(out), "--leads", "II", "PLETH"]) == 0
@@ -111,7 +111,7 @@ def test_non_ecg_signals_are_left_out_and_named_unless_leads_names_them(tiny_mod
     bad = _write_record(tmp_path, "p1", x * 20, ["PLETH", "ABP"], ["NU", "mmHg"])
     assert main(["--model", str(tiny_model_dir), "--input", str(bad), str(rec), "--output", str(out)]) == 0
     err = capsys.readouterr().err
-    assert "p1: none of its signals is in voltage units (PLETH [NU], ABP [mmHg]), so none is an ECG lead; pass --leads NAME" in err
+    assert "p1: none of its signals is an ECG lead by its units and name (PLETH [NU], ABP [mmHg]); pass --leads NAME" in err
 
 
 def test_embed_reads_an_edf_file_and_unnamed_signals_by_index(tiny_model_dir, sample_dir, tmp_path, capsys):
@@ -134,3 +134,65 @@ def test_embed_reads_an_edf_file_and_unnamed_signals_by_index(tiny_model_dir, sa
     hea.write_text("\n".join([lines[0]] + [line.rsplit(" ", 1)[0] for line in lines[1:]]) + "\n")  # no signal names
     assert main(["--model", str(tiny_model_dir), "--input", str(tmp_path / "r101"), "--output", str(out), "--leads", "1"]) == 0
     assert set(pd.read_parquet(out)["lead_name"]) == {"1"}
+
+
+@pytest.mark.parametrize(
+    "name, non_ecg",
+    [
+        ("EEG (C4-A1)", True), ("EEG Fpz-Cz", True), ("EEG(sec)", True), ("EOG(L)", True), ("EMG submental", True), ("ECoG 3", True),
+        ("Resp (sum)", True), ("THOR RES", True), ("C4-A1", True), ("Fpz-Cz", True), ("O2-A1", True), ("F3:M2", True), ("LOC-A2", True),
+        ("ECG", False), ("EKG", False), ("MLII", False), ("II", False), ("V1", False), ("aVR", False), ("CM5", False), ("C4", False),
+        ("Abdomen_1", False), ("Direct_1", False), ("ECG I", False), ("", False),
+    ],
+)  # fmt: skip
+def test_standard_non_ecg_signal_names(name, non_ecg):
+    """EEG/EOG/EMG names and 10-20 derivations are no ECG lead; ECG lead names (C1..C6: the IEC chest leads) are."""
+    from heartbert_hf.data.lead_units import is_ecg_signal, is_non_ecg_name
+
+    assert is_non_ecg_name(name) is non_ecg
+    assert is_ecg_signal(name, "uV") is not non_ecg
+
+
+def test_eeg_eog_emg_in_microvolts_are_left_out_unless_leads_names_them(tiny_model_dir, sample_dir, tmp_path, capsys):
+    """Before: polysomnography channels in uV (slpdb: EEG (C4-A1), EOG, EMG) were embedded as ECG leads, silently."""
+    import pandas as pd
+    import wfdb
+
+    from heartbert_hf.embed import main
+
+    x = wfdb.rdrecord(str(sample_dir / "101"), sampto=360 * 30).p_signal[:, 0]  # MLII, mV
+    eeg = np.random.default_rng(0).normal(scale=30.0, size=len(x))  # uV
+    rec = _write_record(tmp_path, "slp", np.c_[x, eeg, eeg, eeg], ["ECG", "EEG (C4-A1)", "EOG (L)", "EMG"], ["mV", "uV", "uV", "uV"])
+    out = tmp_path / "e.parquet"
+    assert main(["--model", str(tiny_model_dir), "--input", str(rec), "--output", str(out)]) == 0
+    assert "  slp: EEG (C4-A1) [uV], EOG (L) [uV], EMG [uV]" in capsys.readouterr().err
+    assert set(pd.read_parquet(out)["lead_name"]) == {"ECG"}
+    assert main(["--model", str(tiny_model_dir), "--input", str(rec), "--output", str(out), "--leads", "ECG", "EMG"]) == 0
+    assert set(pd.read_parquet(out)["lead_name"]) == {"ECG", "EMG"}
+
+
+def test_signals_sharing_a_name_are_embedded_by_index(tiny_model_dir, sample_dir, tmp_path, capsys):
+    """Before: --leads ECG on a record naming both signals ECG (Long-Term AF Database headers) embedded only the first."""
+    import pandas as pd
+    import wfdb
+
+    from heartbert_hf.embed import main
+
+    x = wfdb.rdrecord(str(sample_dir / "101"), sampto=360 * 30).p_signal
+    rec = _write_record(tmp_path, "dup", x, ["A", "B"], ["mV", "mV"])
+    hea = rec.with_name("dup.hea")
+    hea.write_text(hea.read_text().replace(" A\n", " ECG\n").replace(" B\n", " ECG\n"))
+    assert wfdb.rdheader(str(rec)).sig_name == ["ECG", "ECG"]
+    out = tmp_path / "e.parquet"
+    args = ["--model", str(tiny_model_dir), "--input", str(rec), "--output", str(out)]
+    for leads, expected in (
+        [[], {"ECG (signal 0)", "ECG (signal 1)"}],
+        [["--leads", "ECG"], {"ECG (signal 0)", "ECG (signal 1)"}],
+        [["--leads", "1"], {"ECG (signal 1)"}],
+    ):
+        assert main([*args, *leads]) == 0, capsys.readouterr().err
+        frame = pd.read_parquet(out)
+        assert set(frame["lead_name"]) == expected, leads
+    one = frame[frame["lead_name"] == "ECG (signal 1)"]["embedding"].iloc[0]
+    assert main([*args, "--leads", "0"]) == 0
+    assert not np.allclose(pd.read_parquet(out)["embedding"].iloc[0], one)  # signal 0 is another lead than signal 1

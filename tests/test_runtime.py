@@ -243,3 +243,35 @@ def test_release_process_group_destroys_the_group_and_is_a_no_op_without_one(tmp
     assert dist.is_initialized()
     release_process_group()
     assert not dist.is_initialized()
+
+
+def test_a_tilde_in_a_path_option_is_the_home_folder(monkeypatch):
+    """Before: --output_dir=~/x (which no shell expands) was a folder named ~ in the working folder."""
+    from heartbert_hf.runtime import expand_user_paths
+
+    monkeypatch.setenv("HOME", "/home/u")
+    argv = ["--output_dir=~/x", "--input", "~/a", "~/b", "--lead", "~", "--data-dir", "~/d", "--record=~", "--seed", "-1", "--model", "~/m"]
+    assert expand_user_paths(argv) == [
+        "--output_dir=/home/u/x", "--input", "/home/u/a", "/home/u/b", "--lead", "~", "--data-dir", "/home/u/d", "--record=/home/u", "--seed", "-1",
+        "--model", "/home/u/m",
+    ]  # fmt: skip
+
+
+def test_prepare_writes_a_tilde_output_dir_to_the_home_folder(sample_dir, tmp_path, monkeypatch, capsys):
+    """Before: prepare saved to $HOME/x.incomplete-PID, then failed writing '~/x.incomplete-PID/README.md' and left that folder."""
+    import wfdb
+
+    from heartbert_hf.prepare import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rec = wfdb.rdrecord(str(sample_dir / "101"), sampto=360 * 60)
+    wfdb.wrsamp("101", fs=360, units=rec.units, sig_name=rec.sig_name, p_signal=rec.p_signal, fmt=["16", "16"], write_dir=str(data))
+    ann = wfdb.rdann(str(sample_dir / "101"), "atr", sampto=360 * 60)
+    wfdb.wrann("101", "atr", ann.sample, symbol=ann.symbol, write_dir=str(data))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "home").mkdir()
+    assert main(["--dataset", "mitdb", "--data_dir", str(data), "--output_dir=~/prep", "--no_tokenize", "--records", "101"]) == 0, capsys.readouterr().err
+    assert (tmp_path / "home" / "prep" / "README.md").is_file() and not (tmp_path / "~").exists()
+    assert not list((tmp_path / "home").glob("prep.incomplete*"))

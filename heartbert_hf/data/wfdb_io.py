@@ -376,20 +376,37 @@ def _read_multi_segment(path: Path, verify_checksum: bool):
         raise ValueError(f"wfdb cannot join the segments of record {path}: {type(err).__name__}: {err}") from err
 
 
-def _lead_indices(record_name: str, names: list[str], leads: list[str] | None) -> list[int]:
+def _lead_indices(record_name: str, names: list[str], leads: list[str | int] | None) -> list[int]:
+    """The signal indices ``leads`` selects (see :func:`read_record`)."""
     if leads is None:
         return list(range(len(names)))
-    if isinstance(leads, str):
-        raise TypeError(f"leads must be a list of lead names, got the string {leads!r}.")
+    if isinstance(leads, (str, int)):
+        raise TypeError(f"leads must be a list of lead names or signal indices, got {leads!r}.")
     if not leads:
         raise ValueError(f"leads=[] selects no lead of record {record_name}; its leads are {names} (leads=None keeps all).")
-    missing = [lead for lead in leads if lead not in names]
+    indices, missing = [], []
+    for lead in leads:
+        if isinstance(lead, (int, np.integer)) and not isinstance(lead, bool):
+            (indices if 0 <= lead < len(names) else missing).append(int(lead))
+            continue
+        matches = [i for i, name in enumerate(names) if name == lead]
+        if len(matches) > 1:
+            raise ValueError(
+                f"record {record_name} names {len(matches)} signals {lead!r} (signals {', '.join(map(str, matches))}): select one by its index, "
+                f"e.g. leads=[{matches[1]}] (--lead {matches[1]} / --leads {matches[1]} on the command line)."
+            )
+        if matches:
+            indices.append(matches[0])
+        elif isinstance(lead, str) and lead.isdigit() and int(lead) < len(names):  # an index given as text ("--leads 1")
+            indices.append(int(lead))
+        else:
+            missing.append(lead)
     if missing:
-        raise ValueError(f"record {record_name} has no lead(s) {missing}; its leads are {names}.")
-    repeated = sorted({lead for lead in leads if leads.count(lead) > 1})
+        raise ValueError(f"record {record_name} has no lead(s) {missing}; its leads are {names} (a name, or a signal index from 0).")
+    repeated = sorted({names[i] if names.count(names[i]) == 1 else i for i in indices if indices.count(i) > 1}, key=str)
     if repeated:
         raise ValueError(f"leads={list(leads)} names lead(s) {repeated} of record {record_name} more than once; name each lead once.")
-    return [names.index(lead) for lead in leads]
+    return indices
 
 
 def read_record(
@@ -403,9 +420,11 @@ def read_record(
         path: the record path, without extension or ending in ``.hea`` / ``.dat`` (a single-segment
             record or a multi-segment master); or an EDF file ``*.edf``, read by ``wfdb``'s EDF
             reader (:mod:`heartbert_hf.data.edf_io`).
-        leads: lead (signal) names to keep, in this order, each once; ``None`` keeps all. A signal
-            the header leaves unnamed is named by its index, ``"0"``, ``"1"``, ...
-            (:func:`heartbert_hf.data.lead_units.signal_names`).
+        leads: leads (signals) to keep, in this order, each once; ``None`` keeps all. Each is a signal
+            name, or a signal index from 0 (an ``int``, or digits that name no signal: ``"1"``). A
+            signal the header leaves unnamed is named by its index, ``"0"``, ``"1"``, ...
+            (:func:`heartbert_hf.data.lead_units.signal_names`). A name that several signals share
+            (Holter records that name every signal ``ECG``) is refused: select those by index.
         verify_checksum: compare each signal's 16-bit sample sum with the header checksum.
 
     Returns:
@@ -415,7 +434,7 @@ def read_record(
 
     Raises:
         FileNotFoundError: a header, signal file or segment header is missing.
-        ValueError: see :func:`check_record_files`; also an unknown or repeated lead name, a sample count or
+        ValueError: see :func:`check_record_files`; also an unknown or repeated lead, a name several signals share, a sample count or
             checksum that differs from the header (``truncated`` / ``header/sample mismatch``),
             a file ``wfdb`` cannot decode, or selected leads at different sampling rates.
         TypeError: ``leads`` is a string.
