@@ -124,7 +124,7 @@ class PhysioNetConfig(datasets.BuilderConfig):
 
     Args:
         records: restrict to these record names (default: all records present / listed upstream).
-        leads: lead names to keep, in order (default: all).
+        leads: leads to keep, in order, by name or signal index (default: all).
         base_url: PhysioNet files root for downloads (default ``$HEARTBERT_PHYSIONET_BASE_URL`` or
             ``https://physionet.org/files``); the database and version are appended.
         window_seconds: length of a continuous window (windows configs).
@@ -151,7 +151,7 @@ class PhysioNetConfig(datasets.BuilderConfig):
                 raise TypeError(f"records must be a list of record names, got the string {self.records!r}.")
             self.records = [str(r) for r in self.records]
         if self.leads is not None and isinstance(self.leads, str):
-            raise TypeError(f"leads must be a list of lead names, got the string {self.leads!r}.")
+            raise TypeError(f"leads must be a list of lead names or signal indices, got the string {self.leads!r}.")
         if not self.window_seconds > 0:
             raise ValueError(f"window_seconds must be positive, got {self.window_seconds}.")
 

@@ -21,7 +21,7 @@ def read_edf_record(path: str | os.PathLike, leads: list[str] | None, lead_indic
 
     Args:
         path: the ``.edf`` file.
-        leads: signal names to keep, in this order (``None``: all).
+        leads: signals to keep, in this order, by name or signal index (``None``: all); a name several signals share is refused.
         lead_indices: ``(record_name, names, leads) -> indices``, the WFDB reader's lead selection
             (same errors for an unknown or repeated lead).
 
