@@ -14,7 +14,7 @@ of the tokens overlapping each span of ``--spans`` around the R peak (default
 ``heartbert_hf.context_arms.CONTEXT_SPANS_S``). Each record's median vector is subtracted
 (unsupervised, per record, like the RR features' record mean: no labels). This script compares, on
 the same record-wise folds (``heartbert_hf.tasks.cv_folds``, seed 42), with a standardised,
-class-balanced logistic regression (``heartbert_hf.baselines.fit_features_baseline``):
+class-weighted logistic regression (``heartbert_hf.baselines.fit_features_baseline``):
 
 * ``features``: the scorecard's arm (a), the 9 RR features plus the MLII beat at 60 Hz
   (``heartbert_hf.baselines.morphology_features``), the issue's linear classical bar;
@@ -25,11 +25,11 @@ class-balanced logistic regression (``heartbert_hf.baselines.fit_features_baseli
   (``heartbert_hf.context_arms.context_model``, fitted by ``heartbert_hf.probe.fit_linear_probe``,
   applied by ``model.classify_beat_vectors`` on each held-out record);
 
-and with a non-linear head, scikit-learn's class-balanced ``HistGradientBoostingClassifier``
+and with a non-linear head, scikit-learn's class-weighted ``HistGradientBoostingClassifier``
 (``heartbert_hf.baselines.boosting_classifier``), on the 5 normalised RR features plus the
 record-centred 60-Hz morphology:
 
-* ``gb:rr+morphology``: those features alone (the strongest classical model here, jκ ≈ 0.6);
+* ``gb:rr+morphology``: those features alone (the strongest classical model here);
 * ``gb:context-random+rr`` / ``gb:context-pretrained+rr``: the context vectors plus the 5 RR features;
 * ``gb:context-random+rr+morphology`` / ``gb:context-pretrained+rr+morphology``: those plus the
   morphology, i.e. the classical model with the context vectors added.
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         **{f"gb:{name}+rr+morphology": np.hstack([context[name], rr_all, morphology]) for name in encoders},
     }
     folds = cv_folds(list(MITDB_DS1), 5, args.seed)
-    gradient_boosting = functools.partial(boosting_classifier, args.seed)
+    gradient_boosting = functools.partial(boosting_classifier, seed=args.seed)
 
     predictions = {name: (y, record_cv_predictions(x, y, records, folds, len(CLASSES), args.seed), records) for name, x in linear.items()}
     classifiers = {
@@ -192,6 +192,11 @@ def main(argv: list[str] | None = None) -> int:
         ("context-pretrained+rr", "context-random+rr", "pretraining under rhythm, the record-context classifier ((f) vs (g))"),
         ("context-pretrained+rr", "features", "the record-context classifier vs the scorecard's arm (a) ((f) vs (a))"),
         ("context-pretrained+rr", "rr", "the record-context classifier vs the RR features alone, linear head"),
+        (
+            "context-pretrained+rr",
+            "gb:rr+morphology",
+            "the record-context classifier vs the strongest classical model (gradient boosting, RR + centred morphology)",
+        ),
         ("gb:context-pretrained+rr", "gb:context-random+rr", "pretraining under rhythm, gradient boosting"),
         ("gb:context-pretrained+rr+morphology", "gb:context-random+rr+morphology", "pretraining under rhythm and morphology, gradient boosting"),
         ("gb:context-pretrained+rr+morphology", "gb:rr+morphology", "context embeddings vs the classical features alone, gradient boosting"),

@@ -9,7 +9,8 @@ sampling of the beat:
   minus its median (baseline wander), resampled to :data:`MORPHOLOGY_RATE` Hz
   (``scipy.signal.resample_poly``); amplitudes stay in mV.
 
-Model: ``StandardScaler`` → ``LogisticRegression(class_weight="balanced")`` (scikit-learn), fitted
+Model: ``StandardScaler`` → ``LogisticRegression`` (scikit-learn) weighted by
+:func:`balanced_class_weight` (the square root of inverse class frequency), fitted
 on the training beats only. It sees exactly the beats the encoder arms see (same splits, same
 per-class caps).
 """
@@ -69,8 +70,36 @@ def beat_feature_matrix(ds) -> np.ndarray:
     return np.hstack([np.asarray(ds["rr_features"], dtype=np.float32), morph])
 
 
-def fit_features_baseline(x: np.ndarray, y: np.ndarray, n_classes: int, seed: int = 42):
-    """Standardised, class-weighted logistic regression (scikit-learn) on ``(n, features)``.
+CLASS_WEIGHT_POWER = 0.5
+"""The linear fits (arm (a) here, every ``--linear_probe`` head in :mod:`heartbert_hf.probe`) weigh a
+beat of class c by ``(n / (k * n_c)) ** 0.5``: the square root of scikit-learn's ``"balanced"``
+weights (inverse class frequency). Fully balanced weights make a linear head over-call the rare
+classes across patients (on DS1 CV the record-context classifier called 3.3 beats S for every true
+S beat: Se S 0.78, +P S 0.23). Chosen among 1, 0.5 and 0.25 by DS1 record-wise 5-fold CV of the
+record-context arm (f) (pooled jκ 0.567, 0.609, 0.595); nested CV, which picks the power by inner 4-fold
+CV on each outer training fold (0.5 twice, 0.25 three times), estimates the choice at jκ 0.601; figures in docs/finetuning.md."""
+
+
+def balanced_class_weight(y, power: float = CLASS_WEIGHT_POWER) -> dict[int, float]:
+    """``{class: (n / (k * n_c)) ** power}`` over the classes present in ``y`` (``power`` 1: scikit-learn's ``"balanced"``).
+
+    Args:
+        y: ``(n,)`` class ids.
+        power: exponent of the inverse-frequency weights (0: unweighted).
+
+    Raises:
+        ValueError: ``power`` negative or not finite (it would weigh the common classes up).
+    """
+    if not np.isfinite(power) or power < 0:
+        raise ValueError(f"the class-weight power must be a finite number >= 0 (0: unweighted, 1: inverse frequency); got {power}.")
+    classes, counts = np.unique(np.asarray(y).astype(np.int64), return_counts=True)
+    weights = (counts.sum() / (len(classes) * counts)) ** power
+    return {int(c): float(w) for c, w in zip(classes, weights)}
+
+
+def fit_features_baseline(x: np.ndarray, y: np.ndarray, n_classes: int, seed: int = 42, power: float = CLASS_WEIGHT_POWER):
+    """Standardised, class-weighted logistic regression (scikit-learn) on ``(n, features)``, with the
+    weights of :func:`balanced_class_weight` (``power``).
 
     Returns:
         the fitted ``Pipeline``; ``predict_proba`` gives ``(n, n_classes)`` after
@@ -80,22 +109,25 @@ def fit_features_baseline(x: np.ndarray, y: np.ndarray, n_classes: int, seed: in
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    model = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=2000, random_state=seed))
+    model = make_pipeline(StandardScaler(), LogisticRegression(class_weight=balanced_class_weight(y, power), max_iter=2000, random_state=seed))
     model.fit(x, np.asarray(y))
     model.n_task_classes_ = n_classes
     return model
 
 
-def boosting_classifier(seed: int = 42):
-    """The non-linear classical head of the benchmarks: scikit-learn's class-balanced
+def boosting_classifier(class_weight: dict[int, float], seed: int = 42):
+    """The non-linear classical head of the benchmarks: scikit-learn's class-weighted
     ``HistGradientBoostingClassifier`` (200 iterations, seeded, its defaults otherwise), unfitted;
-    a ``make_model`` for :func:`record_cv_predictions` via ``functools.partial(boosting_classifier, seed)``."""
+    a ``make_model`` for :func:`record_cv_predictions` via ``functools.partial(boosting_classifier, seed=seed)``
+    (it passes the training fold's :func:`balanced_class_weight`)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    return HistGradientBoostingClassifier(class_weight="balanced", max_iter=200, random_state=seed)
+    return HistGradientBoostingClassifier(class_weight=class_weight, max_iter=200, random_state=seed)
 
 
-def record_cv_predictions(x: np.ndarray, y: np.ndarray, records: np.ndarray, folds, n_classes: int, seed: int = 42, make_model=None) -> np.ndarray:
+def record_cv_predictions(
+    x: np.ndarray, y: np.ndarray, records: np.ndarray, folds, n_classes: int, seed: int = 42, make_model=None, power: float = CLASS_WEIGHT_POWER
+) -> np.ndarray:
     """Held-out class of every row: for each fold, fit on its training records and predict its test records.
 
     Args:
@@ -103,7 +135,9 @@ def record_cv_predictions(x: np.ndarray, y: np.ndarray, records: np.ndarray, fol
         folds: ``[(train_records, test_records), ...]`` (:func:`heartbert_hf.tasks.cv_folds`).
         n_classes: number of classes (those absent from a fold's training rows get probability 0).
         seed: the logistic regression's seed.
-        make_model: a factory of another scikit-learn classifier (default :func:`fit_features_baseline`'s).
+        make_model: a factory of another scikit-learn classifier, called with ``class_weight`` (default
+            :func:`fit_features_baseline`'s).
+        power: exponent of the class weights (:func:`balanced_class_weight`) of every fold's fit.
 
     Returns:
         ``(n,)`` int64 predicted class ids (rows of no test fold keep 0).
@@ -112,9 +146,9 @@ def record_cv_predictions(x: np.ndarray, y: np.ndarray, records: np.ndarray, fol
     for train_records, test_records in folds:
         train, test = np.isin(records, train_records), np.isin(records, test_records)
         if make_model is None:
-            model = fit_features_baseline(x[train], y[train], n_classes, seed)
+            model = fit_features_baseline(x[train], y[train], n_classes, seed, power)
         else:
-            model = make_model().fit(x[train], y[train])
+            model = make_model(class_weight=balanced_class_weight(y[train], power)).fit(x[train], y[train])
             model.n_task_classes_ = n_classes
         pred[test] = baseline_probs(model, x[test]).argmax(axis=1)
     return pred

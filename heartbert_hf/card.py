@@ -445,7 +445,7 @@ def _training_text(arguments: dict, fitted_probe: bool = False, example: str = "
         rows = f"at most {cap:,} training {example}s per class" if cap else f"every training {example}"
         return (
             "frozen encoder; the linear probe fitted to convergence by "
-            + ("class-balanced" if arguments.get("class_weighting", True) else "unweighted")
+            + ("class-weighted (square root of inverse class frequency)" if arguments.get("class_weighting", True) else "unweighted")
             + f" multinomial logistic regression (scikit-learn, L-BFGS, C = 1) on the encoder's embeddings of {rows} "
             f"(`heartbert_hf.probe`)"
         )

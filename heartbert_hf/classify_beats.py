@@ -67,21 +67,23 @@ MAX_REFERENCE_Q_FRACTION = 0.1
 """Share of AAMI Q (paced, unclassifiable) reference beats above which the summary warns that the
 labels mean little: the classifier never saw a paced beat (AAMI EC57 and de Chazal et al. 2004 leave
 the paced records 102, 104, 107, 217 out). Measured with the shipped record-context classifier on those
-four records (reference beats): 7,457 of their 8,028 AAMI Q beats labelled N, so a paced rhythm reads as
-normal, and their few true V beats are missed (107: 1 of 59 labelled V). The beat-window classifier it
+four records (reference beats): 7,942 of their 8,028 AAMI Q beats labelled N, so a paced rhythm reads as
+normal, and their few true V beats are missed (107: none of 59 labelled V; 46 N, 13 S). The beat-window classifier it
 replaced labelled most paced beats V instead (107: 1,904 of 2,078)."""
 
 MIN_CONTEXT_BEATS = 3
 """A record-context classifier leaves a record's beats unclassified (Q) when fewer than this many can be
 classified: each beat is judged against the record's median beat, and with one or two beats that median
-is the beat itself (measured: a V beat of sample 208, alone in a 2.2-s excerpt, came out N at p 0.90)."""
+is the beat itself, so its centred vector is zero and only the RR features are left (measured with the
+classifier's earlier, inverse-frequency-weighted head: a V beat of sample 208, alone in a 2.2-s excerpt,
+came out N at p 0.90)."""
 
 SHORT_CONTEXT_S = 240.0
 """A record shorter than this (s) gets a warning that a record-context classifier's labels are unstable:
 the record's median beat, which every beat is judged against, still moves. Measured with
 ``benchmarks/context_length_stability.py`` on the three 10-min sample excerpts: the labels of the first
-10-120 s differ from the whole record's on up to 100 % (101 at 10 s), 32 % (118 at 60 s) and 35 % (208 at
-20 s) of beats; from 240 s on, on at most 7.5 %."""
+10-120 s differ from the whole record's on up to 80 % (101 at 10 s), 6 % (118 at 45 s) and 46 % (208 at
+10 s) of beats; from 240 s on, on at most 4.1 %."""
 
 BEATS_PER_CALL = 256
 """Beats tokenized and classified at a time: memory stays bounded on a 24-hour record."""
@@ -351,8 +353,8 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
     elif context and len(signal) / fs < SHORT_CONTEXT_S:
         notes_out.append(
             f"the record is {len(signal) / fs:.0f} s long; the record-context classifier judges each beat against the record's "
-            f"median beat, which is unstable under {SHORT_CONTEXT_S:.0f} s (measured: up to a third of the labels change with the length "
-            "of the excerpt; on 10-s PTB-XL sinus strips 23.8 % of beats came out S, V or F): treat these labels as candidates to review"
+            f"median beat, which is unstable under {SHORT_CONTEXT_S:.0f} s (measured on MIT-BIH excerpts: up to 80 % of the labels of the "
+            "first 10 s differ from the whole record's): treat these labels as candidates to review"
         )
     if context and len(ok_idx):  # the record read as a whole
         from .beat_context import record_beat_probabilities

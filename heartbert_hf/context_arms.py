@@ -6,7 +6,7 @@ in the feature extractor's 4000-sample windows; a beat's vector is the mean hidd
 last layer, :func:`context_layers`) of the tokens over :data:`CONTEXT_SPANS_S` around its R peak,
 minus the record's median beat vector, and
 the head is a linear layer on that vector and the 5 per-record normalised RR features
-(:data:`CONTEXT_RHYTHM`), fitted by class-balanced logistic regression (:mod:`heartbert_hf.probe`,
+(:data:`CONTEXT_RHYTHM`), fitted by class-weighted logistic regression (:mod:`heartbert_hf.probe`,
 the same classifier as the ``features`` arm) whatever ``--head`` says. Arms:
 
 * ``pretrained+context`` (f): the pretrained encoder;

@@ -13,7 +13,7 @@ What it does, in order:
    loss** (single-label: cross-entropy weighted by inverse class frequency of the training
    sequences; multi-label: BCE ``pos_weight`` = negatives/positives, clipped to [1, 100]), plus an
    optional per-class cap on training examples (``--max_train_per_class``). A single-label
-   **linear probe** is instead fitted to convergence by class-balanced logistic regression on the
+   **linear probe** is instead fitted to convergence by class-weighted logistic regression (square root of inverse class frequency) on the
    frozen encoder's embeddings, computed once (:mod:`heartbert_hf.probe`; the same classifier as the
    ``features`` arm); in ``--cv`` each encoder embeds the pool once for all folds;
 5. predicts per example by averaging the class probabilities of its sequences, selects the epoch on

@@ -8,7 +8,8 @@ epochs of SGD through the encoder:
 2. the head's input is ``[embedding, normalised rhythm features]`` (the rhythm normalisation saved in
    the config, as in ``forward``);
 3. scikit-learn's ``StandardScaler`` + multinomial ``LogisticRegression`` (L-BFGS, L2, ``C``,
-   ``class_weight="balanced"`` unless disabled) is fitted on those rows, the same classifier as the
+   class weights the square root of inverse frequency, :func:`heartbert_hf.baselines.balanced_class_weight`,
+   unless disabled) is fitted on those rows, the same classifier as the
    features-only baseline of the mitdb-aami scorecard (:mod:`heartbert_hf.baselines`), so the two
    arms differ only in their inputs;
 4. the standardisation is folded into the head's ``nn.Linear``: with scaler mean ``mu`` and scale
@@ -91,7 +92,8 @@ def fit_linear_probe(
         embeddings: ``(n_sequences, hidden)`` from :func:`sequence_embeddings`.
         labels: ``(n_sequences,)`` class ids.
         rhythm_features: ``(n_sequences, n_rhythm)`` raw RR features when the model takes them.
-        class_weighting: ``class_weight="balanced"`` (inverse class frequency), as the SGD path's loss.
+        class_weighting: class weights :func:`heartbert_hf.baselines.balanced_class_weight`, the square root
+            of inverse class frequency, as the features baseline (arm (a)) (:data:`~heartbert_hf.baselines.CLASS_WEIGHT_POWER`).
         C: inverse L2 strength.
         seed: ``random_state`` of the solver.
 
@@ -105,6 +107,8 @@ def fit_linear_probe(
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
+    from .baselines import balanced_class_weight
+
     _check_probe(model)
     y = np.asarray(labels).astype(np.int64).reshape(-1)
     x = probe_inputs(model, embeddings, rhythm_features).numpy().astype(np.float64)  # (n, hidden + n_rhythm)
@@ -114,7 +118,8 @@ def fit_linear_probe(
     if len(seen) < 2:
         raise ValueError(f"the probe needs at least 2 classes among its training rows; got only class {seen.tolist()}.")
     scaler = StandardScaler().fit(x)
-    lr = LogisticRegression(C=C, class_weight="balanced" if class_weighting else None, max_iter=PROBE_MAX_ITER, random_state=seed)
+    weights = balanced_class_weight(y) if class_weighting else None
+    lr = LogisticRegression(C=C, class_weight=weights, max_iter=PROBE_MAX_ITER, random_state=seed)
     lr.fit(scaler.transform(x), y)
     coef = lr.coef_ if len(seen) > 2 else np.vstack([-lr.coef_[0] / 2, lr.coef_[0] / 2])  # (classes_seen, features)
     bias = lr.intercept_ if len(seen) > 2 else np.array([-lr.intercept_[0] / 2, lr.intercept_[0] / 2])

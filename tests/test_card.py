@@ -116,7 +116,8 @@ def test_shipped_style_classifier_card(tmp_path, tiny_config):
     assert "pre_rr" in text and "head `linear-probe`; 2.0 MB" in text and f"hidden {tiny_config.hidden_size}" in text
     assert "the 22 MIT-BIH DS1 records (de Chazal et al. 2004): 101," in text
     assert (  # a single-label linear probe is fitted by logistic regression, not trained for epochs (heartbert_hf.probe)
-        "frozen encoder; the linear probe fitted to convergence by class-balanced multinomial logistic regression" in text
+        "frozen encoder; the linear probe fitted to convergence by class-weighted (square root of inverse class frequency) multinomial logistic regression"
+        in text
         and "on the encoder's embeddings of every training beat" in text
         and "epochs of" not in text
         and "`heartbert finetune --task mitdb-aami --num_train_epochs 3" in text

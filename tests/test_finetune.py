@@ -118,7 +118,11 @@ def test_mitdb_aami_end_to_end(mitdb_finetuned, tiny_model_dir):
     assert 0.3 < config["rhythm_feature_mean"][0] < 1.5 and all(s > 0 for s in config["rhythm_feature_std"])  # seconds, from train beats
     card = (mitdb_finetuned / "README.md").read_text()  # the model card of the saved arm
     assert "license: odc-by" in card and "pipeline_tag: other" in card and "A HeartBert beat classifier" in card
-    assert "in its record's context" in card and "beat_spans" in card and "fitted to convergence by class-balanced" in card
+    assert (
+        "in its record's context" in card
+        and "beat_spans" in card
+        and "fitted to convergence by class-weighted (square root of inverse class frequency)" in card
+    )
     assert "--num_train_epochs 1 --per_device_train_batch_size 16" in card  # the command that made it
     assert "## Results" in card and "Split `validation` (60 examples; records/patients 118)" in card
     assert "(d) pretrained encoder + rhythm" in card and "(f) pretrained encoder, record context + rhythm" in card

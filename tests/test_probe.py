@@ -40,8 +40,10 @@ def _sklearn_reference(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
+    classes, counts = np.unique(y, return_counts=True)
+    weights = dict(zip(classes.tolist(), np.sqrt(len(y) / (len(classes) * counts)).tolist()))  # square-root balanced
     scaler = StandardScaler().fit(x)
-    lr = LogisticRegression(class_weight="balanced", max_iter=2000, random_state=42).fit(scaler.transform(x), y)
+    lr = LogisticRegression(class_weight=weights, max_iter=2000, random_state=42).fit(scaler.transform(x), y)
     return lr.predict_proba(scaler.transform(x))
 
 
@@ -157,3 +159,19 @@ def test_cv_probe_from_cached_embeddings_equals_fitting_and_predicting_directly(
     np.testing.assert_allclose(probs, direct, atol=1e-5)
     label_of = dict(zip(test["example_id"], test["labels"]))
     assert y == [label_of[int(e)] for e in ids] and len(ids) == 30
+
+
+def test_class_weights_are_the_square_root_of_balanced():
+    """Hand-computed: 6 N, 3 S, 1 V (n=10, k=3): balanced weights 10/18, 10/9, 10/3; their square roots."""
+    from heartbert_hf.baselines import balanced_class_weight
+
+    w = balanced_class_weight([0] * 6 + [1] * 3 + [2])
+    assert w == pytest.approx({0: (10 / 18) ** 0.5, 1: (10 / 9) ** 0.5, 2: (10 / 3) ** 0.5})
+    assert balanced_class_weight([0, 0, 1], power=1.0) == pytest.approx({0: 0.75, 1: 1.5})
+
+
+def test_negative_class_weight_power_is_refused():
+    from heartbert_hf.baselines import balanced_class_weight
+
+    with pytest.raises(ValueError, match="power must be a finite number >= 0"):
+        balanced_class_weight([0, 1, 1], power=-0.5)
