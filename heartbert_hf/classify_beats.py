@@ -57,7 +57,7 @@ import numpy as np
 from .beat_classifier import BeatClassifier, classify_segments, load_classifier
 from .beat_reference import BEAT_CLASSES, UNCLASSIFIED, Reference, compare_with_reference, format_comparison, reference_beats
 from .data.wfdb_io import record_path
-from .lead_choice import lead_order, lead_problem
+from .lead_choice import inverted_lead_note, lead_order, lead_problem
 from .runtime import THREADS_HELP, HelpFormatter, set_torch_threads
 
 MIN_PLAUSIBLE_RATE = 30.0
@@ -339,6 +339,9 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
         notes_out.append(f"{reference.no_beats()}: no Se/+P comparison")
     if len(samples) == 0:  # only the reference can give none: read_lead found beats on the lead
         raise ValueError(f"record {record_id}, lead {lead}: no beats found ({source}): {reference.no_beats()}.")
+    inverted = inverted_lead_note(rec.lead_names[i], signal, fs, samples)
+    if inverted:
+        notes_out.append(inverted)
     rhythm = rr_features(samples, fs, broken_intervals(signal, samples, fs))  # (n_beats, n_features); gaps left out
     notes = unclassifiable(signal, samples, fs, BEAT_SECONDS)
     half = int(round(BEAT_SECONDS * fs))

@@ -469,6 +469,29 @@ def test_default_lead_is_mlii_then_ii_then_the_first(names, expected):
         choose_lead(names, "aVR", "r")
 
 
+@pytest.mark.parametrize(
+    "names, expected",
+    [
+        (["V1", "ECG II"], "ECG II"),
+        (["V1", "Lead II"], "Lead II"),
+        (["V1", "EKG-II"], "EKG-II"),
+        (["V1", "ML2"], "ML2"),
+        (["V1", "ML II"], "ML II"),
+        (["ECG I", "ECG II", "ECG MLII"], "ECG MLII"),
+        (["ECG V1", "ECG DII"], "ECG DII"),
+        (["ECG1", "ECG2"], "ECG1"),  # Holter channel numbers are not lead II
+        (["ECG 1", "ECG 2"], "ECG 1"),
+        (["V1", "MLIII"], "V1"),
+        (["I", "III"], "I"),
+    ],
+)
+def test_usual_spellings_of_lead_ii_are_the_default_lead(names, expected):
+    """Probe 5 t03: 'ECG II', 'Lead II', 'ML2', ... (EDF and 12-lead exporters) fell through to V1 / lead I."""
+    from heartbert_hf.lead_choice import choose_lead
+
+    assert names[choose_lead(names, None, "r", ["mV"] * len(names))] == expected
+
+
 def test_a_lead_in_microvolts_is_detected_in_millivolts(beat_model_dir, tmp_path, capsys):
     """Before: GQRS (thresholds in mV) ran on a lead stored in uV and found about twice the beats (142/min
     on a 70/min record), so every RR feature was wrong; now the lead's WFDB units are converted to mV for detection."""
@@ -482,6 +505,36 @@ def test_a_lead_in_microvolts_is_detected_in_millivolts(beat_model_dir, tmp_path
     assert code == 0, stderr
     detected = wfdb.rdann(str(tmp_path / "o" / "uv101"), "hbt").sample
     assert abs(len(detected) - len(beats)) <= 2, (len(detected), len(beats))
+
+
+@pytest.mark.parametrize("record", ["101", "208"])
+def test_qrs_polarity_of_the_sample_mlii_leads_is_upright_and_negates(record):
+    """Reference beats of the shipped excerpts: MLII is upright (DS1 medians +0.06 to +0.90, 207 aside), negated it is not."""
+    import wfdb
+
+    from heartbert_hf.lead_choice import NEGATIVE_QRS_POLARITY, inverted_lead_note, qrs_polarity
+
+    rec = wfdb.rdrecord(str(SAMPLE_DIR / record), sampto=360 * SECONDS, channel_names=["MLII"])
+    peaks = wfdb.rdann(str(SAMPLE_DIR / record), "atr", sampto=360 * SECONDS - 1).sample
+    lead = rec.p_signal[:, 0]
+    upright = qrs_polarity(lead, 360, peaks)
+    assert upright > 0.5 and qrs_polarity(-lead, 360, peaks) == pytest.approx(-upright)
+    assert inverted_lead_note("MLII", lead, 360, peaks) == ""
+    assert "mostly negative" in inverted_lead_note("ECG II", -lead, 360, peaks)
+    assert inverted_lead_note("V1", -lead, 360, peaks) == ""  # a negative QRS is normal in V1
+    assert np.isnan(qrs_polarity(lead[:100], 360, peaks[:1]))  # no beat with 0.5 s around it
+    assert -upright < NEGATIVE_QRS_POLARITY
+
+
+def test_an_inverted_mlii_lead_gets_a_note(beat_model_dir, tmp_path, capsys):
+    """Probe 5 t04: MLII wired backwards was classified without a word, with 18 % of the labels changed."""
+    import wfdb
+
+    rec = wfdb.rdrecord(str(SAMPLE_DIR / "101"), sampto=360 * SECONDS, channels=[0])
+    wfdb.wrsamp("inv101", fs=360, units=["mV"], sig_name=["MLII"], p_signal=-rec.p_signal, fmt=["16"], write_dir=str(tmp_path))
+    code, stdout, stderr = _run(["--record", str(tmp_path / "inv101"), "--model", str(beat_model_dir), "--output_dir", str(tmp_path / "o")], capsys)
+    assert code == 0, stderr
+    assert "QRS complexes are mostly negative" in stdout + stderr
 
 
 def test_reference_beats_past_the_record_end_are_ignored_with_a_warning(beat_model_dir, short_records, tmp_path, capsys):
