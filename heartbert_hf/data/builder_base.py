@@ -231,7 +231,7 @@ class PhysioNetBuilder(datasets.GeneratorBasedBuilder):
         if self.config.data_dir:
             root = Path(self.config.data_dir).expanduser()
             if wanted is None:
-                wanted = list_local_records(root)
+                wanted = list_local_records(root, edf=False)
                 if not wanted:
                     raise FileNotFoundError(f"no WFDB records (*.hea) found in data_dir {root} for {self.DB_NAME}.")
             for rec in wanted:  # fail before generation starts, with the file named
