@@ -1,7 +1,7 @@
 """``heartbert embed``: one pooled HeartBert vector per ECG window, to Parquet.
 
     heartbert embed --model PATH --input 101 208 --output emb.parquet        # WFDB records
-    heartbert embed --model PATH --input records_dir/ --output emb.parquet    # every *.hea in a folder
+    heartbert embed --model PATH --input records_dir/ --output emb.parquet    # every *.hea / *.edf in a folder
     heartbert embed --model PATH --input saved_dataset/ --output emb.parquet  # Dataset.save_to_disk
 
 Each record (or dataset row) goes through :func:`heartbert_hf.inference.iter_embeddings` (the one
@@ -19,7 +19,8 @@ the end, and ``--leads`` names them to embed them anyway (:mod:`heartbert_hf.dat
 record with no ECG lead is a bad record. ``--leads`` takes names or signal indices from 0; a name that
 several signals share (Holter records naming every signal ``ECG``) selects all of them, and their rows'
 ``lead_name`` carries the index: ``ECG (signal 0)``, ``ECG (signal 1)``. ``--input`` also takes EDF
-files (``*.edf``).
+and EDF+ files (``*.edf``; the ECG leads are chosen from the EDF header, and only they are read), and
+WFDB records whose file names are in another case (``101.HEA``, :mod:`heartbert_hf.data.record_case`).
 
 Bad input does not stop a batch: with ``--on_error skip`` (the default for folders, saved datasets
 and lists of records) a record that cannot be read or tokenized (too short, NaN samples, a corrupt
@@ -126,8 +127,9 @@ def _expected_windows(n_samples: int, n_leads: int, fs: float, features) -> int:
 
 
 def _record_path(item: str) -> Path:
-    path = Path(item)
-    return path.with_suffix("") if path.suffix in (".hea", ".dat") else path
+    from .data.wfdb_io import record_path
+
+    return record_path(item)  # 101.hea, 101.DAT -> 101
 
 
 def iter_sources(inputs: list[str], leads: list[str] | None, split: str | None, features=None) -> list[Source]:
@@ -139,9 +141,11 @@ def iter_sources(inputs: list[str], leads: list[str] | None, split: str | None, 
 
     ``features`` (the feature extractor) lets each WFDB source count its windows from the header.
     """
+    from .data.edf_io import edf_signals
     from .data.lead_units import is_ecg_signal, lead_label, non_ecg_signals, signal_names
+    from .data.record_case import header_file
     from .data.record_files import list_local_records
-    from .data.wfdb_io import _lead_indices, read_record
+    from .data.wfdb_io import _lead_indices, read_header, read_record
 
     def select(record_name: str, names: list[str], units: list[str | None]) -> tuple[list[int], list[str]]:
         """``(signal indices to embed, "NAME [units]" left out)``: the ``--leads`` (a name several signals share
@@ -157,12 +161,15 @@ def iter_sources(inputs: list[str], leads: list[str] | None, split: str | None, 
 
     def wfdb_source(stem: Path) -> Source:
         source = Source(stem.stem if stem.suffix.lower() == ".edf" else stem.name, 0, None)
-        names = units = None  # from the header; an EDF file (read whole) or a multi-segment master: once read
-        if stem.suffix.lower() != ".edf":
+        names = units = None  # from the header; a multi-segment master (or an unreadable EDF header): once read
+        if stem.suffix.lower() == ".edf":
+            try:  # the ECG leads are chosen from the header, and only they are read (a PSG's EEG may run at another rate)
+                names, units = edf_signals(stem)
+            except Exception:  # an unreadable header is reported when the file is read
+                names = units = None
+        else:
             try:
-                import wfdb
-
-                header = wfdb.rdheader(str(stem))
+                header = read_header(stem)  # 101.HEA in any case
                 if header.sig_name:
                     names, units = signal_names(header.sig_name), list(header.units or [])
                 n_leads = len(select(source.name, names, units)[0]) if names else int(header.n_sig)
@@ -193,13 +200,13 @@ def iter_sources(inputs: list[str], leads: list[str] | None, split: str | None, 
         elif path.is_dir():
             names = list_local_records(path)
             if not names:
-                raise FileNotFoundError(f"no WFDB records (*.hea) in {path}.")
+                raise FileNotFoundError(f"no records (WFDB *.hea headers or *.edf files) in {path}.")
             sources += [wfdb_source(path / name) for name in names]
         elif path.suffix.lower() == ".edf" and path.is_file():
             sources.append(wfdb_source(path))
         else:
             stem = _record_path(str(path))
-            if not stem.with_name(stem.name + ".hea").is_file():
+            if header_file(stem) is None:
                 raise FileNotFoundError(f"input {item} is neither a WFDB record (no {stem}.hea), a folder of records, nor a saved dataset.")
             sources.append(wfdb_source(stem))
     return sources

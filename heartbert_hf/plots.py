@@ -35,17 +35,19 @@ def _record_stem(record: str) -> Path:
     """The record path without a WFDB extension; a clear error when its header is missing."""
     import difflib
 
+    from .data.record_case import header_file
+
     path = Path(record)
-    if path.suffix.lower() == ".edf" and path.is_file():  # read_record reads EDF through wfdb
+    if path.suffix.lower() == ".edf" and path.is_file():  # read_record reads EDF and EDF+ files
         return path
-    if path.suffix in (".hea", ".dat", ".atr"):
+    if path.suffix.lower() in (".hea", ".dat", ".atr"):  # any case: 101.HEA from FAT media
         path = path.with_suffix("")
     header = path.with_name(path.name + ".hea")
-    if not header.is_file():
+    if header_file(path) is None:
         folder = path.parent
         if not folder.is_dir():
             raise FileNotFoundError(f"no WFDB record {record}: the folder {folder} does not exist.")
-        names = sorted(p.stem for p in folder.glob("*.hea"))
+        names = sorted(p.stem for p in folder.iterdir() if p.suffix.lower() == ".hea")
         close = difflib.get_close_matches(path.name, names, n=3)
         hint = (
             f" Did you mean {', '.join(str(folder / c) for c in close)}?"

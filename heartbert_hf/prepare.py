@@ -112,7 +112,7 @@ def screen_records(
     from .data.wfdb_io import annotation_file, check_record_files, read_annotation, read_record
 
     good, bad = [], []
-    for name in list(records) if records else list_local_records(folder):
+    for name in list(records) if records else list_local_records(folder, edf=False):
         path = Path(folder) / name
         try:
             if read:
@@ -227,7 +227,7 @@ def _leave_out_named_records(plan: dict[str, dict], err: Exception, skipped: lis
     kwargs = plan[err.db]
     if not kwargs.get("data_dir"):
         return False
-    records = list(kwargs.get("records") or list_local_records(kwargs["data_dir"]))
+    records = list(kwargs.get("records") or list_local_records(kwargs["data_dir"], edf=False))
     named = [r for r in err.records if r in records]
     if not named:
         return False

@@ -95,7 +95,10 @@ def builder_code_hash(builder_cls: type) -> str:
 
     here = Path(__file__).resolve().parent
     files = [inspect.getsourcefile(sys.modules[builder_cls.__module__]) or ""]
-    files += [str(here / f"{name}.py") for name in ("builder_base", "annotation_time", "wfdb_io", "record_files", "lead_units", "edf_io", "labels", "splits")]
+    files += [
+        str(here / f"{name}.py")
+        for name in ("builder_base", "annotation_time", "wfdb_io", "record_case", "record_files", "lead_units", "edf_io", "labels", "splits")
+    ]
     files += [str(here.parent / "rhythm.py")]
     digest = hashlib.sha256()
     for name in files:
@@ -228,7 +231,7 @@ class PhysioNetBuilder(datasets.GeneratorBasedBuilder):
         if self.config.data_dir:
             root = Path(self.config.data_dir).expanduser()
             if wanted is None:
-                wanted = list_local_records(root)
+                wanted = list_local_records(root, edf=False)
                 if not wanted:
                     raise FileNotFoundError(f"no WFDB records (*.hea) found in data_dir {root} for {self.DB_NAME}.")
             for rec in wanted:  # fail before generation starts, with the file named

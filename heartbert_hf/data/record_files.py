@@ -1,13 +1,14 @@
 """Locating WFDB records: listing a folder's records, and downloading PhysioNet files.
 
-* :func:`list_local_records`: the records of a folder (its ``RECORDS`` file, else every ``*.hea``,
-  segment headers of multi-segment records left out);
+* :func:`list_local_records`: the records of a folder (its ``RECORDS`` file, else every ``*.hea`` in
+  any case and every ``*.edf``, segment headers of multi-segment records left out);
 * :func:`download_records` / :func:`base_url`: files fetched through ``datasets``' download manager from
   PhysioNet or a mirror (:data:`BASE_URL_ENV`) and staged under their WFDB names.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import os
 import shutil
@@ -39,46 +40,91 @@ def _preview(names: list[str], n: int = 5) -> str:
     return ", ".join(names[:n]) + (f", ... ({len(names) - n} more)" if len(names) > n else "")
 
 
-def list_local_records(root: str | os.PathLike, pattern: str = "*.hea") -> list[str]:
-    """Record names under ``root``: its ``RECORDS`` file when present, else every ``*.hea``.
+def _matches(name: str, pattern: str) -> bool:
+    return fnmatch.fnmatchcase(name.lower(), pattern.lower())
+
+
+def _edf_with_signals(path: Path) -> bool:
+    """False for an EDF+ file that holds annotations only (Sleep-EDF's ``*-Hypnogram.edf``): not a recording."""
+    from .edf_io import read_edf_header
+
+    try:
+        header = read_edf_header(path)
+    except (OSError, ValueError):  # unreadable: listed, so that reading it reports what is wrong
+        return True
+    return len(header.annotation_signals) < len(header.labels)
+
+
+def list_local_records(root: str | os.PathLike, pattern: str = "*.hea", edf: bool = True) -> list[str]:
+    """Record names under ``root``: its ``RECORDS`` file when present, else every ``*.hea`` (and ``*.edf``).
+
+    Args:
+        root: the folder.
+        pattern: the header files to list when there is no ``RECORDS`` (a glob in ``root``, matched
+            without case: ``101.HEA`` from FAT media or CD-ROMs is record ``101``).
+        edf: also list EDF files (``*.edf`` in any case, and ``RECORDS`` entries naming an existing
+            ``.edf`` file), under their file name with its extension (``"patient1.edf"``), as
+            :func:`~heartbert_hf.data.wfdb_io.read_record` takes them; EDF+ files holding annotations
+            only (no sampled signal, e.g. hypnograms) are not listed. ``False`` lists WFDB records
+            only (the database builders).
+
+    Returns:
+        Record names, each a path relative to ``root`` without extension (WFDB) or with ``.edf``
+        (EDF): in ``RECORDS`` order, else sorted.
+
+    Raises:
+        FileNotFoundError: ``root`` is not a folder.
 
     Segment headers of multi-segment records in ``root`` are not records of their own and are never
-    listed. A ``RECORDS`` file that omits headers present in ``root``, or lists records whose header is
-    absent, is followed, with a warning naming how many records were skipped (logger
+    listed. A ``RECORDS`` file that omits records present in ``root``, or lists records whose header
+    (or EDF file) is absent, is followed, with a warning naming how many records were skipped (logger
     ``heartbert_hf.data.record_files``); a ``RECORDS`` file none of whose records is present is ignored,
     with a warning.
     """
+    from .record_case import find_file, header_file
+
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"data_dir {root} does not exist or is not a directory.")
-    headers = sorted(p.name[: -len(".hea")] for p in root.glob(pattern) if p.is_file())
-    segments = set().union(*[_segment_names(root / f"{h}.hea") for h in headers]) if headers else set()
-    found = [h for h in headers if h not in segments]
+    files = sorted((p for p in root.glob("*") if p.is_file()), key=lambda p: p.name)
+    headers = {p.name[: -len(".hea")]: p for p in files if _matches(p.name, pattern) and p.name.lower().endswith(".hea")}
+    segments = {s.lower() for hea in headers.values() for s in _segment_names(hea)}
+    found = [h for h in headers if h.lower() not in segments]
+    if edf:
+        found += [p.name for p in files if p.suffix.lower() == ".edf" and _edf_with_signals(p)]
+    found.sort()
     listing = root / "RECORDS"
     if not listing.is_file():
         return found
     names = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
-    present = [n for n in names if (root / f"{n}.hea").is_file()]
+    present, absent = [], []
+    for name in names:
+        if edf and name.lower().endswith(".edf"):  # an EDF file, named as the folder spells it
+            real = find_file(root / name)
+            resolved = None if real is None else Path(name).with_name(real.name).as_posix()
+        else:
+            resolved = name if header_file(root / name) is not None else None
+        (present if resolved else absent).append(resolved or name)
     if not present:
         if names:
-            logger.warning("RECORDS in %s lists %d record(s), none of them present: reading every header there (%d) instead.", root, len(names), len(found))
+            logger.warning("RECORDS in %s lists %d record(s), none of them present: reading every record there (%d) instead.", root, len(names), len(found))
         return found
-    absent = [n for n in names if n not in present]
     if absent:
         logger.warning(
-            "RECORDS in %s lists %d record(s) whose header is absent: %d record(s) skipped (%s).",
+            "RECORDS in %s lists %d record(s) whose header or EDF file is absent: %d record(s) skipped (%s).",
             root,
             len(names),
             len(absent),
             _preview(absent),
         )
-    unlisted = sorted(set(found) - set(names))
+    unlisted = sorted(set(found) - set(names) - set(present))
     if unlisted:
         logger.warning(
-            "RECORDS in %s omits %d record(s) whose .hea is in the folder: %d record(s) skipped (%s). Add them to RECORDS, "
-            "delete RECORDS to read every header, or pass records=[...].",
+            "RECORDS in %s omits %d record(s) whose %s is in the folder: %d record(s) skipped (%s). Add them to RECORDS, "
+            "delete RECORDS to read every record, or pass records=[...].",
             root,
             len(unlisted),
+            ".hea or .edf file" if edf else ".hea",
             len(unlisted),
             _preview(unlisted),
         )

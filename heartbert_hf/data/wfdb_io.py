@@ -28,6 +28,10 @@ Every reader in :mod:`heartbert_hf.data` (the builders, ``heartbert embed``) goe
   with the leads of each rate named so that ``leads=[...]`` picks one rate.
 * **Headers without a sample count**: the length is inferred from the signal file size, as ``wfdb``
   does; every signal file of the record must then hold the same number of frames.
+* **File names in another case** (``101.HEA``, ``101.DAT`` from FAT media or CD-ROMs): the header, the
+  signal files it names, segment headers and annotation files are found without case
+  (:mod:`heartbert_hf.data.record_case`); ``wfdb`` reads them through links under the names it
+  expects, and messages name the real files.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .record_case import find_file, header_file, wfdb_names
 
 _BYTES_PER_SAMPLE = {"8": 1, "16": 2, "24": 3, "32": 4, "61": 2, "80": 1, "160": 2}
 """Storage formats with whole bytes per sample (WFDB signal(5))."""
@@ -112,9 +118,10 @@ def _bytes_per_sample(fmt: str) -> float:
 
 def record_path(path: str | os.PathLike) -> Path:
     """The record path without extension: ``data/101.hea`` or ``data/101.dat`` → ``data/101``, as the
-    command-line tools take it (unless ``data/101.dat.hea`` exists: WFDB record names hold no dot)."""
+    command-line tools take it (unless ``data/101.dat.hea`` exists: WFDB record names hold no dot).
+    The extension is matched without case: ``data/101.HEA`` → ``data/101``."""
     path = Path(path)
-    if path.suffix.lower() in (".hea", ".dat") and not path.with_name(path.name + ".hea").is_file():
+    if path.suffix.lower() in (".hea", ".dat") and header_file(path) is None:
         return path.with_suffix("")
     return path
 
@@ -122,18 +129,22 @@ def record_path(path: str | os.PathLike) -> Path:
 def read_header(path: str | os.PathLike):
     """Parse a record's header with ``wfdb.rdheader``: a ``wfdb.Record``, or a ``wfdb.MultiRecord``.
 
+    ``path`` is the record path (an extension ``.hea`` / ``.dat`` is dropped); its header is
+    ``<path>.hea`` in any case (``101.HEA``).
+
     Raises:
-        FileNotFoundError: no ``<path>.hea``.
+        FileNotFoundError: no ``<path>.hea`` in any case.
         ValueError: the header cannot be parsed, or declares no signals.
     """
     import wfdb
 
     path = record_path(path)
-    hea = path.with_name(path.name + ".hea")
-    if not hea.is_file():
-        raise FileNotFoundError(f"WFDB header not found: {hea}")
+    hea = header_file(path)
+    if hea is None:
+        raise FileNotFoundError(f"WFDB header not found: {path.with_name(path.name + '.hea')}")
     try:
-        header = wfdb.rdheader(str(path))
+        with wfdb_names(path.parent, {path.name + ".hea": hea}) as folder:
+            header = wfdb.rdheader(str(folder / path.name))
     except Exception as err:  # wfdb raises assorted errors on a malformed header
         raise ValueError(f"cannot parse WFDB header {hea}: {type(err).__name__}: {err}") from err
     if not header.n_sig:
@@ -187,10 +198,11 @@ def _is_multi_segment(header) -> bool:
     return getattr(header, "seg_name", None) is not None
 
 
-def _check_signal_files(path: Path, header) -> int | None:
+def _check_signal_files(path: Path, header, files: dict[str, Path]) -> int | None:
     """Check a single-segment record's signal files against its header; return its sample count
-    (frames), inferred from the file sizes when the header gives none (``None`` for FLAC files)."""
-    hea = path.with_name(path.name + ".hea")
+    (frames), inferred from the file sizes when the header gives none (``None`` for FLAC files).
+    Adds ``{name in the header: real file}`` of each signal file (found in any case) to ``files``."""
+    hea = header_file(path) or path.with_name(path.name + ".hea")
     if header.sig_len == 0:
         raise ValueError(f"WFDB header {hea} declares 0 samples (sig_len=0).")
     by_file: dict[str, list[int]] = {}
@@ -199,9 +211,10 @@ def _check_signal_files(path: Path, header) -> int | None:
     max_skew = max([int(s or 0) for s in (header.skew or [])] + [0])
     inferred: dict[str, int] = {}
     for name, channels in by_file.items():
-        dat = path.parent / name
-        if not dat.is_file():
-            raise FileNotFoundError(f"signal file {dat} of record {path.name} is missing (named in {hea}).")
+        dat = find_file(path.parent / name)
+        if dat is None:
+            raise FileNotFoundError(f"signal file {path.parent / name} of record {path.name} is missing (named in {hea}).")
+        files[name] = dat
         formats = {str(header.fmt[ch]) for ch in channels}
         if len(formats) > 1:
             raise ValueError(f"signal file {dat} of record {path.name} mixes storage formats {sorted(formats)} ({hea}).")
@@ -250,9 +263,10 @@ def _check_signal_files(path: Path, header) -> int | None:
     return length
 
 
-def _check_segments(path: Path, header) -> None:
-    """Check every segment of a multi-segment record (headers, lengths, signal files)."""
-    hea = path.with_name(path.name + ".hea")
+def _check_segments(path: Path, header, files: dict[str, Path]) -> None:
+    """Check every segment of a multi-segment record (headers, lengths, signal files); add each
+    segment's header and signal files to ``files`` (see :func:`_check_signal_files`)."""
+    hea = header_file(path) or path.with_name(path.name + ".hea")
     total = sum(int(n) for n in header.seg_len)
     if header.sig_len is None:
         raise ValueError(
@@ -273,14 +287,16 @@ def _check_segments(path: Path, header) -> None:
                 )
             continue
         seg_path = path.parent / name
-        if not seg_path.with_name(name + ".hea").is_file():
+        seg_hea = header_file(seg_path)
+        if seg_hea is None:
             raise FileNotFoundError(f"segment header {seg_path}.hea of multi-segment record {path.name} is missing (named in {hea}).")
         seg = read_header(seg_path)
+        files[name + ".hea"] = seg_hea
         if _is_multi_segment(seg):
             raise ValueError(f"segment {name} of record {path.name} is itself a multi-segment record: not a valid WFDB record.")
         if i == 0 and header.layout == "variable":
             continue  # the layout header: signal names only, no samples
-        seg_len = _check_signal_files(seg_path, seg)
+        seg_len = _check_signal_files(seg_path, seg, files)
         if seg_len is not None and seg_len != int(length):
             raise ValueError(f"header/sample mismatch for segment {name} of record {path.name}: it holds {seg_len} samples, {hea.name} lists {int(length)}.")
 
@@ -301,13 +317,19 @@ def check_record_files(path: str | os.PathLike):
             (``header/sample mismatch``) than declared, an unsupported storage format, or a
             record layout ``wfdb`` cannot read.
     """
-    path = record_path(path)
+    return _check_files(record_path(path))[0]
+
+
+def _check_files(path: Path) -> tuple[object, dict[str, Path]]:
+    """:func:`check_record_files` of ``path`` (no extension): ``(header, files)``, ``files`` mapping each
+    file name ``wfdb`` opens (relative to the record's folder) to the real file (found in any case)."""
     header = read_header(path)
+    files = {path.name + ".hea": header_file(path)}
     if _is_multi_segment(header):
-        _check_segments(path, header)
+        _check_segments(path, header, files)
     else:
-        _check_signal_files(path, header)
-    return header
+        _check_signal_files(path, header, files)
+    return header, files
 
 
 # ---------------------------------------------------------------------------------------- reading
@@ -337,39 +359,42 @@ def _verify_samples(where: str, rec, n_frames: int, verify_checksum: bool) -> No
             )
 
 
-def _rdrecord(path: Path, **kwargs):
-    """``wfdb.rdrecord`` in physical units, every sample of every signal (``e_p_signal``), float64."""
+def _rdrecord(path: Path, where: str | os.PathLike | None = None, **kwargs):
+    """``wfdb.rdrecord`` of ``path`` in physical units, every sample of every signal (``e_p_signal``),
+    float64. Errors name ``where`` (the real record, when ``path`` is a link to it), else ``path``."""
     import wfdb
 
     try:
         return wfdb.rdrecord(str(path), physical=True, smooth_frames=False, return_res=64, **kwargs)
     except Exception as err:  # wfdb/soundfile raise assorted errors on damaged files
-        raise ValueError(f"wfdb cannot read record {path}: {type(err).__name__}: {err} (truncated or corrupt signal file?)") from err
+        raise ValueError(f"wfdb cannot read record {where or path}: {type(err).__name__}: {err} (truncated or corrupt signal file?)") from err
 
 
 def _check_read(where: str, path: Path, rec, n_frames: int, verify_checksum: bool, channels: list[int] | None = None) -> None:
-    """:func:`_verify_samples` on what wfdb read. A skewed signal's checksum covers its samples as
-    stored, before the skew shifts them: those are read again with ``ignore_skew=True``."""
+    """:func:`_verify_samples` on what wfdb read from ``path``. A skewed signal's checksum covers its samples
+    as stored, before the skew shifts them: those are read again with ``ignore_skew=True``."""
     skewed = any(int(s or 0) for s in (rec.skew or []))
     _verify_samples(where, rec, n_frames, verify_checksum and not skewed)
     if verify_checksum and skewed:
-        _verify_samples(where, _rdrecord(path, channels=channels, ignore_skew=True), n_frames, True)
+        _verify_samples(where, _rdrecord(path, where, channels=channels, ignore_skew=True), n_frames, True)
 
 
-def _read_single_segment(path: Path, header, channels: list[int], verify_checksum: bool):
-    """Read ``channels`` of a single-segment record: a ``wfdb.Record`` with ``e_p_signal``."""
-    rec = _rdrecord(path, channels=channels)
+def _read_single_segment(path: Path, wfdb_path: Path, header, channels: list[int], verify_checksum: bool):
+    """Read ``channels`` of single-segment record ``path`` (``wfdb`` opens ``wfdb_path``, the same files
+    under the names it expects): a ``wfdb.Record`` with ``e_p_signal``."""
+    rec = _rdrecord(wfdb_path, path, channels=channels)
     n_frames = int(rec.sig_len if header.sig_len is None else header.sig_len)
-    _check_read(str(path), path, rec, n_frames, verify_checksum, channels)
+    _check_read(str(path), wfdb_path, rec, n_frames, verify_checksum, channels)
     return rec
 
 
-def _read_multi_segment(path: Path, verify_checksum: bool):
-    """Read a whole multi-segment record: a ``wfdb.Record`` with ``e_p_signal``, joined as ``wfdb.rdrecord`` does."""
-    multi = _rdrecord(path, m2s=False)
+def _read_multi_segment(path: Path, wfdb_path: Path, verify_checksum: bool):
+    """Read a whole multi-segment record: a ``wfdb.Record`` with ``e_p_signal``, joined as ``wfdb.rdrecord``
+    does (``wfdb`` opens ``wfdb_path``: see :func:`_read_single_segment`)."""
+    multi = _rdrecord(wfdb_path, path, m2s=False)
     for seg, name, length in zip(multi.segments, multi.seg_name, multi.seg_len):
         if seg is not None and int(length) > 0:  # not a null segment nor the layout header
-            _check_read(f"{path} (segment {name})", path.parent / name, seg, int(length), verify_checksum)
+            _check_read(f"{path} (segment {name})", wfdb_path.parent / name, seg, int(length), verify_checksum)
     try:
         return multi.multi_to_single(physical=True, expanded=True, return_res=64)
     except Exception as err:
@@ -418,8 +443,8 @@ def read_record(
 
     Args:
         path: the record path, without extension or ending in ``.hea`` / ``.dat`` (a single-segment
-            record or a multi-segment master); or an EDF file ``*.edf``, read by ``wfdb``'s EDF
-            reader (:mod:`heartbert_hf.data.edf_io`).
+            record or a multi-segment master; its files are found in any case, ``101.HEA``); or an
+            EDF / EDF+ file ``*.edf`` (:mod:`heartbert_hf.data.edf_io`).
         leads: leads (signals) to keep, in this order, each once; ``None`` keeps all. Each is a signal
             name, or a signal index from 0 (an ``int``, or digits that name no signal: ``"1"``). A
             signal the header leaves unnamed is named by its index, ``"0"``, ``"1"``, ...
@@ -446,14 +471,16 @@ def read_record(
 
         return read_edf_record(path, leads, _lead_indices)
     path = record_path(path)
-    header = check_record_files(path)
+    header, files = _check_files(path)
     if _is_multi_segment(header):
-        rec = _read_multi_segment(path, verify_checksum)
+        with wfdb_names(path.parent, files) as folder:
+            rec = _read_multi_segment(path, folder / path.name, verify_checksum)
         keep = _lead_indices(path.name, signal_names(rec.sig_name), leads)
         names = [signal_names(rec.sig_name)[i] for i in keep]
     else:
         channels = _lead_indices(path.name, signal_names(header.sig_name), leads)
-        rec = _read_single_segment(path, header, channels, verify_checksum)
+        with wfdb_names(path.parent, files) as folder:
+            rec = _read_single_segment(path, folder / path.name, header, channels, verify_checksum)
         keep = list(range(len(channels)))
         names = [signal_names(header.sig_name)[c] for c in channels]  # an unnamed signal keeps its index in the header
     per_frame = [int(rec.samps_per_frame[i] or 1) for i in keep]
@@ -483,11 +510,7 @@ def annotation_file(path: str | os.PathLike, extension: str) -> Path | None:
     """The annotation file of record ``path`` (no extension) for annotator ``extension``, found in any case
     (``101.ATR``, as copied from FAT media or CD-ROMs); ``None`` when there is none (or several differing in case only)."""
     path = Path(path)
-    exact = path.with_name(f"{path.name}.{extension}")
-    if exact.is_file():
-        return exact
-    same = [f for f in path.parent.glob(f"{path.name}.*") if f.name.lower() == exact.name.lower() and f.is_file()]
-    return same[0] if len(same) == 1 else None
+    return find_file(path.with_name(f"{path.name}.{extension}"))
 
 
 def read_annotation(path: str | os.PathLike, extension: str = "atr"):
@@ -503,8 +526,8 @@ def read_annotation(path: str | os.PathLike, extension: str = "atr"):
     if ann_file is None:
         raise FileNotFoundError(f"annotation file {path.with_name(f'{path.name}.{extension}')} is missing.")
     extension = ann_file.name[len(path.name) + 1 :]
-    try:
-        ann = wfdb.rdann(str(path), extension)
+    try:  # the record part of the name as the file spells it (REC.ATR for record path rec)
+        ann = wfdb.rdann(str(ann_file.with_name(ann_file.name[: len(path.name)])), extension)
     except Exception as err:
         raise ValueError(f"cannot read annotation file {ann_file}: {err}") from err
     ann.aux_note = [note.rstrip("\x00").strip() for note in (ann.aux_note or [""] * len(ann.sample))]
