@@ -96,7 +96,9 @@ MIN_PLOT_SECONDS = 0.5
 class ClassifyBeatsArguments:
     """Options of ``heartbert classify-beats``."""
 
-    record: str = field(metadata={"help": "WFDB record path (with or without .hea), an EDF file, or a folder of records (its RECORDS file, else every *.hea)"})
+    record: str = field(
+        metadata={"help": "WFDB record (with or without .hea), an EDF file, or a folder of records (its RECORDS file, else every *.hea, *.edf)"}
+    )
     model: str | None = field(
         default=None, metadata={"help": "fine-tuned HeartBert beat classifier folder or Hub id with its tokenizer (default: the shipped heartbert-aami-ds1)"}
     )
@@ -217,14 +219,13 @@ def read_lead(path: Path, args: ClassifyBeatsArguments) -> tuple[str, object, in
     (:func:`lead_order`) that is flat, holds no valid sample or gives no R peak is passed over for the
     next ECG lead, with a note. Raises ``ValueError`` when no lead is usable (each one tried named with
     its problem, and --lead suggested), or the ``--lead`` one is not."""
-    import wfdb
 
     from .data.lead_units import lead_label, millivolts_per_unit, signal_names
-    from .data.wfdb_io import read_record
+    from .data.wfdb_io import read_header, read_record
 
     record_id = path.stem if path.suffix.lower() == ".edf" else path.name
     try:
-        header = wfdb.rdheader(str(path))
+        header = read_header(path)
         names, units = signal_names(header.sig_name or []), list(header.units or [])
     except Exception:  # read_record below raises the clear error
         names, units = [], []
@@ -257,7 +258,9 @@ def _record_path(item: str | Path) -> Path:
     if path.suffix.lower() == ".edf" and path.is_file():  # read through wfdb's EDF reader (data/edf_io.py)
         return path
     stem = record_path(path)  # data/101.hea, data/101.dat -> data/101, as read_record takes it
-    if not stem.with_name(stem.name + ".hea").is_file():
+    from .data.record_case import header_file
+
+    if header_file(stem) is None:
         raise FileNotFoundError(f"record {item}: no WFDB header {stem}.hea (pass a record path without extension, or a folder of records).")
     return stem
 
@@ -290,7 +293,7 @@ def list_records(item: str) -> list[Path]:
     if path.is_dir():
         names = list_local_records(path)
         if not names:
-            raise FileNotFoundError(f"no WFDB records (*.hea) in folder {path}.")
+            raise FileNotFoundError(f"no records (WFDB *.hea headers or *.edf files) in folder {path}.")
         return [path / name for name in names]
     return [_record_path(path)]
 
@@ -315,6 +318,7 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
     """
     import wfdb
 
+    from .data.wfdb_io import read_header
     from .plotting import plot_beat_labels
     from .rhythm import RR_FEATURE_NAMES, beat_segments, broken_intervals, rr_features
     from .tasks import BEAT_SECONDS
@@ -325,7 +329,7 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
     signal = np.asarray(rec.signal[i], dtype=np.float64)
     fs = float(rec.sampling_rate)
     try:
-        frame_rate = float(wfdb.rdheader(str(path)).fs)
+        frame_rate = float(read_header(path).fs)
     except Exception:
         frame_rate = fs
     per_frame = fs / (frame_rate or fs)  # a lead with k samples per frame runs at k x the header's fs

@@ -52,3 +52,11 @@ def test_the_exact_name_wins_and_names_differing_only_in_case_are_not_guessed(sa
     assert find_file(tmp_path / "101.dat") is None  # 101.Dat or 101.DAT: which one is meant is unknown
     with pytest.raises(FileNotFoundError, match=r"signal file .*101\.dat of record 101 is missing"):
         read_record(tmp_path / "101")
+
+
+@pytest.mark.parametrize("name", ["101", "101.HEA", "101.hea"])
+def test_classify_beats_takes_an_upper_case_record_path(card, name):
+    """Before: `classify-beats --record CARD/101.HEA` was "no WFDB header CARD/101.hea" (probe5 t05)."""
+    from heartbert_hf.classify_beats import list_records
+
+    assert list_records(str(card / name)) == [card / "101"]
