@@ -38,6 +38,15 @@ Beats: every reference beat of an AAMI N/S/V/F class of the 22 DS1 records whose
 the record (RR features from all reference beats, Q included, as the ``beats`` builder does), so the
 beat count can differ slightly from the scorecard's. Prints the table with record-bootstrap 95 % CIs
 and the paired differences; ``--output`` writes JSON. Never part of the test run.
+
+``--class_weight_check`` adds how solid the record-context classifier's figures are (pooled metrics,
+written to the JSON's ``class_weight_check``): (1) its linear head (context vectors + RR, standardised
+logistic regression as ``heartbert_hf.probe``) with class weights ``(n / (k n_c)) ** power`` for each of
+``--powers`` on the seed's folds; (2) nested CV of that choice: on each outer training fold an inner
+record-wise 4-fold CV picks the power by pooled jκ, and the outer test records are scored with it;
+(3) other record-wise fold partitions (``--fold_seeds``): the head at the project's power, and the
+classical gradient boosting (``gb:rr+morphology``) at powers 1 and the project's. It adds about 16 min
+on one CPU thread (2,120 s in all on the 2-core machine).
 """
 
 from __future__ import annotations
@@ -119,6 +128,52 @@ def model_cv_predictions(model, vectors: dict, rr: dict, labels: dict, folds, se
     return np.concatenate(ys), np.concatenate(preds), np.array(recs)
 
 
+def pooled(y: np.ndarray, pred: np.ndarray) -> dict:
+    """Pooled macro-F1, κ, j-index and jκ of ``(n,)`` true and predicted class ids (``heartbert_hf.metrics``)."""
+    from heartbert_hf.metrics import confusion_metrics
+
+    cm = np.zeros((len(CLASSES), len(CLASSES)), dtype=np.int64)
+    np.add.at(cm, (y, pred), 1)
+    m = confusion_metrics(cm, CLASSES)
+    return {k: round(float(m[k]), 3) for k in ("macro_f1", "cohen_kappa", "j_index", "jk_index")}
+
+
+def class_weight_check(head_x, classical_x, y, records, args, powers, fold_seeds) -> dict:
+    """The ``--class_weight_check`` figures (see the module docstring); prints each as it is done."""
+    from heartbert_hf.baselines import CLASS_WEIGHT_POWER, boosting_classifier, record_cv_predictions
+    from heartbert_hf.tasks import cv_folds
+
+    def head(folds, power, rows=slice(None)):
+        return record_cv_predictions(head_x[rows], y[rows], records[rows], folds, len(CLASSES), args.seed, power=power)
+
+    out = {"sweep": {}, "nested": {}, "fold_seeds": {}}
+    folds = cv_folds(sorted(set(records)), 5, args.seed)
+    for power in powers:
+        out["sweep"][str(power)] = pooled(y, head(folds, power))
+        print(f"class weights ** {power}: {out['sweep'][str(power)]}", flush=True)
+    nested, chosen = np.zeros(len(y), dtype=np.int64), []
+    for train, test in folds:
+        rows = np.isin(records, train)
+        inner = cv_folds(list(train), 4, args.seed)
+        score = {p: pooled(y[rows], head(inner, p, rows))["jk_index"] for p in powers}
+        chosen.append(max(powers, key=lambda p: score[p]))
+        held_out = np.isin(records, test)
+        nested[held_out] = head([(train, test)], chosen[-1])[held_out]
+        print(f"nested: inner jκ {score}, chose {chosen[-1]}", flush=True)
+    test_rows = np.isin(records, [r for _, test in folds for r in test])
+    out["nested"] = {"chosen": chosen, **pooled(y[test_rows], nested[test_rows])}
+    print(f"nested CV: {out['nested']}", flush=True)
+    boosting = functools.partial(boosting_classifier, seed=args.seed)
+    for seed in fold_seeds:
+        folds = cv_folds(sorted(set(records)), 5, seed)
+        row = {"head": pooled(y, head(folds, CLASS_WEIGHT_POWER))}
+        for power in sorted({1.0, CLASS_WEIGHT_POWER}):
+            row[f"gb:rr+morphology ** {power:g}"] = pooled(y, record_cv_predictions(classical_x, y, records, folds, len(CLASSES), args.seed, boosting, power))
+        out["fold_seeds"][str(seed)] = row
+        print(f"fold seed {seed}: {row}", flush=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     import shlex
 
@@ -143,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layers", default=None, help="JSON list of hidden_states indices pooled (default: the middle and the last layer)")
     parser.add_argument("--seed", type=int, default=42, help="fold, random-init and solver seed")
     parser.add_argument("--output", default=None, help="JSON file for the scorecard")
+    parser.add_argument("--class_weight_check", action="store_true", help="also run the class-weight sweep, its nested CV and other fold partitions (slow)")
+    parser.add_argument("--powers", default="[1, 0.5, 0.25]", help="JSON list of class-weight powers for --class_weight_check")
+    parser.add_argument("--fold_seeds", default="[1, 2, 3]", help="JSON list of fold seeds for the other partitions of --class_weight_check")
     args = parser.parse_args(argv)
     spans_s = json.loads(args.spans)
     layers = json.loads(args.layers) if args.layers else context_layers(HeartBertConfig.from_pretrained(args.model).num_hidden_layers)
@@ -209,12 +267,17 @@ def main(argv: list[str] | None = None) -> int:
         "context-*+rr rows: the record-context classifier itself (heartbert_hf.probe.fit_linear_probe, model.classify_beat_vectors)",
         f"wall time {time.time() - t0:.0f} s; machine {platform.machine()} CPU, 1 torch thread",
     ]
+    check = None
+    if args.class_weight_check:
+        head_x = np.hstack([context["context-pretrained"], rr_all])
+        check = class_weight_check(head_x, boosted["gb:rr+morphology"], y, records, args, json.loads(args.powers), json.loads(args.fold_seeds))
+        notes.append(f"class-weight check (pooled): {json.dumps(check)}; total wall time {time.time() - t0:.0f} s")
     table = format_table(card, notes)
     print(table)
     command = shlex.join(["python", "benchmarks/mitdb_context_embeddings.py", *(argv if argv is not None else sys.argv[1:])])
     if args.output:
         with open(args.output, "w") as f:
-            json.dump({"table": table, "scorecard": card, "command": command}, f, indent=1, default=float)
+            json.dump({"table": table, "scorecard": card, "class_weight_check": check, "command": command}, f, indent=1, default=float)
     return 0
 
 

@@ -76,8 +76,9 @@ beat of class c by ``(n / (k * n_c)) ** 0.5``: the square root of scikit-learn's
 weights (inverse class frequency). Fully balanced weights make a linear head over-call the rare
 classes across patients (on DS1 CV the record-context classifier called 3.3 beats S for every true
 S beat: Se S 0.78, +P S 0.23). Chosen among 1, 0.5 and 0.25 by DS1 record-wise 5-fold CV of the
-record-context arm (f) (pooled jκ 0.567, 0.609, 0.595); nested CV, which picks the power by inner 4-fold
-CV on each outer training fold (0.5 twice, 0.25 three times), estimates the choice at jκ 0.601; figures in docs/finetuning.md."""
+record-context arm (f) (pooled jκ 0.566, 0.610, 0.594); nested CV, which picks the power by inner 4-fold
+CV on each outer training fold, estimates the choice at jκ 0.60-0.62
+(``benchmarks/mitdb_context_embeddings.py --class_weight_check``); figures in docs/finetuning.md."""
 
 
 def balanced_class_weight(y, power: float = CLASS_WEIGHT_POWER) -> dict[int, float]:
