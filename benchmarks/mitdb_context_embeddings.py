@@ -130,11 +130,9 @@ def model_cv_predictions(model, vectors: dict, rr: dict, labels: dict, folds, se
 
 def pooled(y: np.ndarray, pred: np.ndarray) -> dict:
     """Pooled macro-F1, κ, j-index and jκ of ``(n,)`` true and predicted class ids (``heartbert_hf.metrics``)."""
-    from heartbert_hf.metrics import confusion_metrics
+    from heartbert_hf.metrics import classification_metrics
 
-    cm = np.zeros((len(CLASSES), len(CLASSES)), dtype=np.int64)
-    np.add.at(cm, (y, pred), 1)
-    m = confusion_metrics(cm, CLASSES)
+    m = classification_metrics(y, pred, CLASSES)
     return {k: round(float(m[k]), 3) for k in ("macro_f1", "cohen_kappa", "j_index", "jk_index")}
 
 

@@ -93,8 +93,11 @@ def balanced_class_weight(y, power: float = CLASS_WEIGHT_POWER) -> dict[int, flo
     """
     if not np.isfinite(power) or power < 0:
         raise ValueError(f"the class-weight power must be a finite number >= 0 (0: unweighted, 1: inverse frequency); got {power}.")
-    classes, counts = np.unique(np.asarray(y).astype(np.int64), return_counts=True)
-    weights = (counts.sum() / (len(classes) * counts)) ** power
+    from sklearn.utils.class_weight import compute_class_weight
+
+    y = np.asarray(y).astype(np.int64)
+    classes = np.unique(y)
+    weights = compute_class_weight("balanced", classes=classes, y=y) ** power
     return {int(c): float(w) for c, w in zip(classes, weights)}
 
 

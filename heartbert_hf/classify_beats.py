@@ -56,7 +56,8 @@ import numpy as np
 
 from .beat_classifier import BeatClassifier, classify_segments, load_classifier
 from .beat_reference import BEAT_CLASSES, UNCLASSIFIED, Reference, compare_with_reference, format_comparison, reference_beats
-from .data.wfdb_io import record_path
+from .data.record_case import header_file
+from .data.wfdb_io import read_header, record_path
 from .lead_choice import inverted_lead_note, lead_order, lead_problem
 from .runtime import THREADS_HELP, HelpFormatter, set_torch_threads
 
@@ -219,9 +220,8 @@ def read_lead(path: Path, args: ClassifyBeatsArguments) -> tuple[str, object, in
     (:func:`lead_order`) that is flat, holds no valid sample or gives no R peak is passed over for the
     next ECG lead, with a note. Raises ``ValueError`` when no lead is usable (each one tried named with
     its problem, and --lead suggested), or the ``--lead`` one is not."""
-
     from .data.lead_units import lead_label, millivolts_per_unit, signal_names
-    from .data.wfdb_io import read_header, read_record
+    from .data.wfdb_io import read_record
 
     record_id = path.stem if path.suffix.lower() == ".edf" else path.name
     try:
@@ -258,8 +258,6 @@ def _record_path(item: str | Path) -> Path:
     if path.suffix.lower() == ".edf" and path.is_file():  # read through wfdb's EDF reader (data/edf_io.py)
         return path
     stem = record_path(path)  # data/101.hea, data/101.dat -> data/101, as read_record takes it
-    from .data.record_case import header_file
-
     if header_file(stem) is None:
         raise FileNotFoundError(f"record {item}: no WFDB header {stem}.hea (pass a record path without extension, or a folder of records).")
     return stem
@@ -318,7 +316,6 @@ def classify_record(path: Path, clf: BeatClassifier, args: ClassifyBeatsArgument
     """
     import wfdb
 
-    from .data.wfdb_io import read_header
     from .plotting import plot_beat_labels
     from .rhythm import RR_FEATURE_NAMES, beat_segments, broken_intervals, rr_features
     from .tasks import BEAT_SECONDS
